@@ -1,0 +1,208 @@
+package dev.mmca;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * A dense, row-major (C order) float32 tensor: a shape plus its storage, either a {@code float[]}
+ * or a direct {@link FloatBuffer} in native byte order. Direct buffers are never copied by this
+ * class, so they can be handed to native code as they are; a {@code float[]} is used in place by
+ * the Java backend and copied once at most by native backends.
+ *
+ * <p>A tensor is a view: it does not copy the storage it is given, and writes through the
+ * storage are visible in it.
+ */
+public final class FloatTensor {
+    private final int[] shape;
+    private final long size;
+    private final float[] array;
+    private final FloatBuffer buffer;
+
+    private FloatTensor(int[] shape, float[] array, FloatBuffer buffer) {
+        this.shape = shape;
+        this.size = checkedSize("shape", shape);
+        this.array = array;
+        this.buffer = buffer;
+    }
+
+    /** Wraps {@code data} (not copied), whose length must equal the product of {@code shape}. */
+    public static FloatTensor of(float[] data, int... shape) {
+        Objects.requireNonNull(data, "data");
+        int[] s = shape.clone();
+        long n = checkedSize("shape", s);
+        if (data.length != n) {
+            throw new IllegalArgumentException("data: expected " + n + " floats for shape " + Arrays.toString(s)
+                    + ", got " + data.length);
+        }
+        return new FloatTensor(s, data, null);
+    }
+
+    /**
+     * Wraps a direct buffer (not copied): elements {@code [position, position + product(shape))}.
+     * The buffer must be direct and in native byte order, so native code can read it in place.
+     */
+    public static FloatTensor wrap(FloatBuffer data, int... shape) {
+        Objects.requireNonNull(data, "data");
+        int[] s = shape.clone();
+        long n = checkedSize("shape", s);
+        if (!data.isDirect()) {
+            throw new IllegalArgumentException("data: expected a direct FloatBuffer, got a heap buffer"
+                    + " (use FloatTensor.of(float[], shape) for heap data)");
+        }
+        if (data.order() != ByteOrder.nativeOrder()) {
+            throw new IllegalArgumentException("data: expected native byte order " + ByteOrder.nativeOrder()
+                    + ", got " + data.order());
+        }
+        if (data.remaining() < n) {
+            throw new IllegalArgumentException("data: expected at least " + n + " remaining floats for shape "
+                    + Arrays.toString(s) + ", got " + data.remaining());
+        }
+        FloatBuffer view = data.slice();
+        view.limit((int) n);
+        return new FloatTensor(s, null, view);
+    }
+
+    /** A zero-filled heap tensor. */
+    public static FloatTensor zeros(int... shape) {
+        long n = checkedSize("shape", shape);
+        return new FloatTensor(shape.clone(), new float[(int) n], null);
+    }
+
+    /** A zero-filled direct tensor in native byte order. */
+    public static FloatTensor allocateDirect(int... shape) {
+        long n = checkedSize("shape", shape);
+        if (n * Float.BYTES > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("shape: a direct tensor holds at most 2^29 floats, got " + n);
+        }
+        FloatBuffer b = ByteBuffer.allocateDirect((int) (n * Float.BYTES)).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        return new FloatTensor(shape.clone(), null, b);
+    }
+
+    private static long checkedSize(String name, int[] shape) {
+        Objects.requireNonNull(shape, name);
+        if (shape.length == 0) {
+            throw new IllegalArgumentException(name + ": expected at least one dimension, got none");
+        }
+        long n = 1;
+        for (int d : shape) {
+            if (d < 0) {
+                throw new IllegalArgumentException(name + ": expected non-negative sizes, got " + Arrays.toString(shape));
+            }
+            n *= d;
+            if (n > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException(name + ": expected at most 2^31-9 elements, got "
+                        + Arrays.toString(shape));
+            }
+        }
+        return n;
+    }
+
+    /** The shape (a copy). */
+    public int[] shape() { return shape.clone(); }
+    public int rank() { return shape.length; }
+    public int dim(int axis) { return shape[axis]; }
+    /** Number of elements. */
+    public int size() { return (int) size; }
+    /** Whether the storage is a direct buffer (native memory). */
+    public boolean isDirect() { return buffer != null; }
+    /** Whether the storage is a {@code float[]}. */
+    public boolean hasArray() { return array != null; }
+
+    /** The backing array (not a copy); only for heap tensors. */
+    public float[] array() {
+        if (array == null) {
+            throw new IllegalStateException("tensor is backed by a direct buffer, not an array");
+        }
+        return array;
+    }
+
+    /** A view of the backing direct buffer, positioned at element 0; only for direct tensors. */
+    public FloatBuffer buffer() {
+        if (buffer == null) {
+            throw new IllegalStateException("tensor is backed by an array, not a direct buffer");
+        }
+        FloatBuffer d = buffer.duplicate();
+        d.clear().limit(size());
+        return d.slice();
+    }
+
+    public float get(int flatIndex) {
+        return array != null ? array[flatIndex] : buffer.get(flatIndex);
+    }
+
+    public void set(int flatIndex, float value) {
+        if (array != null) {
+            array[flatIndex] = value;
+        } else {
+            buffer.put(flatIndex, value);
+        }
+    }
+
+    /** Copies all elements into {@code dst} starting at {@code offset}. */
+    public void copyTo(float[] dst, int offset) {
+        if (array != null) {
+            System.arraycopy(array, 0, dst, offset, size());
+        } else {
+            FloatBuffer d = buffer.duplicate();
+            d.clear().limit(size());
+            d.get(dst, offset, size());
+        }
+    }
+
+    /** Copies all elements from {@code src} starting at {@code offset}. */
+    public void copyFrom(float[] src, int offset) {
+        if (array != null) {
+            System.arraycopy(src, offset, array, 0, size());
+        } else {
+            FloatBuffer d = buffer.duplicate();
+            d.clear().limit(size());
+            d.put(src, offset, size());
+        }
+    }
+
+    /** The elements as a new array. */
+    public float[] toArray() {
+        float[] out = new float[size()];
+        copyTo(out, 0);
+        return out;
+    }
+
+    /** The index of the first NaN or infinite element, or -1. */
+    public int firstNonFinite() {
+        int n = size();
+        if (array != null) {
+            for (int i = 0; i < n; i++) {
+                if (!Float.isFinite(array[i])) {
+                    return i;
+                }
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                if (!Float.isFinite(buffer.get(i))) {
+                    return i;
+                }
+            }
+        }
+        return -1;
+    }
+
+    /** Formats a flat index as a multi-index, for error messages. */
+    public String indexString(int flatIndex) {
+        int[] idx = new int[shape.length];
+        int rest = flatIndex;
+        for (int a = shape.length - 1; a >= 0; a--) {
+            int d = Math.max(shape[a], 1);
+            idx[a] = rest % d;
+            rest /= d;
+        }
+        return Arrays.toString(idx);
+    }
+
+    @Override
+    public String toString() {
+        return "FloatTensor" + Arrays.toString(shape) + (isDirect() ? " (direct)" : "");
+    }
+}

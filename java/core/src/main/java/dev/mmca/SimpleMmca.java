@@ -1,0 +1,135 @@
+package dev.mmca;
+
+import dev.mmca.backend.Backend;
+import dev.mmca.backend.Backends;
+import dev.mmca.backend.PreparedModel;
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * Multi-modal causal attention with grouped-query attention (SPEC "SimpleMMCA"): visual tokens get
+ * GQA self-attention; text tokens get (causal) GQA self-attention plus cross-attention to the
+ * visual tokens, normalised by separate softmaxes and added.
+ *
+ * <p>A model owns backend resources (packed weights, native or device memory): close it, ideally
+ * with try-with-resources. It is safe to call {@link #forward} from many threads at once; a call
+ * after {@link #close()} throws {@link IllegalStateException}, and {@code close()} waits for calls
+ * in flight.
+ */
+public final class SimpleMmca implements AutoCloseable {
+    private final MmcaConfig config;
+    private final Backend backend;
+    private final PreparedModel model;
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private boolean closed;
+
+    private SimpleMmca(MmcaConfig config, Backend backend, PreparedModel model) {
+        this.config = config;
+        this.backend = backend;
+        this.model = model;
+    }
+
+    /** A model on the backend chosen by {@link Backends#select(MmcaConfig)} (property, environment, or auto). */
+    public static SimpleMmca create(MmcaConfig config, MmcaWeights weights) {
+        return create(config, weights, Backends.select(config));
+    }
+
+    /** A model on the backend named {@code backend} ({@code auto}, {@code java}, {@code cpu}, {@code cuda}). */
+    public static SimpleMmca create(MmcaConfig config, MmcaWeights weights, String backend) {
+        return create(config, weights, Backends.select(backend, config));
+    }
+
+    /** A model on {@code backend}. */
+    public static SimpleMmca create(MmcaConfig config, MmcaWeights weights, Backend backend) {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(weights, "weights");
+        Objects.requireNonNull(backend, "backend");
+        return new SimpleMmca(config, backend, backend.prepare(config, weights));
+    }
+
+    public MmcaConfig config() { return config; }
+    public Backend backend() { return backend; }
+
+    /** Forward without masks. */
+    public MmcaOutput forward(FloatTensor visual, FloatTensor text) {
+        return forward(new MmcaInputs(visual, text, null, null));
+    }
+
+    /** Forward with optional masks ({@code null} = every token real). */
+    public MmcaOutput forward(FloatTensor visual, FloatTensor text, Mask visualMask, Mask textMask) {
+        return forward(new MmcaInputs(visual, text, visualMask, textMask));
+    }
+
+    /** Forward into new heap tensors (direct ones when the visual input is direct). */
+    public MmcaOutput forward(MmcaInputs inputs) {
+        Objects.requireNonNull(inputs, "inputs");
+        inputs.validate(config);
+        int b = inputs.batch();
+        boolean direct = inputs.visual().isDirect();
+        FloatTensor v = direct ? FloatTensor.allocateDirect(b, inputs.visualTokens(), config.dim())
+                : FloatTensor.zeros(b, inputs.visualTokens(), config.dim());
+        FloatTensor t = direct ? FloatTensor.allocateDirect(b, inputs.textTokens(), config.dim())
+                : FloatTensor.zeros(b, inputs.textTokens(), config.dim());
+        forwardInto(inputs, v, t);
+        return new MmcaOutput(v, t);
+    }
+
+    /**
+     * Forward into caller-provided outputs {@code visualOut [B, Nv, dim]} and {@code textOut [B, Nt, dim]}
+     * (heap or direct), which are overwritten completely.
+     */
+    public void forwardInto(MmcaInputs inputs, FloatTensor visualOut, FloatTensor textOut) {
+        Objects.requireNonNull(inputs, "inputs");
+        Objects.requireNonNull(visualOut, "visualOut");
+        Objects.requireNonNull(textOut, "textOut");
+        inputs.validate(config);
+        checkOut("visualOut", visualOut, inputs.batch(), inputs.visualTokens(), config.dim());
+        checkOut("textOut", textOut, inputs.batch(), inputs.textTokens(), config.dim());
+        ReentrantReadWriteLock.ReadLock lock = lifecycle.readLock();
+        lock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("SimpleMmca: forward() called after close()");
+            }
+            model.forward(inputs, visualOut, textOut);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static void checkOut(String name, FloatTensor t, int b, int n, int dim) {
+        int[] s = t.shape();
+        if (s.length != 3 || s[0] != b || s[1] != n || s[2] != dim) {
+            throw new IllegalArgumentException(name + ": expected shape [" + b + ", " + n + ", " + dim + "], got "
+                    + java.util.Arrays.toString(s));
+        }
+    }
+
+    public boolean isClosed() {
+        lifecycle.readLock().lock();
+        try {
+            return closed;
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    /** Releases the backend's resources after the calls in flight finish; idempotent. */
+    @Override
+    public void close() {
+        lifecycle.writeLock().lock();
+        try {
+            if (!closed) {
+                closed = true;
+                model.close();
+            }
+        } finally {
+            lifecycle.writeLock().unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SimpleMmca{" + config + ", backend=" + backend.name() + "}";
+    }
+}

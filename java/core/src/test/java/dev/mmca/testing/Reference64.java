@@ -1,0 +1,307 @@
+package dev.mmca.testing;
+
+import dev.mmca.Composition;
+import dev.mmca.FloatTensor;
+import dev.mmca.HeadMapping;
+import dev.mmca.Mask;
+import dev.mmca.MgqaWeights;
+import dev.mmca.MmcaConfig;
+import dev.mmca.MmcaWeights;
+
+/**
+ * The oracle: SPEC.md computed as literally as possible in float64, one loop per formula, with
+ * no tiling, no online softmax and no shortcuts. Slow on purpose; used by tests only.
+ */
+public final class Reference64 {
+    private Reference64() {
+    }
+
+    /** Result of {@link #simpleMmca}: {@code visual [B, Nv, dim]} and {@code text [B, Nt, dim]} in float64. */
+    public static final class Output {
+        public final double[][][] visual;
+        public final double[][][] text;
+
+        Output(double[][][] visual, double[][][] text) {
+            this.visual = visual;
+            this.text = text;
+        }
+    }
+
+    /** SPEC "SimpleMMCA". Masks may be null. */
+    public static Output simpleMmca(MmcaConfig c, MmcaWeights w, FloatTensor visual, FloatTensor text,
+            Mask visualMask, Mask textMask) {
+        double[][][] v = toDouble(visual);
+        double[][][] t = toDouble(text);
+        boolean[][] vm = toBool(visualMask, v.length, v[0].length);
+        boolean[][] tm = toBool(textMask, t.length, t[0].length);
+        if (c.composition() == Composition.CROSS) {
+            double[][][] vis = mgqa(c, w.visualSelf(), v, null, vm, null, false);
+            double[][][] self = mgqa(c, w.textualSelf(), t, null, tm, null, c.causal());
+            double[][][] cross = mgqa(c, w.cross(), t, vis, tm, vm, false);
+            return new Output(vis, add(self, cross));
+        }
+        double[][][] vis = mgqa(c, w.visualSelf(), v, null, vm, null, c.causal());
+        double[][][] self = mgqa(c, w.textualSelf(), t, null, tm, null, c.causal());
+        double[][][] cross = mgqa(c, w.cross(), add(t, vis), null, tm, null, c.causal());
+        return new Output(vis, add(self, cross));
+    }
+
+    /**
+     * SPEC "One grouped-query attention block". {@code context} null means self-attention, and then
+     * {@code mask} is also the key mask. Masks are {@code [B][N]} / {@code [B][M]} or null.
+     */
+    public static double[][][] mgqa(MmcaConfig c, MgqaWeights w, double[][][] x, double[][][] context,
+            boolean[][] mask, boolean[][] contextMask, boolean causal) {
+        int heads = c.heads();
+        int kvHeads = c.kvHeads();
+        int d = c.dimHead();
+        double[][][] kvIn = context != null ? context : x;
+        boolean[][] keyMask = context != null ? contextMask : mask;
+        int batch = x.length;
+        int n = x[0].length;
+        int m = kvIn[0].length;
+        double[][] wq = toDouble2(w.toQ());
+        double[][] wk = toDouble2(w.toK());
+        double[][] wv = toDouble2(w.toV());
+        double[][] wo = toDouble2(w.toOut());
+        double scale = c.qkNorm() ? MmcaConfig.QK_NORM_SCALE : 1.0 / Math.sqrt(d);
+        double[][][] out = new double[batch][n][];
+        for (int b = 0; b < batch; b++) {
+            double[][] q = linear(x[b], wq);
+            double[][] k = linear(kvIn[b], wk);
+            double[][] v = linear(kvIn[b], wv);
+            double[][] o = new double[n][heads * d];
+            for (int h = 0; h < heads; h++) {
+                int g = c.headMapping() == HeadMapping.MODULO ? h % kvHeads : h / (heads / kvHeads);
+                for (int i = 0; i < n; i++) {
+                    double[] qi = slice(q[i], h * d, d);
+                    if (c.qkNorm()) {
+                        qi = l2normalize(qi);
+                    }
+                    double[] logits = new double[m];
+                    boolean[] visible = new boolean[m];
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int j = 0; j < m; j++) {
+                        visible[j] = (keyMask == null || keyMask[b][j]) && (!causal || j <= i + (m - n));
+                        if (!visible[j]) {
+                            continue;
+                        }
+                        double[] kj = slice(k[j], g * d, d);
+                        if (c.qkNorm()) {
+                            kj = l2normalize(kj);
+                        }
+                        double dot = 0;
+                        for (int e = 0; e < d; e++) {
+                            dot += qi[e] * kj[e];
+                        }
+                        logits[j] = scale * dot;
+                        max = Math.max(max, logits[j]);
+                    }
+                    if (max == Double.NEGATIVE_INFINITY) {
+                        continue; // no visible key: the head output stays zero
+                    }
+                    double sum = 0;
+                    double[] p = new double[m];
+                    for (int j = 0; j < m; j++) {
+                        if (visible[j]) {
+                            p[j] = Math.exp(logits[j] - max);
+                            sum += p[j];
+                        }
+                    }
+                    for (int j = 0; j < m; j++) {
+                        if (visible[j]) {
+                            for (int e = 0; e < d; e++) {
+                                o[i][h * d + e] += p[j] / sum * v[j][g * d + e];
+                            }
+                        }
+                    }
+                }
+            }
+            out[b] = linear(o, wo);
+            for (int i = 0; i < n; i++) {
+                if (mask != null && !mask[b][i]) {
+                    out[b][i] = new double[out[b][i].length];
+                }
+            }
+        }
+        return out;
+    }
+
+    /** {@code y = x * W^T} for {@code x [rows, in]}, {@code W [out, in]}. */
+    static double[][] linear(double[][] x, double[][] w) {
+        double[][] y = new double[x.length][w.length];
+        for (int r = 0; r < x.length; r++) {
+            for (int o = 0; o < w.length; o++) {
+                double s = 0;
+                for (int i = 0; i < w[o].length; i++) {
+                    s += x[r][i] * w[o][i];
+                }
+                y[r][o] = s;
+            }
+        }
+        return y;
+    }
+
+    static double[] l2normalize(double[] a) {
+        double s = 0;
+        for (double x : a) {
+            s += x * x;
+        }
+        // F.normalize semantics: divide by max(norm, 1e-12)
+        double n = Math.max(Math.sqrt(s), 1e-12);
+        double[] r = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            r[i] = a[i] / n;
+        }
+        return r;
+    }
+
+    static double[] slice(double[] a, int from, int len) {
+        double[] r = new double[len];
+        System.arraycopy(a, from, r, 0, len);
+        return r;
+    }
+
+    static double[][][] add(double[][][] a, double[][][] b) {
+        double[][][] r = new double[a.length][a[0].length][a[0][0].length];
+        for (int i = 0; i < a.length; i++) {
+            for (int j = 0; j < a[i].length; j++) {
+                for (int k = 0; k < a[i][j].length; k++) {
+                    r[i][j][k] = a[i][j][k] + b[i][j][k];
+                }
+            }
+        }
+        return r;
+    }
+
+    public static double[][][] toDouble(FloatTensor t) {
+        int b = t.dim(0);
+        int n = t.dim(1);
+        int d = t.dim(2);
+        double[][][] r = new double[b][n][d];
+        for (int i = 0; i < b; i++) {
+            for (int j = 0; j < n; j++) {
+                for (int k = 0; k < d; k++) {
+                    r[i][j][k] = t.get((i * n + j) * d + k);
+                }
+            }
+        }
+        return r;
+    }
+
+    static double[][] toDouble2(FloatTensor t) {
+        int r = t.dim(0);
+        int c = t.dim(1);
+        double[][] a = new double[r][c];
+        for (int i = 0; i < r; i++) {
+            for (int j = 0; j < c; j++) {
+                a[i][j] = t.get(i * c + j);
+            }
+        }
+        return a;
+    }
+
+    public static boolean[][] toBool(Mask m, int b, int n) {
+        if (m == null) {
+            return null;
+        }
+        boolean[][] r = new boolean[b][n];
+        for (int i = 0; i < b; i++) {
+            for (int j = 0; j < n; j++) {
+                r[i][j] = m.get(i, j);
+            }
+        }
+        return r;
+    }
+
+    /**
+     * Fused attention alone (as {@code Backend.attention} defines it) in float64:
+     * {@code q [B, N, H*D]}, {@code k, v [B, M, G*D]}; returns {@code [B, N, H*D]}.
+     */
+    public static double[][][] attention(dev.mmca.backend.AttentionProblem p, FloatTensor q, FloatTensor k,
+            FloatTensor v) {
+        int batch = p.batch();
+        int n = p.queries();
+        int m = p.keys();
+        int heads = p.heads();
+        int d = p.dimHead();
+        double[][][] qd = toDouble(q);
+        double[][][] kd = toDouble(k);
+        double[][][] vd = toDouble(v);
+        double[][][] out = new double[batch][n][heads * d];
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < heads; h++) {
+                int g = p.headMapping().kvHeadOf(h, heads, p.kvHeads());
+                for (int i = 0; i < n; i++) {
+                    if (p.queryMask() != null && !p.queryMask().get(b, i)) {
+                        continue;
+                    }
+                    double[] qi = slice(qd[b][i], h * d, d);
+                    if (p.qkNorm()) {
+                        qi = l2normalize(qi);
+                    }
+                    double max = Double.NEGATIVE_INFINITY;
+                    double[] logits = new double[m];
+                    boolean[] visible = new boolean[m];
+                    for (int j = 0; j < m; j++) {
+                        visible[j] = (p.keyMask() == null || p.keyMask().get(b, j))
+                                && (!p.causal() || j <= i + p.causalOffset());
+                        if (visible[j]) {
+                            double[] kj = slice(kd[b][j], g * d, d);
+                            if (p.qkNorm()) {
+                                kj = l2normalize(kj);
+                            }
+                            double dot = 0;
+                            for (int e = 0; e < d; e++) {
+                                dot += qi[e] * kj[e];
+                            }
+                            logits[j] = p.scale() * dot;
+                            max = Math.max(max, logits[j]);
+                        }
+                    }
+                    if (max == Double.NEGATIVE_INFINITY) {
+                        continue;
+                    }
+                    double sum = 0;
+                    for (int j = 0; j < m; j++) {
+                        if (visible[j]) {
+                            logits[j] = Math.exp(logits[j] - max);
+                            sum += logits[j];
+                        }
+                    }
+                    for (int j = 0; j < m; j++) {
+                        if (visible[j]) {
+                            for (int e = 0; e < d; e++) {
+                                out[b][i][h * d + e] += logits[j] / sum * vd[b][j][g * d + e];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** {@code ||out - ref|| / ||ref||} (or {@code ||out||} when ref is all zero); NaN anywhere gives +Inf. */
+    public static double relativeError(FloatTensor out, double[][][] ref) {
+        double num = 0;
+        double den = 0;
+        int idx = 0;
+        for (double[][] a : ref) {
+            for (double[] row : a) {
+                for (double r : row) {
+                    double o = out.get(idx++);
+                    if (!Double.isFinite(o)) {
+                        return Double.POSITIVE_INFINITY;
+                    }
+                    num += (o - r) * (o - r);
+                    den += r * r;
+                }
+            }
+        }
+        if (idx != out.size()) {
+            throw new AssertionError("size mismatch: output " + out.size() + " vs reference " + idx);
+        }
+        return den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+    }
+}
