@@ -29,7 +29,7 @@ public final class JavaBackend extends Backend {
 
     @Override
     public Availability availability() {
-        return Availability.available("pure Java");
+        return Availability.available("pure Java, " + Parallel.threads() + " threads");
     }
 
     @Override
@@ -44,11 +44,32 @@ public final class JavaBackend extends Backend {
 
     @Override
     protected PreparedModel doPrepare(MmcaConfig config, MmcaWeights weights) {
-        throw new UnsupportedOperationException("not yet");
+        return new JavaModel(config, weights);
     }
 
     @Override
     protected void doAttention(AttentionProblem problem, FloatTensor q, FloatTensor k, FloatTensor v, FloatTensor out) {
-        throw new UnsupportedOperationException("not yet");
+        AttentionArgs a = AttentionArgs.dense(arrayOf(q), arrayOf(k), arrayOf(v),
+                out.hasArray() ? out.array() : new float[out.size()], problem.batch(), problem.heads(),
+                problem.kvHeads(), problem.queries(), problem.keys(), problem.dimHead());
+        a.scale = problem.scale();
+        a.causal = problem.causal();
+        a.qkNorm = problem.qkNorm();
+        a.headMapping = problem.headMapping();
+        a.keyMask = problem.keyMask() == null ? null : problem.keyMask().bytesView();
+        a.queryMask = problem.queryMask() == null ? null : problem.queryMask().bytesView();
+        FusedAttention.run(a);
+        if (!out.hasArray()) {
+            out.copyFrom(a.o, 0);
+        }
+    }
+
+    private static float[] arrayOf(FloatTensor t) {
+        return t.hasArray() ? t.array() : t.toArray();
+    }
+
+    /** Threads of the Java backend's pool. */
+    public static int threads() {
+        return Parallel.threads();
     }
 }
