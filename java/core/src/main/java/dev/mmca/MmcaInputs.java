@@ -42,7 +42,7 @@ public final class MmcaInputs {
         checkTokens("text", text, b, config.dim());
         if (config.composition() == Composition.SEED && visual.dim(1) != text.dim(1)) {
             throw new IllegalArgumentException("text: composition SEED adds visual and text token by token, so it"
-                    + " expects as many text tokens as visual tokens (" + visual.dim(1) + "), got " + text.dim(1));
+                    + " expected as many text tokens as visual tokens (" + visual.dim(1) + "), got " + text.dim(1));
         }
         checkMask("visualMask", visualMask, b, visual.dim(1));
         checkMask("textMask", textMask, b, text.dim(1));
