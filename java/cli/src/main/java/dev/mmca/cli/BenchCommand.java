@@ -1,0 +1,179 @@
+package dev.mmca.cli;
+
+import dev.mmca.FloatTensor;
+import dev.mmca.MmcaFlops;
+import dev.mmca.MmcaInputs;
+import dev.mmca.MmcaWeights;
+import dev.mmca.SimpleMmca;
+import dev.mmca.backend.AttentionProblem;
+import dev.mmca.backend.Backend;
+import dev.mmca.backend.Backends;
+import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Times the named workloads per available backend; prints median ms and GFLOP/s. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Time workloads per available backend and print median ms and GFLOP/s.",
+            "W1 = the demo workload; W2 = batch 4, 576 visual + 512 text tokens, dim 1024, heads 16, kv_heads 4;",
+            "A1 = attention only, batch 1, heads 16, kv 4, N = M = 2048, causal;",
+            "A2 = attention only, batch 4, heads 16, kv 4, N = 512, M = 576;",
+            "sgemm2048 = OpenBLAS sgemm 2048^3 (the machine's practical fp32 ceiling), when the cpu backend is present."})
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--backend", split = ",", description = "Backends to time (default: every available one).")
+    List<String> backends;
+
+    @Option(names = "--workloads", split = ",", defaultValue = "sgemm2048,W1,W2,A1,A2",
+            description = "Workloads to run (default: ${DEFAULT-VALUE}).")
+    List<String> workloads;
+
+    @Option(names = "--min-time", defaultValue = "2.0", description = "Seconds of timed runs per measurement"
+            + " (at least 5 runs; default: ${DEFAULT-VALUE}).")
+    double minSeconds;
+
+    @Option(names = "--warmup", defaultValue = "1.0", description = "Seconds of warm-up per measurement"
+            + " (default: ${DEFAULT-VALUE}).")
+    double warmupSeconds;
+
+    @Option(names = "--json", description = "One JSON object per line instead of a table.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        List<Backend> selected = new ArrayList<>();
+        if (backends == null || backends.isEmpty()) {
+            for (Backend b : Backends.all()) {
+                if (b.availability().isAvailable()) {
+                    selected.add(b);
+                }
+            }
+        } else {
+            for (String name : backends) {
+                selected.add(Backends.select(name.trim(), null));
+            }
+        }
+        if (!json) {
+            System.out.printf("%-10s %-9s %12s %10s%n", "workload", "backend", "median_ms", "GFLOP/s");
+        }
+        for (String w : workloads) {
+            switch (w.trim().toUpperCase(Locale.ROOT)) {
+                case "SGEMM2048":
+                    calibration();
+                    break;
+                case "W1":
+                    for (Backend b : selected) {
+                        model(Workloads.W1, b);
+                    }
+                    break;
+                case "W2":
+                    for (Backend b : selected) {
+                        model(Workloads.W2, b);
+                    }
+                    break;
+                case "A1":
+                    for (Backend b : selected) {
+                        attention(Workloads.A1, b);
+                    }
+                    break;
+                case "A2":
+                    for (Backend b : selected) {
+                        attention(Workloads.A2, b);
+                    }
+                    break;
+                default:
+                    throw new IllegalArgumentException("--workloads: expected sgemm2048, W1, W2, A1 or A2, got '" + w + "'");
+            }
+        }
+        return 0;
+    }
+
+    private void calibration() throws Exception {
+        Class<?> c;
+        try {
+            c = Class.forName("dev.mmca.cpu.CpuCalibration");
+        } catch (ClassNotFoundException e) {
+            System.err.println("sgemm2048: skipped (the cpu backend's module is not on the class path)");
+            return;
+        }
+        Method m = c.getMethod("sgemmGflops", int.class, int.class);
+        double gflops;
+        try {
+            gflops = (Double) m.invoke(null, 2048, 5);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            System.err.println("sgemm2048: skipped (" + Main.message(e.getCause()) + ")");
+            return;
+        }
+        double flops = 2.0 * 2048 * 2048 * 2048;
+        report("sgemm2048", "openblas", flops / gflops / 1e6, gflops);
+    }
+
+    private void model(Workloads.Model w, Backend b) {
+        if (!b.supports(w.config).isSupported()) {
+            System.err.println(w.name + " on " + b.name() + ": skipped (" + b.supports(w.config).reason() + ")");
+            return;
+        }
+        MmcaWeights weights = MmcaWeights.random(w.config, 1);
+        boolean direct = !b.name().equals("java");
+        FloatTensor v = Inputs.normal(2, direct, w.batch, w.visualTokens, w.config.dim());
+        FloatTensor t = Inputs.normal(3, direct, w.batch, w.textTokens, w.config.dim());
+        FloatTensor ov = direct ? FloatTensor.allocateDirect(v.shape()) : FloatTensor.zeros(v.shape());
+        FloatTensor ot = direct ? FloatTensor.allocateDirect(t.shape()) : FloatTensor.zeros(t.shape());
+        MmcaInputs in = new MmcaInputs(v, t, null, null);
+        try (SimpleMmca model = SimpleMmca.create(w.config, weights, b)) {
+            double ms = medianMillis(() -> model.forwardInto(in, ov, ot));
+            double flops = MmcaFlops.forward(w.config, w.batch, w.visualTokens, w.textTokens);
+            report(w.name, b.name(), ms, flops / ms / 1e6);
+        }
+    }
+
+    private void attention(Workloads.Attention w, Backend b) {
+        AttentionProblem p = w.problem;
+        if (!b.supports(p).isSupported()) {
+            System.err.println(w.name + " on " + b.name() + ": skipped (" + b.supports(p).reason() + ")");
+            return;
+        }
+        boolean direct = !b.name().equals("java");
+        int hd = p.heads() * p.dimHead();
+        int gd = p.kvHeads() * p.dimHead();
+        FloatTensor q = Inputs.normal(4, direct, p.batch(), p.queries(), hd);
+        FloatTensor k = Inputs.normal(5, direct, p.batch(), p.keys(), gd);
+        FloatTensor v = Inputs.normal(6, direct, p.batch(), p.keys(), gd);
+        FloatTensor o = direct ? FloatTensor.allocateDirect(p.batch(), p.queries(), hd)
+                : FloatTensor.zeros(p.batch(), p.queries(), hd);
+        double ms = medianMillis(() -> b.attention(p, q, k, v, o));
+        report(w.name, b.name(), ms, p.flops() / ms / 1e6);
+    }
+
+    private double medianMillis(Runnable body) {
+        long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        do {
+            body.run();
+        } while (System.nanoTime() < warmEnd);
+        List<Long> times = new ArrayList<>();
+        long end = System.nanoTime() + (long) (minSeconds * 1e9);
+        while (times.size() < 5 || (System.nanoTime() < end && times.size() < 100_000)) {
+            long t0 = System.nanoTime();
+            body.run();
+            times.add(System.nanoTime() - t0);
+        }
+        long[] a = times.stream().mapToLong(Long::longValue).toArray();
+        Arrays.sort(a);
+        double median = a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2.0;
+        return median / 1e6;
+    }
+
+    private void report(String workload, String backend, double ms, double gflops) {
+        if (json) {
+            System.out.printf(Locale.ROOT, "{\"workload\":\"%s\",\"backend\":\"%s\",\"median_ms\":%.4f,\"gflops\":%.2f}%n",
+                    workload, backend, ms, gflops);
+        } else {
+            System.out.printf(Locale.ROOT, "%-10s %-9s %12.3f %10.2f%n", workload, backend, ms, gflops);
+        }
+        System.out.flush();
+    }
+}
