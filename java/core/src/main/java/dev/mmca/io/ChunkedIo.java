@@ -1,0 +1,152 @@
+package dev.mmca.io;
+
+import dev.mmca.FloatTensor;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+
+/**
+ * Little-endian bulk reads from a {@link FileChannel} and writes to a stream, through one bounded
+ * buffer: large tensors are converted chunk by chunk with {@link ByteBuffer} views, never staged
+ * whole in a {@code byte[]}.
+ */
+final class ChunkedIo {
+    /** Chunk size; a multiple of 8 so that no element straddles two chunks. */
+    static final int CHUNK_BYTES = 1 << 20;
+
+    private final FileChannel channel;
+    private final Path file;
+    private final ByteBuffer buffer;
+
+    private final int chunk;
+
+    /** {@code expectedBytes} (how much will be read) sizes the buffer, so that small files use little memory. */
+    ChunkedIo(FileChannel channel, Path file, long expectedBytes) {
+        this.channel = channel;
+        this.file = file;
+        long rounded = (Math.max(expectedBytes, 8) + 7) & ~7L;
+        this.chunk = (int) Math.min(CHUNK_BYTES, rounded);
+        this.buffer = ByteBuffer.allocateDirect(chunk).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Reads exactly {@code length} (at most {@code chunk}) bytes at {@code position}; returns the buffer. */
+    private ByteBuffer fill(long position, int length) throws IOException {
+        buffer.clear().limit(length);
+        long at = position;
+        while (buffer.hasRemaining()) {
+            int n = channel.read(buffer, at);
+            if (n < 0) {
+                throw new MalformedFileException(file, "expected " + length + " bytes at offset " + position
+                        + ", but the file ended at " + at);
+            }
+            at += n;
+        }
+        buffer.flip();
+        return buffer;
+    }
+
+    /** Reads {@code bytes.length} raw bytes at {@code position}. */
+    void readBytes(long position, byte[] dst) throws IOException {
+        for (int done = 0; done < dst.length; ) {
+            int n = Math.min(chunk, dst.length - done);
+            fill(position + done, n).get(dst, done, n);
+            done += n;
+        }
+    }
+
+    /** Reads {@code dst.length} little-endian float32 values at {@code position}. */
+    void readF32(long position, float[] dst) throws IOException {
+        int per = chunk / Float.BYTES;
+        for (int done = 0; done < dst.length; ) {
+            int n = Math.min(per, dst.length - done);
+            fill(position + (long) done * Float.BYTES, n * Float.BYTES).asFloatBuffer().get(dst, done, n);
+            done += n;
+        }
+    }
+
+    /** Reads {@code dst.length} little-endian float64 values at {@code position}. */
+    void readF64(long position, double[] dst) throws IOException {
+        int per = chunk / Double.BYTES;
+        for (int done = 0; done < dst.length; ) {
+            int n = Math.min(per, dst.length - done);
+            fill(position + (long) done * Double.BYTES, n * Double.BYTES).asDoubleBuffer().get(dst, done, n);
+            done += n;
+        }
+    }
+
+    /** Reads {@code dst.length} little-endian float64 values at {@code position}, rounded to float32. */
+    void readF64AsF32(long position, float[] dst) throws IOException {
+        int per = chunk / Double.BYTES;
+        double[] tmp = new double[Math.min(per, dst.length)];
+        for (int done = 0; done < dst.length; ) {
+            int n = Math.min(per, dst.length - done);
+            fill(position + (long) done * Double.BYTES, n * Double.BYTES).asDoubleBuffer().get(tmp, 0, n);
+            for (int i = 0; i < n; i++) {
+                dst[done + i] = (float) tmp[i];
+            }
+            done += n;
+        }
+    }
+
+    /** Reads {@code dst.length} little-endian binary16 (or bfloat16) values at {@code position}, exactly. */
+    void readHalf(long position, float[] dst, boolean bfloat16) throws IOException {
+        int per = chunk / Short.BYTES;
+        short[] tmp = new short[Math.min(per, dst.length)];
+        for (int done = 0; done < dst.length; ) {
+            int n = Math.min(per, dst.length - done);
+            ShortBuffer sb = fill(position + (long) done * Short.BYTES, n * Short.BYTES).asShortBuffer();
+            sb.get(tmp, 0, n);
+            if (bfloat16) {
+                for (int i = 0; i < n; i++) {
+                    dst[done + i] = Float16.bfloat16ToFloat(tmp[i]);
+                }
+            } else {
+                for (int i = 0; i < n; i++) {
+                    dst[done + i] = Float16.halfToFloat(tmp[i]);
+                }
+            }
+            done += n;
+        }
+    }
+
+    /** Writes the tensor's elements as little-endian float32. */
+    static void writeF32(OutputStream out, FloatTensor t) throws IOException {
+        int size = t.size();
+        int per = CHUNK_BYTES / Float.BYTES;
+        ByteBuffer bytes = ByteBuffer.allocate(Math.min(per, Math.max(size, 1)) * Float.BYTES)
+                .order(ByteOrder.LITTLE_ENDIAN);
+        FloatBuffer floats = bytes.asFloatBuffer();
+        FloatBuffer source = t.hasArray() ? null : t.buffer();
+        for (int done = 0; done < size; ) {
+            int n = Math.min(per, size - done);
+            floats.clear();
+            if (source == null) {
+                floats.put(t.array(), done, n);
+            } else {
+                source.limit(done + n).position(done);
+                floats.put(source);
+            }
+            out.write(bytes.array(), 0, n * Float.BYTES);
+            done += n;
+        }
+    }
+
+    /** Writes {@code data} as little-endian float64. */
+    static void writeF64(OutputStream out, double[] data) throws IOException {
+        int per = CHUNK_BYTES / Double.BYTES;
+        ByteBuffer bytes = ByteBuffer.allocate(Math.min(per, Math.max(data.length, 1)) * Double.BYTES)
+                .order(ByteOrder.LITTLE_ENDIAN);
+        for (int done = 0; done < data.length; ) {
+            int n = Math.min(per, data.length - done);
+            bytes.clear();
+            bytes.asDoubleBuffer().put(data, done, n);
+            out.write(bytes.array(), 0, n * Double.BYTES);
+            done += n;
+        }
+    }
+}

@@ -1,0 +1,280 @@
+package dev.mmca.io;
+
+import dev.mmca.FloatTensor;
+import dev.mmca.Mask;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * Reads and writes numpy {@code .npy} files (format versions 1.0, 2.0 and 3.0): the magic
+ * {@code \x93NUMPY}, a version, a little-endian header length (2 bytes in 1.0, 4 bytes in 2.0/3.0),
+ * a Python-literal header dictionary, then the raw C-order data. Supported dtypes: {@code <f4},
+ * {@code <f8}, {@code |b1}, {@code |u1}. Writers produce version 1.0 files with the header padded
+ * so that the data starts 64-byte aligned, as numpy does.
+ */
+public final class Npy {
+    private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
+    /** Largest header accepted (version 2.0/3.0 allow 4 GiB; real headers are tens of bytes). */
+    public static final int MAX_HEADER_BYTES = 1 << 20;
+    private static final int ALIGNMENT = 64;
+
+    private Npy() {
+    }
+
+    /**
+     * Reads a whole file.
+     *
+     * @throws MalformedFileException when the content is not a valid {@code .npy} file, is Fortran
+     *     ordered, has an unsupported dtype, more than 2^31-9 elements, data of the wrong length, or
+     *     {@code |b1} values other than 0 and 1
+     * @throws IOException when the file cannot be opened or read (missing, permissions, I/O error)
+     */
+    public static NpyArray read(Path file) throws IOException {
+        Objects.requireNonNull(file, "file");
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = channel.size();
+            if (size < 10) {
+                throw new MalformedFileException(file, "expected a .npy file of at least 10 bytes (magic, version,"
+                        + " header length), got " + size + " bytes");
+            }
+            ByteBuffer prefix = ByteBuffer.allocate((int) Math.min(size, 12)).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(channel, prefix, 0, file);
+            for (int i = 0; i < MAGIC.length; i++) {
+                if (prefix.get(i) != MAGIC[i]) {
+                    throw new MalformedFileException(file, "expected the .npy magic \\x93NUMPY, got "
+                            + hex(prefix, MAGIC.length));
+                }
+            }
+            int major = prefix.get(6) & 0xff;
+            int minor = prefix.get(7) & 0xff;
+            if (minor != 0 || major < 1 || major > 3) {
+                throw new MalformedFileException(file, "format version: expected 1.0, 2.0 or 3.0, got " + major + "."
+                        + minor);
+            }
+            long headerLength;
+            long headerStart;
+            if (major == 1) {
+                headerLength = prefix.getShort(8) & 0xffff;
+                headerStart = 10;
+            } else {
+                if (size < 12) {
+                    throw new MalformedFileException(file, "expected a version " + major + ".0 file of at least 12"
+                            + " bytes, got " + size + " bytes");
+                }
+                headerLength = prefix.getInt(8) & 0xffffffffL;
+                headerStart = 12;
+                if (headerLength > MAX_HEADER_BYTES) {
+                    throw new MalformedFileException(file, "header length: expected at most " + MAX_HEADER_BYTES
+                            + " bytes, got " + headerLength);
+                }
+            }
+            if (headerStart + headerLength > size) {
+                throw new MalformedFileException(file, "header length: " + headerLength + " bytes goes past the end"
+                        + " of the file (expected at most " + (size - headerStart) + " for a file of " + size
+                        + " bytes)");
+            }
+            ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
+            readFully(channel, headerBytes, headerStart, file);
+            headerBytes.flip();
+            NpyHeader header;
+            try {
+                header = NpyHeader.parse(decode(headerBytes, major, file));
+            } catch (NpyHeader.HeaderException e) {
+                throw new MalformedFileException(file, "header: " + e.getMessage());
+            }
+            return readData(channel, file, header, headerStart + headerLength, size);
+        }
+    }
+
+    private static String decode(ByteBuffer bytes, int major, Path file) throws MalformedFileException {
+        // numpy writes versions 1.0 and 2.0 headers in latin-1 and 3.0 headers in UTF-8.
+        try {
+            return (major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1).newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(bytes).toString();
+        } catch (CharacterCodingException e) {
+            throw new MalformedFileException(file, "header: expected UTF-8 text, got invalid UTF-8 (" + e + ")");
+        }
+    }
+
+    private static NpyArray readData(FileChannel channel, Path file, NpyHeader header, long dataStart, long size)
+            throws IOException {
+        if (header.fortranOrder) {
+            throw new MalformedFileException(file, "fortran_order: expected False (C order), got True (save a"
+                    + " C-contiguous array, e.g. numpy.ascontiguousarray(a))");
+        }
+        int itemBytes;
+        switch (header.descr) {
+            case "<f4": itemBytes = 4; break;
+            case "<f8": itemBytes = 8; break;
+            case "|b1":
+            case "|u1": itemBytes = 1; break;
+            default:
+                throw new MalformedFileException(file, "descr: expected '<f4', '<f8', '|b1' or '|u1', got '"
+                        + NpyHeader.printable(header.descr) + "'");
+        }
+        int[] shape = new int[header.shape.length];
+        long elements = 1;
+        for (int i = 0; i < shape.length; i++) {
+            long d = header.shape[i];
+            if (d > Integer.MAX_VALUE) {
+                throw new MalformedFileException(file, "shape[" + i + "]: expected at most " + Integer.MAX_VALUE
+                        + ", got " + d);
+            }
+            shape[i] = (int) d;
+        }
+        if (Arrays.stream(shape).anyMatch(d -> d == 0)) {
+            elements = 0;
+        } else {
+            for (int d : shape) {
+                elements *= d; // no overflow: elements <= 2^31-9 and d < 2^31 before each step
+                if (elements > Safetensors.MAX_ELEMENTS) {
+                    throw new MalformedFileException(file, "shape " + Arrays.toString(header.shape)
+                            + ": expected at most 2^31-9 elements, got more");
+                }
+            }
+        }
+        long dataBytes = elements * itemBytes;
+        long available = size - dataStart;
+        if (available != dataBytes) {
+            throw new MalformedFileException(file, "data: expected " + dataBytes + " bytes for " + header.descr
+                    + " shape " + Arrays.toString(shape) + ", got " + available + " bytes"
+                    + (available < dataBytes ? " (file truncated)" : " (unexpected trailing bytes)"));
+        }
+        int n = (int) elements;
+        ChunkedIo io = new ChunkedIo(channel, file, dataBytes);
+        switch (header.descr) {
+            case "<f4": {
+                float[] f = new float[n];
+                io.readF32(dataStart, f);
+                return new NpyArray(file, header.descr, shape, f, null, null);
+            }
+            case "<f8": {
+                double[] d = new double[n];
+                io.readF64(dataStart, d);
+                return new NpyArray(file, header.descr, shape, null, d, null);
+            }
+            default: {
+                byte[] b = new byte[n];
+                io.readBytes(dataStart, b);
+                if (header.descr.equals("|b1")) {
+                    for (int i = 0; i < n; i++) {
+                        if (b[i] != 0 && b[i] != 1) {
+                            throw new MalformedFileException(file, "data: expected |b1 values 0 or 1, got "
+                                    + (b[i] & 0xff) + " at flat index " + i);
+                        }
+                    }
+                }
+                return new NpyArray(file, header.descr, shape, null, null, b);
+            }
+        }
+    }
+
+    private static void readFully(FileChannel channel, ByteBuffer dst, long position, Path file) throws IOException {
+        long at = position;
+        while (dst.hasRemaining()) {
+            int n = channel.read(dst, at);
+            if (n < 0) {
+                throw new MalformedFileException(file, "expected " + dst.capacity() + " bytes at offset " + position
+                        + ", but the file ended at " + at);
+            }
+            at += n;
+        }
+    }
+
+    private static String hex(ByteBuffer b, int n) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n && i < b.limit(); i++) {
+            sb.append(String.format("\\x%02x", b.get(i) & 0xff));
+        }
+        return sb.toString();
+    }
+
+    /** Writes a float32 tensor as {@code <f4}, atomically. */
+    public static void writeFloats(Path file, FloatTensor tensor) throws IOException {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(tensor, "tensor");
+        byte[] header = header("<f4", tensor.shape());
+        AtomicFiles.write(file, out -> {
+            out.write(header);
+            ChunkedIo.writeF32(out, tensor);
+        });
+    }
+
+    /**
+     * Writes {@code data} as {@code <f8} with the given shape, atomically. With no shape the array is
+     * 1-D of {@code data.length}.
+     *
+     * @throws IllegalArgumentException when the shape has a negative size or does not match {@code data.length}
+     */
+    public static void writeDoubles(Path file, double[] data, int... shape) throws IOException {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(data, "data");
+        int[] s = shape == null || shape.length == 0 ? new int[] {data.length} : shape.clone();
+        long n = 1;
+        for (int d : s) {
+            if (d < 0) {
+                throw new IllegalArgumentException("shape: expected non-negative sizes, got " + Arrays.toString(s));
+            }
+            try {
+                n = Math.multiplyExact(n, d);
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException("shape: expected fewer than 2^63 elements, got "
+                        + Arrays.toString(s));
+            }
+        }
+        if (n != data.length) {
+            throw new IllegalArgumentException("data: expected " + n + " values for shape " + Arrays.toString(s)
+                    + ", got " + data.length);
+        }
+        byte[] header = header("<f8", s);
+        AtomicFiles.write(file, out -> {
+            out.write(header);
+            ChunkedIo.writeF64(out, data);
+        });
+    }
+
+    /** Writes a mask as {@code |b1} of shape {@code [batch, length]}, atomically. */
+    public static void writeMask(Path file, Mask mask) throws IOException {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(mask, "mask");
+        byte[] header = header("|b1", new int[] {mask.batch(), mask.length()});
+        byte[] values = mask.bytesView();
+        AtomicFiles.write(file, out -> {
+            out.write(header);
+            out.write(values);
+        });
+    }
+
+    /** Magic, version 1.0, length and the dictionary, padded with spaces and a newline to 64 bytes. */
+    private static byte[] header(String descr, int[] shape) {
+        String dict = NpyHeader.format(descr, shape);
+        int unpadded = MAGIC.length + 2 + 2 + dict.length() + 1;
+        int total = (unpadded + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+        StringBuilder text = new StringBuilder(dict);
+        while (MAGIC.length + 4 + text.length() + 1 < total) {
+            text.append(' ');
+        }
+        text.append('\n');
+        byte[] out = new byte[total];
+        System.arraycopy(MAGIC, 0, out, 0, MAGIC.length);
+        out[6] = 1;
+        out[7] = 0;
+        int headerLength = total - 10;
+        out[8] = (byte) headerLength;
+        out[9] = (byte) (headerLength >>> 8);
+        byte[] ascii = text.toString().getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(ascii, 0, out, 10, ascii.length);
+        return out;
+    }
+}
