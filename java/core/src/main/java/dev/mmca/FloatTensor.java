@@ -86,11 +86,16 @@ public final class FloatTensor {
         if (shape.length == 0) {
             throw new IllegalArgumentException(name + ": expected at least one dimension, got none");
         }
-        long n = 1;
         for (int d : shape) {
             if (d < 0) {
                 throw new IllegalArgumentException(name + ": expected non-negative sizes, got " + Arrays.toString(shape));
             }
+            if (d == 0) {
+                return 0; // an empty tensor, whatever the other sizes
+            }
+        }
+        long n = 1;
+        for (int d : shape) {
             n *= d;
             if (n > Integer.MAX_VALUE - 8) {
                 throw new IllegalArgumentException(name + ": expected at most 2^31-9 elements, got "
