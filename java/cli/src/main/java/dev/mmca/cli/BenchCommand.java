@@ -8,7 +8,7 @@ import dev.mmca.SimpleMmca;
 import dev.mmca.backend.AttentionProblem;
 import dev.mmca.backend.Backend;
 import dev.mmca.backend.Backends;
-import java.lang.reflect.Method;
+import dev.mmca.cpu.CpuCalibration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -44,7 +44,7 @@ final class BenchCommand implements Callable<Integer> {
     boolean json;
 
     @Override
-    public Integer call() throws Exception {
+    public Integer call() {
         List<Backend> selected = new ArrayList<>();
         if (backends == null || backends.isEmpty()) {
             for (Backend b : Backends.all()) {
@@ -92,20 +92,12 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void calibration() throws Exception {
-        Class<?> c;
-        try {
-            c = Class.forName("dev.mmca.cpu.CpuCalibration");
-        } catch (ClassNotFoundException e) {
-            System.err.println("sgemm2048: skipped (the cpu backend's module is not on the class path)");
-            return;
-        }
-        Method m = c.getMethod("sgemmGflops", int.class, int.class);
+    private void calibration() {
         double gflops;
         try {
-            gflops = (Double) m.invoke(null, 2048, 5);
-        } catch (java.lang.reflect.InvocationTargetException e) {
-            System.err.println("sgemm2048: skipped (" + Main.message(e.getCause()) + ")");
+            gflops = CpuCalibration.sgemmGflops(2048, 5);
+        } catch (RuntimeException | LinkageError e) {
+            System.err.println("sgemm2048: skipped (" + Main.message(e) + ")");
             return;
         }
         double flops = 2.0 * 2048 * 2048 * 2048;

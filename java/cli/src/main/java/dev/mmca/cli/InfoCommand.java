@@ -3,6 +3,7 @@ package dev.mmca.cli;
 import dev.mmca.backend.Availability;
 import dev.mmca.backend.Backend;
 import dev.mmca.backend.Backends;
+import dev.mmca.cpu.CpuCalibration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
@@ -23,6 +24,13 @@ final class InfoCommand implements Callable<Integer> {
                 + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB");
         System.out.println("cpu:      " + cpuModel());
         System.out.println("features: " + cpuFlags());
+        String kernels;
+        try {
+            kernels = CpuCalibration.cpuFeatures();
+        } catch (RuntimeException | LinkageError e) {
+            kernels = "unavailable (" + Main.message(e) + ")";
+        }
+        System.out.println("native:   " + kernels);
         System.out.println("selected: " + Backends.defaultRequest() + " (property " + Backends.PROPERTY
                 + ", environment " + Backends.ENV + ")");
         System.out.println("backends:");

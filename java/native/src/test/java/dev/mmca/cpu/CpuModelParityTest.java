@@ -1,0 +1,93 @@
+package dev.mmca.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mmca.FloatTensor;
+import dev.mmca.MmcaOutput;
+import dev.mmca.MmcaWeights;
+import dev.mmca.SimpleMmca;
+import dev.mmca.backend.java.JavaBackend;
+import dev.mmca.testing.Reference64;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The whole SimpleMMCA forward on the CPU backend against the float64 oracle and the java backend. */
+class CpuModelParityTest {
+    private static final double TOLERANCE = 1e-5;
+    private static final int CASES = 40;
+    private final String initialIsa = CpuRuntime.isa();
+
+    static List<String> isas() {
+        return CpuTesting.runnableIsas();
+    }
+
+    @AfterEach
+    void restoreIsa() {
+        CpuRuntime.setIsa(initialIsa);
+    }
+
+    @ParameterizedTest(name = "isa {0}")
+    @MethodSource("isas")
+    void randomSweepMatchesFloat64ReferenceOnEveryPath(String isa) {
+        CpuRuntime.setIsa(isa);
+        double worst = 0;
+        for (int i = 0; i < CASES; i++) {
+            CpuTesting.ModelCase c = CpuTesting.modelCase(i, 1000L + i);
+            MmcaWeights w = MmcaWeights.random(c.config, c.seed);
+            Reference64.Output ref = Reference64.simpleMmca(c.config, w, c.inputs.visual(), c.inputs.text(),
+                    c.inputs.visualMask(), c.inputs.textMask());
+            try (SimpleMmca model = SimpleMmca.create(c.config, w, new CpuBackend())) {
+                MmcaOutput out = model.forward(c.inputs);
+                double ev = Reference64.relativeError(out.visual(), ref.visual);
+                double et = Reference64.relativeError(out.text(), ref.text);
+                worst = Math.max(worst, Math.max(ev, et));
+                assertTrue(ev <= TOLERANCE && et <= TOLERANCE,
+                        isa + " " + c + ": visual error " + ev + ", text error " + et);
+            }
+        }
+        System.out.printf("cpu[%s] vs Reference64, %d random configs: worst relative error %.3g%n", isa, CASES, worst);
+    }
+
+    @Test
+    void randomSweepMatchesJavaBackend() {
+        double worst = 0;
+        for (int i = 0; i < CASES; i++) {
+            CpuTesting.ModelCase c = CpuTesting.modelCase(i, 5000L + i);
+            MmcaWeights w = MmcaWeights.random(c.config, c.seed);
+            MmcaOutput expected;
+            try (SimpleMmca java = SimpleMmca.create(c.config, w, JavaBackend.instance())) {
+                expected = java.forward(c.inputs);
+            } catch (UnsupportedOperationException e) {
+                Assumptions.abort("java backend not implemented yet: " + e.getMessage());
+                return;
+            }
+            try (SimpleMmca cpu = SimpleMmca.create(c.config, w, new CpuBackend())) {
+                MmcaOutput out = cpu.forward(c.inputs);
+                double ev = relative(out.visual(), expected.visual());
+                double et = relative(out.text(), expected.text());
+                worst = Math.max(worst, Math.max(ev, et));
+                assertTrue(ev <= TOLERANCE && et <= TOLERANCE, c + ": visual " + ev + ", text " + et);
+            }
+        }
+        System.out.printf("cpu vs java backend, %d random configs: worst relative difference %.3g%n", CASES, worst);
+    }
+
+    static double relative(FloatTensor a, FloatTensor b) {
+        double num = 0;
+        double den = 0;
+        for (int i = 0; i < a.size(); i++) {
+            double x = a.get(i);
+            double y = b.get(i);
+            if (!Double.isFinite(x) || !Double.isFinite(y)) {
+                return Double.POSITIVE_INFINITY;
+            }
+            num += (x - y) * (x - y);
+            den += y * y;
+        }
+        return den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+    }
+}

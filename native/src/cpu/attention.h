@@ -1,0 +1,20 @@
+// Parallel drivers of the fused attention kernels over (batch, kv group, query tile) work items.
+#ifndef MMCA_CPU_ATTENTION_H
+#define MMCA_CPU_ATTENTION_H
+
+#include "mmca/attention_params.h"
+
+namespace mmca::cpu {
+
+/** One attention problem; `p` must already be validated. */
+void run_attention(const mmca_attention_params &p);
+
+/**
+ * The fused MMCA text operation: for every work item, the self tile then the cross tile of the same
+ * query rows (separate softmaxes); `p` must already be validated.
+ */
+void run_text_attention(const mmca_text_params &p);
+
+}  // namespace mmca::cpu
+
+#endif

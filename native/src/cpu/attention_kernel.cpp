@@ -1,0 +1,310 @@
+// Fused masked grouped-query attention, one (batch, kv group, query tile) at a time.
+//
+// This file is compiled three times (see native/CMakeLists.txt) with
+//   MMCA_ISA_SUFFIX  the function name suffix: portable, avx2, avx512
+//   MMCA_VEC_WIDTH   floats per SIMD vector: 4 (SSE2), 8 (AVX2), 16 (AVX-512)
+//   MMCA_VEC_CHUNK   vectors per register block column (how many accumulators per row fit)
+// and the matching -m flags. Everything except the exported entry point has internal linkage and
+// no standard-library template is used here, so no code built with wide instructions can be shared
+// with (and leak into) another path.
+//
+// The maths (SPEC steps 2-5), per query row i of head h reading kv head g:
+//   s_j = scale * q_i . k_j   for visible keys j (key mask, and j <= i + M - N when causal)
+//   o_i = sum_j exp(s_j - max) v_j / sum_j exp(s_j - max)
+// computed over key tiles of TK keys with the running-max (online) softmax:
+//   m' = max(m, max_j s_j);  alpha = exp(m - m');  l = alpha * l + sum_j exp(s_j - m');
+//   O = alpha * O + sum_j exp(s_j - m') v_j;  finally o_i = O / l (zero when no key is visible).
+#include <cstdint>
+#include <cstring>
+
+#include "attention_kernel.h"
+
+#define MMCA_CAT2(a, b) a##b
+#define MMCA_CAT(a, b) MMCA_CAT2(a, b)
+#define MMCA_ENTRY MMCA_CAT(attention_tile_, MMCA_ISA_SUFFIX)
+
+namespace mmca::cpu {
+namespace {
+
+constexpr int W = MMCA_VEC_WIDTH;   // floats per vector
+constexpr int NV = MMCA_VEC_CHUNK;  // vectors per register block column
+constexpr int MR = 4;               // query rows per register block (6 measured slower: spills)
+constexpr int TK = 64;              // keys per tile
+constexpr float NEG_INF = -__builtin_huge_valf();
+
+typedef float vf __attribute__((vector_size(W * sizeof(float))));
+typedef int32_t vi __attribute__((vector_size(W * sizeof(float))));
+
+inline vf load(const float *p) {
+    vf v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+inline void store(float *p, vf v) { std::memcpy(p, &v, sizeof v); }
+inline vf splat(float x) { return vf{} + x; }
+inline vf vmax(vf a, vf b) { return a > b ? a : b; }
+
+inline float hmax(vf v) {
+    float m = v[0];
+    for (int i = 1; i < W; i++) m = v[i] > m ? v[i] : m;
+    return m;
+}
+inline float hsum(vf v) {
+    float s = v[0];
+    for (int i = 1; i < W; i++) s += v[i];
+    return s;
+}
+inline int round_up(int x, int m) { return (x + m - 1) / m * m; }
+inline int min_int(int a, int b) { return a < b ? a : b; }
+
+// exp(x) for x <= 0 (a logit minus the running maximum, or -inf for a hidden key), about 1 ulp:
+// x = n ln2 + r with |r| <= ln2/2 (Cody-Waite split of ln2), exp(r) by a degree-6 minimax
+// polynomial (Cephes expf coefficients), times 2^n built in the exponent bits. Inputs below
+// -87.33 (where the result leaves the normal range) give exactly 0.
+inline vf vexp(vf x) {
+    const vf lo = splat(-87.336544f);
+    vi under = x < lo;
+    x = x < lo ? lo : x;
+    const vf magic = splat(12582912.0f);  // 1.5 * 2^23: adding and subtracting rounds to an integer
+    vf n = (x * 1.44269504088896341f + magic) - magic;
+    vf r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    vf p = splat(1.9875691500e-4f);
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    vf y = p * (r * r) + r + 1.0f;
+    vi bits = (__builtin_convertvector(n, vi) + 127) << 23;
+    vf two_n;
+    std::memcpy(&two_n, &bits, sizeof two_n);
+    y = y * two_n;
+    vi yi;
+    std::memcpy(&yi, &y, sizeof yi);
+    yi &= ~under;
+    std::memcpy(&y, &yi, sizeof y);
+    return y;
+}
+
+inline float sexp(float x) {
+    vf v = vexp(splat(x));
+    return v[0];
+}
+
+// S[r][c0 .. c0 + C*W) = Q[r] . Kt[:, c] for the MR rows of a block; Kt is [D][TK] (keys along rows).
+template <int C>
+inline void qk_block(const float *Q, int ldq, const float *Kt, int D, float *S, int c0) {
+    vf acc[MR][C];
+    for (int r = 0; r < MR; r++)
+        for (int v = 0; v < C; v++) acc[r][v] = vf{};
+    for (int d = 0; d < D; d++) {
+        vf k[C];
+        for (int v = 0; v < C; v++) k[v] = load(Kt + d * TK + c0 + v * W);
+        for (int r = 0; r < MR; r++) {
+            vf q = splat(Q[r * ldq + d]);
+            for (int v = 0; v < C; v++) acc[r][v] += q * k[v];
+        }
+    }
+    for (int r = 0; r < MR; r++)
+        for (int v = 0; v < C; v++) store(S + r * TK + c0 + v * W, acc[r][v]);
+}
+
+// O[r][d0 .. d0 + C*W) = alpha[r] * O[r] + sum_{c < kn} P[r][c] * V[c] for the MR rows of a block.
+template <int C>
+inline void pv_block(float *O, int ldo, const float *P, const float *V, int ldv, int kn, const float *alpha, int d0) {
+    vf acc[MR][C];
+    for (int r = 0; r < MR; r++) {
+        vf a = splat(alpha[r]);
+        for (int v = 0; v < C; v++) acc[r][v] = load(O + r * ldo + d0 + v * W) * a;
+    }
+    for (int c = 0; c < kn; c++) {
+        vf x[C];
+        for (int v = 0; v < C; v++) x[v] = load(V + c * ldv + d0 + v * W);
+        for (int r = 0; r < MR; r++) {
+            vf p = splat(P[r * TK + c]);
+            for (int v = 0; v < C; v++) acc[r][v] += p * x[v];
+        }
+    }
+    for (int r = 0; r < MR; r++)
+        for (int v = 0; v < C; v++) store(O + r * ldo + d0 + v * W, acc[r][v]);
+}
+
+// Dispatches a remainder of `nv` (< NV) vectors to the matching instantiation.
+template <int C>
+inline void pv_tail(int nv, float *O, int ldo, const float *P, const float *V, int ldv, int kn, const float *alpha,
+                    int d0) {
+    if constexpr (C > 0) {
+        if (nv == C) {
+            pv_block<C>(O, ldo, P, V, ldv, kn, alpha, d0);
+        } else {
+            pv_tail<C - 1>(nv, O, ldo, P, V, ldv, kn, alpha, d0);
+        }
+    }
+}
+
+// 1 / max(||x||, 1e-12), as F.normalize.
+inline float inv_norm(const float *x, int D) {
+    float s = 0;
+    for (int d = 0; d < D; d++) s += x[d] * x[d];
+    float n = __builtin_sqrtf(s);
+    return 1.0f / (n > 1e-12f ? n : 1e-12f);
+}
+
+}  // namespace
+
+void MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1) {
+    static_assert(TK % (W * NV) == 0, "a key tile must be a whole number of register block columns");
+    const int H = p.heads;
+    const int G = p.kv_heads;
+    const int R = H / G;  // query heads per kv head, stacked as rows of one block
+    const int D = p.dim_head;
+    const int Dp = round_up(D, W);
+    const int M = p.keys;
+    const int64_t offset = static_cast<int64_t>(p.keys) - p.queries;  // right-aligned causal offset
+    const int rows = (q1 - q0) * R;
+    const int rows_p = round_up(rows, MR);
+    const float *qb = static_cast<const float *>(p.q) + b * p.q_batch_stride;
+    const float *kb = static_cast<const float *>(p.k) + b * p.k_batch_stride + g * p.k_head_stride;
+    const float *vb = static_cast<const float *>(p.v) + b * p.v_batch_stride + g * p.v_head_stride;
+    float *ob = static_cast<float *>(p.o) + b * p.o_batch_stride;
+    const uint8_t *km = p.key_mask ? p.key_mask + b * p.key_mask_batch_stride : nullptr;
+    const uint8_t *qm = p.query_mask ? p.query_mask + b * p.query_mask_batch_stride : nullptr;
+
+    // Scratch layout (floats): Q, O [rows_p][Dp]; m, l, last, active [rows_p]; Kt [D][TK];
+    // V [TK][Dp]; S [MR][TK]; key bias [TK].
+    const size_t need = 2 * static_cast<size_t>(rows_p) * Dp + 4 * static_cast<size_t>(rows_p)
+                        + static_cast<size_t>(D) * TK + static_cast<size_t>(TK) * Dp + MR * TK + TK;
+    float *Q = thread_scratch(need);
+    float *O = Q + static_cast<size_t>(rows_p) * Dp;
+    float *m = O + static_cast<size_t>(rows_p) * Dp;
+    float *l = m + rows_p;
+    float *last = l + rows_p;     // last visible key index of the row (as float; exact below 2^24)
+    float *active = last + rows_p;
+    float *Kt = active + rows_p;
+    float *V = Kt + static_cast<size_t>(D) * TK;
+    float *S = V + static_cast<size_t>(TK) * Dp;
+    float *bias = S + MR * TK;
+
+    // Rows are query-major: row r is query q0 + r / R of the r % R-th head of group g.
+    auto head_of = [&](int hr) { return p.head_mapping == MMCA_HEAD_MAPPING_MODULO ? hr * G + g : g * R + hr; };
+    int64_t max_last = -1;  // the largest key any active row sees
+    int64_t min_last = INT64_MAX;
+    for (int r = 0; r < rows_p; r++) {
+        float *qr = Q + static_cast<size_t>(r) * Dp;
+        std::memset(O + static_cast<size_t>(r) * Dp, 0, sizeof(float) * Dp);
+        m[r] = NEG_INF;
+        l[r] = 0;
+        if (r >= rows) {
+            std::memset(qr, 0, sizeof(float) * Dp);
+            active[r] = 0;
+            last[r] = -1;
+            continue;
+        }
+        const int i = q0 + r / R;
+        const float *src = qb + i * p.q_row_stride + head_of(r % R) * p.q_head_stride;
+        // The logit scale (and the qk_norm normalisation of q) is folded into the packed query.
+        float f = p.scale * (p.qk_norm ? inv_norm(src, D) : 1.0f);
+        for (int d = 0; d < D; d++) qr[d] = src[d] * f;
+        for (int d = D; d < Dp; d++) qr[d] = 0;
+        int64_t lk = p.causal ? i + offset : M - 1;
+        if (lk > M - 1) lk = M - 1;
+        bool on = (qm == nullptr || qm[i] != 0) && lk >= 0;
+        active[r] = on ? 1.0f : 0.0f;
+        last[r] = static_cast<float>(lk);
+        if (on) {
+            max_last = lk > max_last ? lk : max_last;
+            min_last = lk < min_last ? lk : min_last;
+        }
+    }
+
+    const int key_end = static_cast<int>(max_last + 1);  // keys past every row's last are skipped
+    for (int kt = 0; kt < key_end; kt += TK) {
+        const int kn = min_int(TK, key_end - kt);
+        // Key visibility inside the tile: the key mask (and the tile end) as an additive bias.
+        int visible = 0;
+        for (int c = 0; c < TK; c++) {
+            bool on = c < kn && (km == nullptr || km[kt + c] != 0);
+            bias[c] = on ? 0.0f : NEG_INF;
+            visible += on;
+        }
+        if (visible == 0) continue;  // a fully masked tile contributes nothing
+        const bool causal_full = kt + kn - 1 <= min_last;  // every active row sees the whole tile
+        const bool need_mask = visible != TK || !causal_full;
+
+        // Pack the tile once for all R heads of the group: K transposed (optionally normalised), V padded.
+        for (int c = 0; c < TK; c++) {
+            float *vr = V + static_cast<size_t>(c) * Dp;
+            if (c < kn) {
+                const float *ks = kb + static_cast<int64_t>(kt + c) * p.k_row_stride;
+                const float *vs = vb + static_cast<int64_t>(kt + c) * p.v_row_stride;
+                float f = p.qk_norm ? inv_norm(ks, D) : 1.0f;
+                for (int d = 0; d < D; d++) Kt[d * TK + c] = ks[d] * f;
+                for (int d = 0; d < D; d++) vr[d] = vs[d];
+                for (int d = D; d < Dp; d++) vr[d] = 0;
+            } else {
+                for (int d = 0; d < D; d++) Kt[d * TK + c] = 0;
+                for (int d = 0; d < Dp; d++) vr[d] = 0;
+            }
+        }
+
+        for (int r0 = 0; r0 < rows_p; r0 += MR) {
+            bool any = false;
+            for (int r = 0; r < MR; r++) any |= active[r0 + r] != 0 && last[r0 + r] >= kt;
+            if (!any) continue;
+            const float *Qb = Q + static_cast<size_t>(r0) * Dp;
+            for (int c0 = 0; c0 < TK; c0 += NV * W) qk_block<NV>(Qb, Dp, Kt, D, S, c0);
+
+            float alpha[MR];
+            for (int r = 0; r < MR; r++) {
+                float *s = S + r * TK;
+                if (need_mask) {
+                    for (int c = 0; c < TK; c += W) store(s + c, load(s + c) + load(bias + c));
+                    const int64_t lim = static_cast<int64_t>(last[r0 + r]) - kt;  // columns > lim are in the future
+                    for (int c = lim < 0 ? 0 : static_cast<int>(lim + 1); c < TK; c++) s[c] = NEG_INF;
+                }
+                vf mx = load(s);
+                for (int c = W; c < TK; c += W) mx = vmax(mx, load(s + c));
+                const float m_old = m[r0 + r];
+                const float tile_max = hmax(mx);
+                const float m_new = tile_max > m_old ? tile_max : m_old;
+                if (m_new == NEG_INF) {  // nothing visible to this row yet
+                    alpha[r] = 1.0f;
+                    std::memset(s, 0, sizeof(float) * TK);
+                    continue;
+                }
+                alpha[r] = sexp(m_old - m_new);  // exp(-inf) = 0 on the first visible tile
+                const vf mv = splat(m_new);
+                vf sum = vf{};
+                for (int c = 0; c < TK; c += W) {
+                    vf e = vexp(load(s + c) - mv);
+                    store(s + c, e);
+                    sum += e;
+                }
+                l[r0 + r] = l[r0 + r] * alpha[r] + hsum(sum);
+                m[r0 + r] = m_new;
+            }
+
+            float *Ob = O + static_cast<size_t>(r0) * Dp;
+            const int nvec = Dp / W;
+            int d0 = 0;
+            for (; d0 + NV * W <= Dp; d0 += NV * W) pv_block<NV>(Ob, Dp, S, V, Dp, kn, alpha, d0);
+            pv_tail<NV - 1>(nvec % NV, Ob, Dp, S, V, Dp, kn, alpha, d0);
+        }
+    }
+
+    // o = O / l; rows with a masked query or no visible key are zero.
+    for (int r = 0; r < rows; r++) {
+        const int i = q0 + r / R;
+        float *dst = ob + i * p.o_row_stride + head_of(r % R) * p.o_head_stride;
+        const float *src = O + static_cast<size_t>(r) * Dp;
+        if (active[r] != 0 && l[r] > 0) {
+            const float inv = 1.0f / l[r];
+            for (int d = 0; d < D; d++) dst[d] = src[d] * inv;
+        } else {
+            for (int d = 0; d < D; d++) dst[d] = 0;
+        }
+    }
+}
+
+}  // namespace mmca::cpu

@@ -1,0 +1,83 @@
+#include "gemm.h"
+
+#include <cblas.h>
+
+#include <mutex>
+
+#include "thread_pool.h"
+
+namespace mmca::cpu {
+
+void init_blas() {
+    static std::once_flag once;
+    std::call_once(once, [] { openblas_set_num_threads(1); });
+}
+
+namespace {
+
+// C = A * Wt for a few rows: per output row, accumulate k scaled weight rows (contiguous, so the
+// compiler vectorises the inner loop); the summation order over k is fixed.
+void small_linear(const float *a, int64_t lda, const float *wt, int64_t ldw, float *c, int64_t ldc, int64_t rows,
+                  int64_t cols, int64_t k) {
+    for (int64_t r = 0; r < rows; r++) {
+        float *__restrict cr = c + r * ldc;
+        const float *ar = a + r * lda;
+        for (int64_t j = 0; j < cols; j++) cr[j] = 0.0f;
+        for (int64_t kk = 0; kk < k; kk++) {
+            const float x = ar[kk];
+            const float *__restrict w = wt + kk * ldw;
+            for (int64_t j = 0; j < cols; j++) cr[j] += x * w[j];
+        }
+    }
+}
+
+}  // namespace
+
+void transpose_into(const float *w, int64_t rows, int64_t cols, float *out) {
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t c = 0; c < cols; c++) out[c * rows + r] = w[r * cols + c];
+}
+
+void linear(const float *a, int64_t lda, const float *w, int64_t ldw, float *c, int64_t ldc, int64_t rows,
+            int64_t cols, int64_t k) {
+    init_blas();
+    // Someone else in the process (e.g. a calibration through the OpenBLAS preset) may have raised
+    // OpenBLAS's thread count; our blocks already run in parallel, so keep each sgemm on one thread.
+    if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+    if (rows <= 0 || cols <= 0) return;
+    if (rows <= 4 && static_cast<double>(rows) * cols * k <= 262144.0) {
+        small_linear(a, lda, w, ldw, c, ldc, rows, cols, k);
+        return;
+    }
+    // Blocks of about 256 rows (at least 8 row blocks when there are enough rows); when there are
+    // few rows, also split the columns so that every thread gets work. Depends on shapes only.
+    int64_t row_block = (rows + 7) / 8;
+    row_block = (row_block + 15) / 16 * 16;
+    if (row_block > 256) row_block = 256;
+    if (row_block < 32) row_block = 32;
+    const int64_t row_blocks = (rows + row_block - 1) / row_block;
+    int64_t col_blocks = 1;
+    if (row_blocks < 8 && cols >= 256) {
+        col_blocks = (8 + row_blocks - 1) / row_blocks;
+        if (col_blocks > cols / 128) col_blocks = cols / 128;
+        if (col_blocks < 1) col_blocks = 1;
+    }
+    int64_t col_block = (cols + col_blocks - 1) / col_blocks;
+    col_block = (col_block + 15) / 16 * 16;
+    col_blocks = (cols + col_block - 1) / col_block;
+    const double work = static_cast<double>(rows) * cols * k;
+    parallel_for(
+        row_blocks * col_blocks,
+        [&](int64_t idx) {
+            const int64_t r0 = (idx / col_blocks) * row_block;
+            const int64_t c0 = (idx % col_blocks) * col_block;
+            const int64_t rn = r0 + row_block < rows ? row_block : rows - r0;
+            const int64_t cn = c0 + col_block < cols ? col_block : cols - c0;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<blasint>(rn), static_cast<blasint>(cn),
+                        static_cast<blasint>(k), 1.0f, a + r0 * lda, static_cast<blasint>(lda), w + c0,
+                        static_cast<blasint>(ldw), 0.0f, c + r0 * ldc + c0, static_cast<blasint>(ldc));
+        },
+        work < 65536.0);
+}
+
+}  // namespace mmca::cpu

@@ -1,0 +1,28 @@
+// Projections: C = A * W^T through OpenBLAS sgemm (single-threaded), split into row/column blocks
+// that depend only on the shapes and run on the pool. Every block is one fixed sgemm call, so a
+// result never depends on the thread count.
+#ifndef MMCA_CPU_GEMM_H
+#define MMCA_CPU_GEMM_H
+
+#include <cstdint>
+
+namespace mmca::cpu {
+
+/**
+ * C[rows, cols] (leading dim ldc) = A[rows, k] (lda) * Wt[k, cols] (ldw), where Wt is a weight
+ * matrix stored transposed once at model preparation (nn.Linear's [out, in] becomes [in, out]).
+ * Tiny products (a few rows, as in single-token calls) skip OpenBLAS, whose per-call overhead
+ * would dominate, for a plain row-times-matrix loop; which path runs depends on the shape only.
+ */
+void linear(const float *a, int64_t lda, const float *wt, int64_t ldw, float *c, int64_t ldc, int64_t rows,
+            int64_t cols, int64_t k);
+
+/** Transposes W[rows, cols] into a new [cols, rows] buffer (for packing weights). */
+void transpose_into(const float *w, int64_t rows, int64_t cols, float *out);
+
+/** Makes OpenBLAS run on the calling thread only (our pool provides the parallelism). */
+void init_blas();
+
+}  // namespace mmca::cpu
+
+#endif

@@ -1,0 +1,73 @@
+// Malformed arguments become exceptions naming the argument, never crashes.
+#include <cmath>
+#include <cstdio>
+
+#include "reference.h"
+
+using namespace mmca::test;
+
+namespace {
+
+mmca_attention_params valid(float *buf) {
+    mmca_attention_params p{};
+    p.q = p.k = p.v = buf;
+    p.o = buf + 256;
+    p.batch = 1;
+    p.heads = 8;
+    p.kv_heads = 2;
+    p.queries = 2;
+    p.keys = 2;
+    p.dim_head = 4;
+    p.scale = 0.5f;
+    p.q_row_stride = p.o_row_stride = 32;
+    p.k_row_stride = p.v_row_stride = 8;
+    p.q_head_stride = p.k_head_stride = p.v_head_stride = p.o_head_stride = 4;
+    return p;
+}
+
+}  // namespace
+
+int main() {
+    static float buf[512];
+    mmca_attention_params p = valid(buf);
+    mmca_cpu_attention(&p);  // the valid block runs
+
+    expect_error([] { mmca_cpu_attention(nullptr); }, "mmca_attention_params: expected a non-null pointer, got NULL");
+    p = valid(buf);
+    p.kv_heads = 3;
+    expect_error([&] { mmca_cpu_attention(&p); }, "mmca_attention_params.kv_heads: expected a divisor of heads=8, got 3");
+    p = valid(buf);
+    p.k = nullptr;
+    expect_error([&] { mmca_cpu_attention(&p); }, "mmca_attention_params.k: expected a non-null pointer, got NULL");
+    p = valid(buf);
+    p.dim_head = 0;
+    expect_error([&] { mmca_cpu_attention(&p); }, "mmca_attention_params.dim_head: expected a positive integer, got 0");
+    p = valid(buf);
+    p.dtype = MMCA_DTYPE_BF16;
+    expect_error([&] { mmca_cpu_attention(&p); }, "mmca_attention_params.dtype: expected MMCA_DTYPE_F32");
+    p = valid(buf);
+    p.head_mapping = 5;
+    expect_error([&] { mmca_cpu_attention(&p); }, "mmca_attention_params.head_mapping: expected");
+    p = valid(buf);
+    p.scale = NAN;
+    expect_error([&] { mmca_cpu_attention(&p); }, "mmca_attention_params.scale: expected a finite positive number");
+    p = valid(buf);
+    p.q_row_stride = -1;
+    expect_error([&] { mmca_cpu_attention(&p); }, "mmca_attention_params.q_row_stride: expected a non-negative stride, got -1");
+
+    expect_error([] { mmca_cpu_set_threads(0); }, "threads: expected an integer in [1, 4096], got 0");
+    expect_error([] { mmca_cpu_set_isa("sse9"); }, "isa: expected portable, avx2 or avx512, got 'sse9'");
+    expect_error([] { mmca_cpu_model_create(nullptr); }, "mmca_cpu_model_desc: expected a non-null pointer, got NULL");
+    mmca_cpu_model_desc d{};
+    d.dim = 8;
+    d.heads = 4;
+    d.kv_heads = 3;
+    d.dim_head = 2;
+    expect_error([&] { mmca_cpu_model_create(&d); }, "mmca_cpu_model_desc.kv_heads: expected a divisor of heads=4, got 3");
+    d.kv_heads = 2;
+    expect_error([&] { mmca_cpu_model_create(&d); }, "mmca_cpu_model_desc.visual_q: expected a non-null pointer, got NULL");
+    expect_error([] { mmca_cpu_model_forward(nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, 1, 1, 1); },
+                 "model: expected a live mmca_cpu_model, got NULL");
+    std::printf("%s (%d failures)\n", failures() ? "FAILED" : "passed", failures());
+    return failures() != 0;
+}
