@@ -8,7 +8,7 @@ import dev.mmca.FloatTensor;
  * {@code [in, out]} once, so that the inner loop runs over contiguous outputs and the JIT can
  * vectorise it.
  */
-final class PackedLinear {
+public final class PackedLinear {
     /** Rows of x handled together: each loaded weight row feeds this many accumulators. */
     private static final int ROW_BLOCK = 4;
     /** Output columns per task: keeps the accumulator rows in L1. */
@@ -16,8 +16,10 @@ final class PackedLinear {
     /** Inputs per pass: keeps the weight tile in L2. */
     private static final int K_TILE = 256;
 
-    final int in;
-    final int out;
+    /** Input width. */
+    public final int in;
+    /** Output width. */
+    public final int out;
     /** {@code [in, out]} row-major. */
     private final float[] wt;
 
@@ -28,7 +30,7 @@ final class PackedLinear {
     }
 
     /** Stacks {@code parts} (each {@code [out_i, in]}) along out and transposes. */
-    static PackedLinear stack(FloatTensor... parts) {
+    public static PackedLinear stack(FloatTensor... parts) {
         int in = parts[0].dim(1);
         int out = 0;
         for (FloatTensor p : parts) {
@@ -53,7 +55,7 @@ final class PackedLinear {
      * Concatenates {@code parts} (each {@code [out, in_i]}) along in, i.e. {@code y = [x_1 | x_2] * [W_1 | W_2]^T},
      * and transposes.
      */
-    static PackedLinear concatInputs(FloatTensor... parts) {
+    public static PackedLinear concatInputs(FloatTensor... parts) {
         int out = parts[0].dim(0);
         int in = 0;
         for (FloatTensor p : parts) {
@@ -75,7 +77,7 @@ final class PackedLinear {
     }
 
     /** {@code y[r, :] = x[r, :] * W^T} for {@code rows} rows; {@code x [rows, in]}, {@code y [rows, out]}. */
-    void apply(float[] x, int rows, float[] y) {
+    public void apply(float[] x, int rows, float[] y) {
         int rowBlocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
         int colTiles = (out + COL_TILE - 1) / COL_TILE;
         Parallel.forEach(rowBlocks * colTiles, task -> {
