@@ -108,7 +108,7 @@ final class FusedAttention {
                 }
                 float mOld = m[lane];
                 float mNew = Math.max(mOld, tileMax);
-                float correction = mOld == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(mOld - mNew);
+                float correction = mOld == Float.NEGATIVE_INFINITY ? 0f : FastExp.exp(mOld - mNew);
                 int ao = lane * d;
                 if (correction != 1f) {
                     for (int e = 0; e < d; e++) {
@@ -120,7 +120,7 @@ final class FusedAttention {
                     if (!keyOk[j]) {
                         continue;
                     }
-                    float p = (float) Math.exp(s[j] - mNew);
+                    float p = FastExp.exp(s[j] - mNew);
                     sum += p;
                     int vo = a.vOffset + b * a.vBatchStride + (j0 + j) * a.vRowStride + g * d;
                     float[] v = a.v;
