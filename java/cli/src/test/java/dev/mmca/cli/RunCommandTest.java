@@ -33,11 +33,17 @@ class RunCommandTest {
                 .filter(s -> !s.isEmpty() && !s.startsWith("#")).collect(Collectors.toList());
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("goldenCases")
-    void reproducesPyTorchReferenceOutputsWithTheJavaBackend(String name) throws IOException {
+    /** Every golden case on the java backend and on the native cpu backend (built in the same reactor). */
+    static Stream<org.junit.jupiter.params.provider.Arguments> goldenCasesPerBackend() throws IOException {
+        return goldenCases().stream().flatMap(c -> Stream.of("java", "cpu")
+                .map(b -> org.junit.jupiter.params.provider.Arguments.of(c, b)));
+    }
+
+    @ParameterizedTest(name = "{0} on {1}")
+    @MethodSource("goldenCasesPerBackend")
+    void reproducesPyTorchReferenceOutputs(String name, String backend) throws IOException {
         Path c = GOLDEN.resolve(name);
-        List<String> args = new java.util.ArrayList<>(List.of("run", "--backend", "java",
+        List<String> args = new java.util.ArrayList<>(List.of("run", "--backend", backend,
                 "--weights", c.resolve("weights.safetensors").toString(),
                 "--visual", c.resolve("visual.npy").toString(), "--text", c.resolve("text.npy").toString(),
                 "--out-visual", tmp.resolve("ov.npy").toString(), "--out-text", tmp.resolve("ot.npy").toString()));

@@ -1,0 +1,54 @@
+package dev.mmca.cuda;
+
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * JNI bindings of the CUDA kernel library ({@code native/cuda/include/mmca_cuda/api.h}, built into
+ * {@code libmmcacuda.so} with the CUDA runtime linked statically). Functions that fail throw a
+ * {@link RuntimeException} carrying the C++ message.
+ *
+ * <p>Loading this class fails when the module was built without CUDA; reach it only through
+ * {@link CudaProbe}, which catches that.
+ */
+@Platform(include = "mmca_cuda/api.h", link = "mmcacuda")
+final class CudaNative {
+    static {
+        Loader.load();
+    }
+
+    private CudaNative() {
+    }
+
+    static native int mmca_cuda_desc_len();
+
+    static native @Cast("const char*") String mmca_cuda_driver_problem();
+
+    static native int mmca_cuda_device_count(int[] count);
+
+    static native @Cast("const char*") String mmca_cuda_error_string(int code);
+
+    static native void mmca_cuda_device_info(int device, int[] major, int[] minor, @Cast("int64_t*") long[] totalBytes);
+
+    static native @Cast("const char*") String mmca_cuda_device_name(int device);
+
+    static native void mmca_cuda_validate(@Cast("const int64_t*") long[] desc, int len, int math);
+
+    static native void mmca_cuda_validate_text(@Cast("const int64_t*") long[] selfDesc,
+            @Cast("const int64_t*") long[] crossDesc, int len, int math);
+
+    static native void mmca_cuda_attention(@Cast("const int64_t*") long[] desc, int len, int math,
+            @Cast("int64_t") long stream);
+
+    static native void mmca_cuda_text(@Cast("const int64_t*") long[] selfDesc, @Cast("const int64_t*") long[] crossDesc,
+            int len, int math, @Cast("int64_t") long stream);
+
+    static native void mmca_cuda_add(@Cast("int64_t") long out, @Cast("int64_t") long a, @Cast("int64_t") long b,
+            @Cast("int64_t") long n, int dtype, @Cast("int64_t") long stream);
+
+    static native void mmca_cuda_convert(@Cast("int64_t") long dst, @Cast("int64_t") long src, @Cast("int64_t") long n,
+            int dtype, int toF32, @Cast("int64_t") long stream);
+
+    static native void mmca_cuda_synchronize(@Cast("int64_t") long stream);
+}
