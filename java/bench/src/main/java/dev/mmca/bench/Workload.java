@@ -1,0 +1,199 @@
+package dev.mmca.bench;
+
+import dev.mmca.Composition;
+import dev.mmca.HeadMapping;
+import dev.mmca.MmcaConfig;
+import dev.mmca.backend.AttentionProblem;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * One benchmark shape: either a whole SimpleMMCA forward (CROSS composition) or one fused attention
+ * call. Head mapping is always GROUPED, the convention PyTorch SDPA uses with {@code enable_gqa}, so
+ * that libtorch computes exactly the same function.
+ */
+public final class Workload {
+    /** What is timed. */
+    public enum Kind { FORWARD, ATTENTION }
+
+    private final String name;
+    private final Kind kind;
+    private final int batch;
+    private final int heads;
+    private final int kvHeads;
+    private final int dimHead;
+    private final boolean causal;
+    // FORWARD: visual and text tokens and the model width. ATTENTION: queries (N) and keys (M); dim unused.
+    private final int first;
+    private final int second;
+    private final int dim;
+
+    private Workload(String name, Kind kind, int batch, int heads, int kvHeads, int dimHead, boolean causal,
+            int first, int second, int dim) {
+        this.name = name;
+        this.kind = kind;
+        this.batch = batch;
+        this.heads = heads;
+        this.kvHeads = kvHeads;
+        this.dimHead = dimHead;
+        this.causal = causal;
+        this.first = first;
+        this.second = second;
+        this.dim = dim;
+    }
+
+    /** SimpleMMCA forward, CROSS composition, text self-attention causal when {@code causal}. */
+    public static Workload forward(String name, int batch, int visualTokens, int textTokens, int dim, int heads,
+            int kvHeads, int dimHead, boolean causal) {
+        return new Workload(name, Kind.FORWARD, batch, heads, kvHeads, dimHead, causal, visualTokens, textTokens,
+                dim);
+    }
+
+    /** One fused attention call with N queries and M keys, without masks. */
+    public static Workload attention(String name, int batch, int heads, int kvHeads, int queries, int keys,
+            int dimHead, boolean causal) {
+        return new Workload(name, Kind.ATTENTION, batch, heads, kvHeads, dimHead, causal, queries, keys, 0);
+    }
+
+    /** The published workloads W1, W2, A1, A2, A3. */
+    public static List<Workload> standard() {
+        return List.of(
+                forward("W1", 32, 10, 10, 512, 8, 2, 64, true),
+                forward("W2", 4, 576, 512, 1024, 16, 4, 64, true),
+                attention("A1", 1, 16, 4, 2048, 2048, 64, true),
+                attention("A2", 4, 16, 4, 512, 576, 64, false),
+                attention("A3", 1, 8, 2, 8192, 8192, 64, true));
+    }
+
+    /**
+     * The same structures as {@link #standard()} (heads, kv heads, head width, causality, N != M where
+     * the original has it) at sizes that run in milliseconds; used by the default test build.
+     */
+    public static List<Workload> small() {
+        return List.of(
+                forward("W1", 3, 10, 10, 96, 8, 2, 64, true),
+                forward("W2", 2, 23, 17, 128, 16, 4, 64, true),
+                attention("A1", 1, 16, 4, 64, 64, 64, true),
+                attention("A2", 2, 16, 4, 24, 29, 64, false),
+                attention("A3", 1, 8, 2, 130, 130, 64, true));
+    }
+
+    /**
+     * The three attention calls inside a FORWARD workload (visual self, text self, text-to-visual cross),
+     * as ATTENTION workloads named {@code <name>.visual}, {@code .text}, {@code .cross}; timing them
+     * alone splits a forward's time into attention and everything else (mostly projection GEMMs).
+     */
+    public List<Workload> attentionParts() {
+        requireKind(Kind.FORWARD);
+        MmcaConfig c = config();
+        return List.of(
+                attention(name + ".visual", batch, heads, kvHeads, first, first, dimHead, c.visualCausal()),
+                attention(name + ".text", batch, heads, kvHeads, second, second, dimHead, c.textCausal()),
+                attention(name + ".cross", batch, heads, kvHeads, second, first, dimHead, c.crossCausal()));
+    }
+
+    /** Looks up names (case-insensitive) among {@code from}. */
+    public static List<Workload> select(List<Workload> from, List<String> names) {
+        List<Workload> out = new ArrayList<>();
+        for (String n : names) {
+            Workload found = null;
+            for (Workload w : from) {
+                if (w.name.equalsIgnoreCase(n.trim())) {
+                    found = w;
+                }
+            }
+            if (found == null) {
+                List<String> known = new ArrayList<>();
+                from.forEach(w -> known.add(w.name));
+                throw new IllegalArgumentException("workload: expected one of " + known + ", got '" + n + "'");
+            }
+            out.add(found);
+        }
+        return out;
+    }
+
+    public String name() { return name; }
+    public Kind kind() { return kind; }
+    public int batch() { return batch; }
+    public int heads() { return heads; }
+    public int kvHeads() { return kvHeads; }
+    public int dimHead() { return dimHead; }
+    public boolean causal() { return causal; }
+
+    public int visualTokens() { requireKind(Kind.FORWARD); return first; }
+    public int textTokens() { requireKind(Kind.FORWARD); return second; }
+    public int dim() { requireKind(Kind.FORWARD); return dim; }
+    public int queries() { requireKind(Kind.ATTENTION); return first; }
+    public int keys() { requireKind(Kind.ATTENTION); return second; }
+
+    /** The model config of a FORWARD workload. */
+    public MmcaConfig config() {
+        requireKind(Kind.FORWARD);
+        return MmcaConfig.builder().dim(dim).heads(heads).kvHeads(kvHeads).dimHead(dimHead).causal(causal)
+                .composition(Composition.CROSS).headMapping(HeadMapping.GROUPED).build();
+    }
+
+    /** The attention call of an ATTENTION workload. */
+    public AttentionProblem problem() {
+        requireKind(Kind.ATTENTION);
+        return problem(batch, first, second, causal);
+    }
+
+    private AttentionProblem problem(int b, int n, int m, boolean isCausal) {
+        return AttentionProblem.builder().batch(b).heads(heads).kvHeads(kvHeads).queries(n).keys(m)
+                .dimHead(dimHead).causal(isCausal).headMapping(HeadMapping.GROUPED).build();
+    }
+
+    /**
+     * Floating-point operations of one call. Attention: {@link AttentionProblem#flops()} ({@code 4 * D}
+     * per visible query-key pair per head). Forward: every projection GEMM ({@code 2 * rows * in * out})
+     * plus the attention of the three blocks; the final addition of the two text branches is not counted.
+     */
+    public double flops() {
+        if (kind == Kind.ATTENTION) {
+            return problem().flops();
+        }
+        MmcaConfig c = config();
+        int nv = first;
+        int nt = second;
+        double visual = blockProjectionFlops(nv, nv)
+                + problem(batch, nv, nv, c.visualCausal()).flops();
+        double textSelf = blockProjectionFlops(nt, nt)
+                + problem(batch, nt, nt, c.textCausal()).flops();
+        double cross = blockProjectionFlops(nt, nv)
+                + problem(batch, nt, nv, c.crossCausal()).flops();
+        return visual + textSelf + cross;
+    }
+
+    /** to_q and to_out over the N query rows, to_k and to_v over the M context rows. */
+    private double blockProjectionFlops(int queryRows, int contextRows) {
+        double hd = (double) heads * dimHead;
+        double gd = (double) kvHeads * dimHead;
+        double q = 2.0 * batch * queryRows * dim * hd;
+        double kv = 2 * (2.0 * batch * contextRows * dim * gd);
+        double out = 2.0 * batch * queryRows * hd * dim;
+        return q + kv + out;
+    }
+
+    /** A one-line description of the shape, as used in tables. */
+    public String describe() {
+        if (kind == Kind.FORWARD) {
+            return String.format(Locale.ROOT, "SimpleMMCA forward B=%d Nv=%d Nt=%d dim=%d H=%d G=%d D=%d %s",
+                    batch, first, second, dim, heads, kvHeads, dimHead, causal ? "CROSS causal" : "CROSS");
+        }
+        return String.format(Locale.ROOT, "attention B=%d H=%d G=%d N=%d M=%d D=%d %s", batch, heads, kvHeads,
+                first, second, dimHead, causal ? "causal" : "non-causal");
+    }
+
+    private void requireKind(Kind k) {
+        if (kind != k) {
+            throw new IllegalStateException("workload " + name + " is " + kind + ", not " + k);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name + " (" + describe() + ")";
+    }
+}
