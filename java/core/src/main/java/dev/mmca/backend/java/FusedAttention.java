@@ -20,7 +20,15 @@ import java.util.Arrays;
  */
 final class FusedAttention {
     static final int QUERY_TILE = 32;
-    static final int KEY_TILE = 64;
+    static final int KEY_TILE = 256;
+
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    /** Below this, e^x is smaller than the smallest normal float: the softmax weight is zero. */
+    private static final float EXP_UNDERFLOW = -87.3f;
+    /** 1.5 * 2^23: adding and subtracting it rounds a float of magnitude below 2^22 to an integer. */
+    private static final float ROUND_SHIFTER = 12582912f;
 
     private FusedAttention() {
     }
@@ -48,9 +56,11 @@ final class FusedAttention {
                 qHeads[n++] = h;
             }
         }
+        // Per-lane rows as separate arrays: C2 (Java 17) vectorises a loop only when every array
+        // access in it uses the same index expression.
         int lanes = groupSize * rows;
-        float[] q = new float[lanes * d];
-        float[] acc = new float[lanes * d];
+        float[][] q = new float[lanes][d];
+        float[][] acc = new float[lanes][d];
         float[] m = new float[lanes];
         float[] l = new float[lanes];
         boolean[] active = new boolean[lanes];
@@ -61,73 +71,70 @@ final class FusedAttention {
                 int i = i0 + r;
                 active[lane] = a.queryMask == null || a.queryMask[b * a.queries + i] != 0;
                 int src = a.qOffset + b * a.qBatchStride + i * a.qRowStride + qHeads[hi] * d;
-                System.arraycopy(a.q, src, q, lane * d, d);
+                System.arraycopy(a.q, src, q[lane], 0, d);
                 if (a.qkNorm) {
-                    normalize(q, lane * d, d);
+                    normalize(q[lane], 0, d);
                 }
             }
         }
         // keys beyond the last query's causal horizon are never visible to this tile
         int keyEnd = a.causal ? Math.min(a.keys, i1 - 1 + offset + 1) : a.keys;
-        float[] kt = new float[d * KEY_TILE];
+        float[][] kt = new float[d][KEY_TILE];
+        float[][] vt = new float[KEY_TILE][];
+        int[] keyIndex = new int[KEY_TILE];
         float[] s = new float[KEY_TILE];
-        boolean[] keyOk = new boolean[KEY_TILE];
-        for (int j0 = 0; j0 < keyEnd; j0 += KEY_TILE) {
-            int j1 = Math.min(keyEnd, j0 + KEY_TILE);
-            int width = j1 - j0;
-            boolean anyKey = false;
-            for (int j = j0; j < j1; j++) {
-                boolean ok = a.keyMask == null || a.keyMask[b * a.keys + j] != 0;
-                keyOk[j - j0] = ok;
-                anyKey |= ok;
+        float[] poly = new float[KEY_TILE];
+        float[] pow2 = new float[KEY_TILE];
+        int next = 0;
+        while (next < keyEnd) {
+            // A tile holds the next KEY_TILE unmasked keys (masked keys cost nothing), in key order,
+            // so a record's tiles are the same whether or not padding keys follow it in a batch.
+            int width = 0;
+            for (; next < keyEnd && width < KEY_TILE; next++) {
+                if (a.keyMask == null || a.keyMask[b * a.keys + next] != 0) {
+                    keyIndex[width++] = next;
+                }
             }
-            if (!anyKey) {
-                continue;
+            if (width == 0) {
+                break;
             }
-            packKeys(a, b, g, j0, width, kt);
+            packKeys(a, b, g, keyIndex, width, kt, vt);
             for (int lane = 0; lane < lanes; lane++) {
                 if (!active[lane]) {
                     continue;
                 }
                 int i = i0 + lane % rows;
-                int last = a.causal ? Math.min(j1 - 1, i + offset) : j1 - 1;
-                int visible = last - j0 + 1;
-                if (visible <= 0) {
-                    continue;
-                }
-                scores(q, lane * d, kt, d, width, s);
-                float tileMax = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < visible; j++) {
-                    if (keyOk[j]) {
-                        s[j] *= a.scale;
-                        tileMax = Math.max(tileMax, s[j]);
+                // visible keys of this tile: a prefix, since causal visibility is j <= i + offset
+                int visible = width;
+                if (a.causal) {
+                    int last = i + offset;
+                    while (visible > 0 && keyIndex[visible - 1] > last) {
+                        visible--;
                     }
                 }
-                if (tileMax == Float.NEGATIVE_INFINITY) {
+                if (visible == 0) {
                     continue;
+                }
+                scores(q[lane], kt, d, visible, s);
+                float scale = a.scale;
+                for (int j = 0; j < visible; j++) {
+                    s[j] *= scale;
+                }
+                float tileMax = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < visible; j++) {
+                    tileMax = Math.max(tileMax, s[j]);
                 }
                 float mOld = m[lane];
                 float mNew = Math.max(mOld, tileMax);
                 float correction = mOld == Float.NEGATIVE_INFINITY ? 0f : FastExp.exp(mOld - mNew);
-                int ao = lane * d;
+                float[] accRow = acc[lane];
                 if (correction != 1f) {
                     for (int e = 0; e < d; e++) {
-                        acc[ao + e] *= correction;
+                        accRow[e] *= correction;
                     }
                 }
-                float sum = 0f;
-                for (int j = 0; j < visible; j++) {
-                    if (!keyOk[j]) {
-                        continue;
-                    }
-                    float p = FastExp.exp(s[j] - mNew);
-                    sum += p;
-                    int vo = a.vOffset + b * a.vBatchStride + (j0 + j) * a.vRowStride + g * d;
-                    float[] v = a.v;
-                    for (int e = 0; e < d; e++) {
-                        acc[ao + e] += p * v[vo + e];
-                    }
-                }
+                float sum = softmaxWeights(s, visible, mNew, poly, pow2);
+                accumulate(accRow, s, vt, d, visible);
                 l[lane] = l[lane] * correction + sum;
                 m[lane] = mNew;
             }
@@ -141,37 +148,135 @@ final class FusedAttention {
                     continue;
                 }
                 float inv = 1f / l[lane];
-                int ao = lane * d;
+                float[] accRow = acc[lane];
                 for (int e = 0; e < d; e++) {
-                    a.o[dst + e] = acc[ao + e] * inv;
+                    a.o[dst + e] = accRow[e] * inv;
                 }
             }
         }
     }
 
-    /** Copies keys {@code j0..j0+width} of kv head g transposed into {@code kt [d][KEY_TILE]}. */
-    private static void packKeys(AttentionArgs a, int b, int g, int j0, int width, float[] kt) {
+    /**
+     * Copies the listed keys of kv head g transposed into {@code kt [d][KEY_TILE]} and their value
+     * rows into {@code vt}.
+     */
+    private static void packKeys(AttentionArgs a, int b, int g, int[] keyIndex, int width, float[][] kt,
+            float[][] vt) {
         int d = a.dimHead;
         for (int j = 0; j < width; j++) {
-            int src = a.kOffset + b * a.kBatchStride + (j0 + j) * a.kRowStride + g * d;
+            int src = a.kOffset + b * a.kBatchStride + keyIndex[j] * a.kRowStride + g * d;
             float inv = 1f;
             if (a.qkNorm) {
                 inv = inverseNorm(a.k, src, d);
             }
             for (int e = 0; e < d; e++) {
-                kt[e * KEY_TILE + j] = a.k[src + e] * inv;
+                kt[e][j] = a.k[src + e] * inv;
+            }
+            if (vt[j] == null) {
+                vt[j] = new float[d];
+            }
+            System.arraycopy(a.v, a.vOffset + b * a.vBatchStride + keyIndex[j] * a.vRowStride + g * d, vt[j], 0, d);
+        }
+    }
+
+    /*
+     * Summation orders (fixed by the shapes and the masks only, never by the thread or the lane):
+     * s[j] starts at 0 and adds q[e] * k_j[e] for e = 0, 1, ..., d - 1; acc[e] adds p_j * v_j[e] for the
+     * visible keys in key order. Each product and each add is rounded on its own (Java never fuses
+     * them); the kernels only group consecutive terms per pass.
+     */
+
+    /**
+     * Replaces {@code s[j]} by {@code exp(s[j] - max)} for {@code j < count} and returns their sum (added
+     * in key order). The same method as {@link FastExp} (x = n ln2 + r, degree-6 polynomial, 2^n from the
+     * exponent bits), split so that C2 vectorises the bulk: the first loop (float arithmetic only, n
+     * rounded with the 1.5 * 2^23 shifter) computes the polynomial and n; the second, scalar, loop
+     * builds 2^n, which needs an int-to-float bit move that Java 17 does not vectorise.
+     */
+    private static float softmaxWeights(float[] s, int count, float max, float[] poly, float[] pow2) {
+        for (int j = 0; j < count; j++) {
+            // clamped so that n >= -126 keeps 2^n a normal float; the second loop zeroes underflows
+            float x = Math.max(s[j] - max, EXP_UNDERFLOW);
+            float n = (x * LOG2E + ROUND_SHIFTER) - ROUND_SHIFTER;
+            float r = x - n * LN2_HI;
+            r = r - n * LN2_LO;
+            float p = 1.3888889e-3f;
+            p = p * r + 8.3333333e-3f;
+            p = p * r + 4.1666667e-2f;
+            p = p * r + 1.6666667e-1f;
+            p = p * r + 0.5f;
+            p = p * r + 1f;
+            p = p * r + 1f;
+            poly[j] = p;
+            pow2[j] = n;
+        }
+        float sum = 0f;
+        for (int j = 0; j < count; j++) {
+            float p = s[j] - max < EXP_UNDERFLOW ? 0f
+                    : poly[j] * Float.intBitsToFloat(((int) pow2[j] + 127) << 23);
+            sum += p;
+            s[j] = p;
+        }
+        return sum;
+    }
+
+    /** {@code s[j] = q . k_j} for the first {@code width} keys of the packed tile, vectorised over j. */
+    private static void scores(float[] q, float[][] kt, int d, int width, float[] s) {
+        Arrays.fill(s, 0, width, 0f);
+        int e = 0;
+        for (; e + 3 < d; e += 4) {
+            float q0 = q[e];
+            float q1 = q[e + 1];
+            float q2 = q[e + 2];
+            float q3 = q[e + 3];
+            float[] k0 = kt[e];
+            float[] k1 = kt[e + 1];
+            float[] k2 = kt[e + 2];
+            float[] k3 = kt[e + 3];
+            for (int j = 0; j < width; j++) {
+                float t = s[j];
+                t += q0 * k0[j];
+                t += q1 * k1[j];
+                t += q2 * k2[j];
+                t += q3 * k3[j];
+                s[j] = t;
+            }
+        }
+        for (; e < d; e++) {
+            float qe = q[e];
+            float[] ke = kt[e];
+            for (int j = 0; j < width; j++) {
+                s[j] += qe * ke[j];
             }
         }
     }
 
-    /** {@code s[j] = q . k_j} for the packed tile; the loop over j is contiguous so it vectorises. */
-    private static void scores(float[] q, int qo, float[] kt, int d, int width, float[] s) {
-        Arrays.fill(s, 0, width, 0f);
-        for (int e = 0; e < d; e++) {
-            float qe = q[qo + e];
-            int ko = e * KEY_TILE;
-            for (int j = 0; j < width; j++) {
-                s[j] += qe * kt[ko + j];
+    /** {@code acc += sum_j p[j] v_j} over the first {@code count} keys, vectorised over the head dimension. */
+    private static void accumulate(float[] acc, float[] p, float[][] vt, int d, int count) {
+        int j = 0;
+        for (; j + 3 < count; j += 4) {
+            float p0 = p[j];
+            float p1 = p[j + 1];
+            float p2 = p[j + 2];
+            float p3 = p[j + 3];
+            float[] v0 = vt[j];
+            float[] v1 = vt[j + 1];
+            float[] v2 = vt[j + 2];
+            float[] v3 = vt[j + 3];
+            for (int e = 0; e < d; e++) {
+                float t = acc[e];
+                t += p0 * v0[e];
+                t += p1 * v1[e];
+                t += p2 * v2[e];
+                t += p3 * v3[e];
+                acc[e] = t;
+            }
+        }
+        for (; j < count; j++) {
+            float pj = p[j];
+            float[] vj = vt[j];
+            for (int e = 0; e < d; e++) {
+                acc[e] += pj * vj[e];
             }
         }
     }
