@@ -7,11 +7,11 @@ package dev.mmca.backend.java;
  * {@code e^r}, and {@code 2^n} built in the exponent bits.
  */
 final class FastExp {
-    private static final float LOG2E = 1.44269504088896341f;
-    private static final float LN2_HI = 0.693359375f;
-    private static final float LN2_LO = -2.12194440e-4f;
+    static final float LOG2E = 1.44269504088896341f;
+    static final float LN2_HI = 0.693359375f;
+    static final float LN2_LO = -2.12194440e-4f;
     /** Below this, e^x is smaller than the smallest normal float: the softmax weight is zero. */
-    private static final float UNDERFLOW = -87.3f;
+    static final float UNDERFLOW = -87.3f;
 
     private FastExp() {
     }
@@ -22,9 +22,17 @@ final class FastExp {
         }
         float t = x * LOG2E;
         int n = (int) (t < 0 ? t - 0.5f : t + 0.5f);
+        return polynomial(x, n) * Float.intBitsToFloat((n + 127) << 23);
+    }
+
+    /**
+     * {@code e^r} for {@code r = x - n ln2} (ln2 in two parts, so r is exact): Taylor coefficients
+     * 1/k! up to k = 6; {@code |r| <= 0.347} keeps the truncation below 2^-24 relative. Plain float
+     * arithmetic, so C2 can inline and vectorise it inside a loop.
+     */
+    static float polynomial(float x, float n) {
         float r = x - n * LN2_HI;
         r = r - n * LN2_LO;
-        // Taylor coefficients 1/k! up to k = 6; |r| <= 0.347 keeps the truncation below 2^-24 relative
         float p = 1.3888889e-3f;
         p = p * r + 8.3333333e-3f;
         p = p * r + 4.1666667e-2f;
@@ -32,6 +40,6 @@ final class FastExp {
         p = p * r + 0.5f;
         p = p * r + 1f;
         p = p * r + 1f;
-        return p * Float.intBitsToFloat((n + 127) << 23);
+        return p;
     }
 }

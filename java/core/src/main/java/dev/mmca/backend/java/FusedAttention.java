@@ -22,11 +22,6 @@ final class FusedAttention {
     static final int QUERY_TILE = 32;
     static final int KEY_TILE = 256;
 
-    private static final float LOG2E = 1.44269504088896341f;
-    private static final float LN2_HI = 0.693359375f;
-    private static final float LN2_LO = -2.12194440e-4f;
-    /** Below this, e^x is smaller than the smallest normal float: the softmax weight is zero. */
-    private static final float EXP_UNDERFLOW = -87.3f;
     /** 1.5 * 2^23: adding and subtracting it rounds a float of magnitude below 2^22 to an integer. */
     private static final float ROUND_SHIFTER = 12582912f;
 
@@ -196,23 +191,15 @@ final class FusedAttention {
     private static float softmaxWeights(float[] s, int count, float max, float[] poly, float[] pow2) {
         for (int j = 0; j < count; j++) {
             // clamped so that n >= -126 keeps 2^n a normal float; the second loop zeroes underflows
-            float x = Math.max(s[j] - max, EXP_UNDERFLOW);
-            float n = (x * LOG2E + ROUND_SHIFTER) - ROUND_SHIFTER;
-            float r = x - n * LN2_HI;
-            r = r - n * LN2_LO;
-            float p = 1.3888889e-3f;
-            p = p * r + 8.3333333e-3f;
-            p = p * r + 4.1666667e-2f;
-            p = p * r + 1.6666667e-1f;
-            p = p * r + 0.5f;
-            p = p * r + 1f;
-            p = p * r + 1f;
+            float x = Math.max(s[j] - max, FastExp.UNDERFLOW);
+            float n = (x * FastExp.LOG2E + ROUND_SHIFTER) - ROUND_SHIFTER;
+            float p = FastExp.polynomial(x, n);
             poly[j] = p;
             pow2[j] = n;
         }
         float sum = 0f;
         for (int j = 0; j < count; j++) {
-            float p = s[j] - max < EXP_UNDERFLOW ? 0f
+            float p = s[j] - max < FastExp.UNDERFLOW ? 0f
                     : poly[j] * Float.intBitsToFloat(((int) pow2[j] + 127) << 23);
             sum += p;
             s[j] = p;
