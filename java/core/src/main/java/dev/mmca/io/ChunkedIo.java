@@ -37,17 +37,26 @@ final class ChunkedIo {
     /** Reads exactly {@code length} (at most {@code chunk}) bytes at {@code position}; returns the buffer. */
     private ByteBuffer fill(long position, int length) throws IOException {
         buffer.clear().limit(length);
+        readFully(channel, buffer, position, file);
+        buffer.flip();
+        return buffer;
+    }
+
+    /**
+     * Fills the remaining space of {@code dst} from {@code position}; a file that ends first is
+     * malformed (the message names the bytes expected and where the file ended).
+     */
+    static void readFully(FileChannel channel, ByteBuffer dst, long position, Path file) throws IOException {
+        int length = dst.remaining();
         long at = position;
-        while (buffer.hasRemaining()) {
-            int n = channel.read(buffer, at);
+        while (dst.hasRemaining()) {
+            int n = channel.read(dst, at);
             if (n < 0) {
                 throw new MalformedFileException(file, "expected " + length + " bytes at offset " + position
                         + ", but the file ended at " + at);
             }
             at += n;
         }
-        buffer.flip();
-        return buffer;
     }
 
     /** Reads {@code bytes.length} raw bytes at {@code position}. */

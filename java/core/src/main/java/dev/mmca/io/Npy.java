@@ -47,7 +47,7 @@ public final class Npy {
                         + " header length), got " + size + " bytes");
             }
             ByteBuffer prefix = ByteBuffer.allocate((int) Math.min(size, 12)).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(channel, prefix, 0, file);
+            ChunkedIo.readFully(channel, prefix, 0, file);
             for (int i = 0; i < MAGIC.length; i++) {
                 if (prefix.get(i) != MAGIC[i]) {
                     throw new MalformedFileException(file, "expected the .npy magic \\x93NUMPY, got "
@@ -83,7 +83,7 @@ public final class Npy {
                         + " bytes)");
             }
             ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
-            readFully(channel, headerBytes, headerStart, file);
+            ChunkedIo.readFully(channel, headerBytes, headerStart, file);
             headerBytes.flip();
             NpyHeader header;
             try {
@@ -177,18 +177,6 @@ public final class Npy {
                 }
                 return new NpyArray(file, header.descr, shape, null, null, b);
             }
-        }
-    }
-
-    private static void readFully(FileChannel channel, ByteBuffer dst, long position, Path file) throws IOException {
-        long at = position;
-        while (dst.hasRemaining()) {
-            int n = channel.read(dst, at);
-            if (n < 0) {
-                throw new MalformedFileException(file, "expected " + dst.capacity() + " bytes at offset " + position
-                        + ", but the file ended at " + at);
-            }
-            at += n;
         }
     }
 

@@ -77,7 +77,7 @@ public final class Safetensors {
                         + " length), got " + size + " bytes");
             }
             ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(channel, lengthBytes, 0, file);
+            ChunkedIo.readFully(channel, lengthBytes, 0, file);
             long headerLength = lengthBytes.getLong(0);
             if (headerLength < 0 || headerLength > MAX_HEADER_BYTES) {
                 throw new MalformedFileException(file, "header length: expected at most " + MAX_HEADER_BYTES
@@ -88,7 +88,7 @@ public final class Safetensors {
                         + " of the file (expected at most " + (size - 8) + " for a file of " + size + " bytes)");
             }
             ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
-            readFully(channel, headerBytes, 8, file);
+            ChunkedIo.readFully(channel, headerBytes, 8, file);
             Map<String, Object> header = parseHeader(file, headerBytes);
 
             long dataStart = 8 + headerLength;
@@ -119,18 +119,6 @@ public final class Safetensors {
                 tensors.put(entry.name, FloatTensor.of(values, entry.shape));
             }
             return new SafetensorsFile(tensors, metadata);
-        }
-    }
-
-    private static void readFully(FileChannel channel, ByteBuffer dst, long position, Path file) throws IOException {
-        long at = position;
-        while (dst.hasRemaining()) {
-            int n = channel.read(dst, at);
-            if (n < 0) {
-                throw new MalformedFileException(file, "expected " + dst.capacity() + " bytes at offset " + position
-                        + ", but the file ended at " + at);
-            }
-            at += n;
         }
     }
 
