@@ -74,29 +74,13 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ConfigOverrides.Builder o = ConfigOverrides.builder();
-        if (heads != null) {
-            o.heads(heads);
-        }
-        if (kvHeads != null) {
-            o.kvHeads(kvHeads);
-        }
-        if (dimHead != null) {
-            o.dimHead(dimHead);
-        }
-        if (causal != null) {
-            o.causal(causal);
-        }
-        if (qkNorm != null) {
-            o.qkNorm(qkNorm);
-        }
-        if (composition != null) {
-            o.composition(Composition.parse(composition));
-        }
-        if (headMapping != null) {
-            o.headMapping(HeadMapping.parse(headMapping));
-        }
-        LoadedModel loaded = ModelFiles.load(weights, o.build());
+        // unset flags stay null, so the weights' metadata (or the shapes) decide
+        ConfigOverrides overrides = ConfigOverrides.builder().heads(heads).kvHeads(kvHeads).dimHead(dimHead)
+                .causal(causal).qkNorm(qkNorm)
+                .composition(composition == null ? null : Composition.parse(composition))
+                .headMapping(headMapping == null ? null : HeadMapping.parse(headMapping))
+                .build();
+        LoadedModel loaded = ModelFiles.load(weights, overrides);
         for (String w : loaded.warnings()) {
             System.err.println("mmca run: warning: " + w);
         }
