@@ -74,47 +74,11 @@ public final class Reference64 {
             for (int h = 0; h < heads; h++) {
                 int g = c.headMapping() == HeadMapping.MODULO ? h % kvHeads : h / (heads / kvHeads);
                 for (int i = 0; i < n; i++) {
-                    double[] qi = slice(q[i], h * d, d);
-                    if (c.qkNorm()) {
-                        qi = l2normalize(qi);
-                    }
-                    double[] logits = new double[m];
                     boolean[] visible = new boolean[m];
-                    double max = Double.NEGATIVE_INFINITY;
                     for (int j = 0; j < m; j++) {
                         visible[j] = (keyMask == null || keyMask[b][j]) && (!causal || j <= i + (m - n));
-                        if (!visible[j]) {
-                            continue;
-                        }
-                        double[] kj = slice(k[j], g * d, d);
-                        if (c.qkNorm()) {
-                            kj = l2normalize(kj);
-                        }
-                        double dot = 0;
-                        for (int e = 0; e < d; e++) {
-                            dot += qi[e] * kj[e];
-                        }
-                        logits[j] = scale * dot;
-                        max = Math.max(max, logits[j]);
                     }
-                    if (max == Double.NEGATIVE_INFINITY) {
-                        continue; // no visible key: the head output stays zero
-                    }
-                    double sum = 0;
-                    double[] p = new double[m];
-                    for (int j = 0; j < m; j++) {
-                        if (visible[j]) {
-                            p[j] = Math.exp(logits[j] - max);
-                            sum += p[j];
-                        }
-                    }
-                    for (int j = 0; j < m; j++) {
-                        if (visible[j]) {
-                            for (int e = 0; e < d; e++) {
-                                o[i][h * d + e] += p[j] / sum * v[j][g * d + e];
-                            }
-                        }
-                    }
+                    attendQuery(q[i], h, g, d, k, v, visible, scale, c.qkNorm(), o[i]);
                 }
             }
             out[b] = linear(o, wo);
@@ -125,6 +89,54 @@ public final class Reference64 {
             }
         }
         return out;
+    }
+
+    /**
+     * One query row, one head: {@code oRow[h*D:(h+1)*D] += sum_j softmax_j(scale * q_h . k_j) v_j} over the
+     * visible keys j, reading kv head {@code g} (SPEC steps 3-5). No visible key: the head output stays zero.
+     */
+    static void attendQuery(double[] qRow, int h, int g, int d, double[][] k, double[][] v, boolean[] visible,
+            double scale, boolean qkNorm, double[] oRow) {
+        int m = visible.length;
+        double[] qi = slice(qRow, h * d, d);
+        if (qkNorm) {
+            qi = l2normalize(qi);
+        }
+        double[] logits = new double[m];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < m; j++) {
+            if (!visible[j]) {
+                continue;
+            }
+            double[] kj = slice(k[j], g * d, d);
+            if (qkNorm) {
+                kj = l2normalize(kj);
+            }
+            double dot = 0;
+            for (int e = 0; e < d; e++) {
+                dot += qi[e] * kj[e];
+            }
+            logits[j] = scale * dot;
+            max = Math.max(max, logits[j]);
+        }
+        if (max == Double.NEGATIVE_INFINITY) {
+            return;
+        }
+        double sum = 0;
+        double[] p = new double[m];
+        for (int j = 0; j < m; j++) {
+            if (visible[j]) {
+                p[j] = Math.exp(logits[j] - max);
+                sum += p[j];
+            }
+        }
+        for (int j = 0; j < m; j++) {
+            if (visible[j]) {
+                for (int e = 0; e < d; e++) {
+                    oRow[h * d + e] += p[j] / sum * v[j][g * d + e];
+                }
+            }
+        }
     }
 
     /** {@code y = x * W^T} for {@code x [rows, in]}, {@code W [out, in]}. */
@@ -236,46 +248,12 @@ public final class Reference64 {
                     if (p.queryMask() != null && !p.queryMask().get(b, i)) {
                         continue;
                     }
-                    double[] qi = slice(qd[b][i], h * d, d);
-                    if (p.qkNorm()) {
-                        qi = l2normalize(qi);
-                    }
-                    double max = Double.NEGATIVE_INFINITY;
-                    double[] logits = new double[m];
                     boolean[] visible = new boolean[m];
                     for (int j = 0; j < m; j++) {
                         visible[j] = (p.keyMask() == null || p.keyMask().get(b, j))
                                 && (!p.causal() || j <= i + p.causalOffset());
-                        if (visible[j]) {
-                            double[] kj = slice(kd[b][j], g * d, d);
-                            if (p.qkNorm()) {
-                                kj = l2normalize(kj);
-                            }
-                            double dot = 0;
-                            for (int e = 0; e < d; e++) {
-                                dot += qi[e] * kj[e];
-                            }
-                            logits[j] = p.scale() * dot;
-                            max = Math.max(max, logits[j]);
-                        }
                     }
-                    if (max == Double.NEGATIVE_INFINITY) {
-                        continue;
-                    }
-                    double sum = 0;
-                    for (int j = 0; j < m; j++) {
-                        if (visible[j]) {
-                            logits[j] = Math.exp(logits[j] - max);
-                            sum += logits[j];
-                        }
-                    }
-                    for (int j = 0; j < m; j++) {
-                        if (visible[j]) {
-                            for (int e = 0; e < d; e++) {
-                                out[b][i][h * d + e] += logits[j] / sum * vd[b][j][g * d + e];
-                            }
-                        }
-                    }
+                    attendQuery(qd[b][i], h, g, d, kd[b], vd[b], visible, p.scale(), p.qkNorm(), out[b][i]);
                 }
             }
         }
