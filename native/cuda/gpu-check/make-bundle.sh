@@ -6,7 +6,7 @@
 #                                 --strip-debug --no-header-files --no-man-pages --output jre
 #     junit-console.jar     JUnit's standalone console launcher
 #     lib/*.jar             mmca-cuda (+ its test jar), mmca-core, JavaCPP, the CUDA presets, and, when the
-#                           java/native module builds, the cpu backend with OpenBLAS (for the W2 comparison)
+#                           java/cpu module builds, the cpu backend with OpenBLAS (for the W2 comparison)
 # Run on the build machine (JDK 17+, Maven, nvcc for the kernels):  native/cuda/gpu-check/make-bundle.sh
 # Environment: MMCA_BUILD_DIR (default target), MMCA_BUNDLE_CPU=0 to leave the cpu backend out,
 #              MVN_FLAGS (default "-B -q -o").
@@ -33,17 +33,17 @@ LISTING="$(unzip -l "$BUNDLE"/lib/mmca-cuda-*[0-9T].jar)"
 grep -q 'linux-x86_64/libmmcacuda.so' <<<"$LISTING" \
   || echo "make-bundle: warning: mmca-cuda jar has no libmmcacuda.so" >&2
 
-if [ "${MMCA_BUNDLE_CPU:-1}" = 1 ] && [ -f java/native/pom.xml ]; then
+if [ "${MMCA_BUNDLE_CPU:-1}" = 1 ] && [ -f java/cpu/pom.xml ]; then
   # shellcheck disable=SC2086
-  if mvn $MVN_FLAGS -Dmmca.build.dir="$BUILD_DIR" -pl java/native -am -DskipTests package >/dev/null 2>&1; then
-    cp java/native/"$BUILD_DIR"/mmca-native-*[0-9T].jar "$BUNDLE/lib/" 2>/dev/null || true
+  if mvn $MVN_FLAGS -Dmmca.build.dir="$BUILD_DIR" -pl java/cpu -am -DskipTests package >/dev/null 2>&1; then
+    cp java/cpu/"$BUILD_DIR"/mmca-cpu-*[0-9T].jar "$BUNDLE/lib/" 2>/dev/null || true
     OPENBLAS_VERSION="$(sed -n 's:.*<openblas.version>\(.*\)</openblas.version>.*:\1:p' pom.xml)"
     for j in "openblas-$OPENBLAS_VERSION.jar" "openblas-$OPENBLAS_VERSION-linux-x86_64.jar"; do
       cp "$HOME/.m2/repository/org/bytedeco/openblas/$OPENBLAS_VERSION/$j" "$BUNDLE/lib/" \
         || echo "make-bundle: warning: $j not in ~/.m2, the cpu backend will be unavailable" >&2
     done
   else
-    echo "make-bundle: warning: java/native did not build; W2 will have no cpu baseline" >&2
+    echo "make-bundle: warning: java/cpu did not build; W2 will have no cpu baseline" >&2
   fi
 fi
 

@@ -1,10 +1,10 @@
 # mmca_add_kernel_variant(<target> <suffix> <vector width> <register chunk> <compile flags...>)
-# compiles src/cpu/attention_kernel.cpp once more, as an object library, for one instruction set.
-# The library picks the variant at run time (src/cpu/isa.cpp), so only these objects use the flags.
+# compiles src/attention_kernel.cpp once more, as an object library, for one instruction set.
+# The library picks the variant at run time (src/isa.cpp), so only these objects use the flags.
 function(mmca_add_kernel_variant target suffix width chunk)
   set(lib ${target}_kernel_${suffix})
-  add_library(${lib} OBJECT ${CMAKE_CURRENT_SOURCE_DIR}/src/cpu/attention_kernel.cpp)
-  target_include_directories(${lib} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/include ${CMAKE_CURRENT_SOURCE_DIR}/src/cpu)
+  add_library(${lib} OBJECT ${CMAKE_CURRENT_SOURCE_DIR}/src/attention_kernel.cpp)
+  target_include_directories(${lib} PRIVATE ${MMCA_SHARED_INCLUDE} ${CMAKE_CURRENT_SOURCE_DIR}/src)
   target_compile_definitions(${lib} PRIVATE MMCA_ISA_SUFFIX=${suffix} MMCA_VEC_WIDTH=${width} MMCA_VEC_CHUNK=${chunk})
   # fp-contract=fast lets a*b+c become one FMA where the ISA has it (deterministic: decided at compile time).
   target_compile_options(${lib} PRIVATE ${ARGN} -O3 -ffp-contract=fast -fno-math-errno -Wno-psabi)

@@ -1,6 +1,6 @@
 // Fused masked grouped-query attention, one (batch, kv group, query tile) at a time.
 //
-// This file is compiled three times (see native/CMakeLists.txt) with
+// This file is compiled three times (see native/cpu/CMakeLists.txt) with
 //   MMCA_ISA_SUFFIX  the function name suffix: portable, avx2, avx512
 //   MMCA_VEC_WIDTH   floats per SIMD vector: 4 (SSE2), 8 (AVX2), 16 (AVX-512)
 //   MMCA_VEC_CHUNK   vectors per register block column (how many accumulators per row fit)
