@@ -40,14 +40,22 @@ public final class MmcaInputs {
         checkTokens("visual", visual, -1, config.dim());
         int b = visual.dim(0);
         checkTokens("text", text, b, config.dim());
-        if (config.composition() == Composition.SEED && visual.dim(1) != text.dim(1)) {
-            throw new IllegalArgumentException("text: composition SEED adds visual and text token by token, so it"
-                    + " expected as many text tokens as visual tokens (" + visual.dim(1) + "), got " + text.dim(1));
-        }
+        checkTokenCounts(config, visual.dim(1), text.dim(1));
         checkMask("visualMask", visualMask, b, visual.dim(1));
         checkMask("textMask", textMask, b, text.dim(1));
         checkFinite("visual", visual);
         checkFinite("text", text);
+    }
+
+    /**
+     * The constraint between token counts that a composition imposes: SEED adds visual and text token by
+     * token, so it needs {@code nt == nv}. Every entry point that takes token counts checks it here.
+     */
+    public static void checkTokenCounts(MmcaConfig config, int nv, int nt) {
+        if (config.composition() == Composition.SEED && nv != nt) {
+            throw new IllegalArgumentException("text: composition SEED adds visual and text token by token, so it"
+                    + " expected as many text tokens as visual tokens (" + nv + "), got " + nt);
+        }
     }
 
     private static void checkTokens(String name, FloatTensor t, int batch, int dim) {

@@ -1,5 +1,6 @@
 package dev.mmca.bench;
 
+import dev.mmca.workload.Workload;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package dev.mmca.bench;
 
+import dev.mmca.workload.Workload;
 import dev.mmca.backend.Backend;
 import dev.mmca.backend.Backends;
 import dev.mmca.backend.Support;

@@ -1,5 +1,6 @@
 package dev.mmca.bench;
 
+import dev.mmca.workload.Workload;
 import dev.mmca.MgqaWeights;
 import dev.mmca.MmcaConfig;
 import dev.mmca.MmcaWeights;

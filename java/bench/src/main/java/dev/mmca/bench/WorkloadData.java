@@ -1,5 +1,6 @@
 package dev.mmca.bench;
 
+import dev.mmca.workload.Workload;
 import dev.mmca.FloatTensor;
 import dev.mmca.MmcaWeights;
 import java.util.SplittableRandom;

@@ -1,5 +1,6 @@
 package dev.mmca.bench;
 
+import dev.mmca.workload.Workload;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

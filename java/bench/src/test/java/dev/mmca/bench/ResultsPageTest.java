@@ -1,5 +1,6 @@
 package dev.mmca.bench;
 
+import dev.mmca.workload.Workload;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

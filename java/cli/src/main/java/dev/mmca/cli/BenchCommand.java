@@ -1,7 +1,7 @@
 package dev.mmca.cli;
 
 import dev.mmca.FloatTensor;
-import dev.mmca.MmcaFlops;
+import dev.mmca.MmcaConfig;
 import dev.mmca.MmcaInputs;
 import dev.mmca.MmcaWeights;
 import dev.mmca.SimpleMmca;
@@ -9,6 +9,7 @@ import dev.mmca.backend.AttentionProblem;
 import dev.mmca.backend.Backend;
 import dev.mmca.backend.Backends;
 import dev.mmca.cpu.CpuCalibration;
+import dev.mmca.workload.Workload;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -20,10 +21,13 @@ import picocli.CommandLine.Option;
 /** Times the named workloads per available backend; prints median ms and GFLOP/s. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Time workloads per available backend and print median ms and GFLOP/s.",
-            "W1 = the demo workload; W2 = batch 4, 576 visual + 512 text tokens, dim 1024, heads 16, kv_heads 4;",
+            "The workloads are those of java/bench (dev.mmca.workload.Workload, GROUPED head mapping):",
+            "W1 = batch 32, 10 visual + 10 text tokens, dim 512, heads 8, kv_heads 2 (the demo's shape);",
+            "W2 = batch 4, 576 visual + 512 text tokens, dim 1024, heads 16, kv_heads 4;",
             "A1 = attention only, batch 1, heads 16, kv 4, N = M = 2048, causal;",
             "A2 = attention only, batch 4, heads 16, kv 4, N = 512, M = 576;",
-            "sgemm2048 = OpenBLAS sgemm 2048^3 (the machine's practical fp32 ceiling), when the cpu backend is present."})
+            "A3 = attention only, batch 1, heads 8, kv 2, N = M = 8192, causal;",
+            "sgemm2048 = OpenBLAS sgemm 2048^3, when the cpu backend is present."})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--backend", split = ",", description = "Backends to time (default: every available one).")
     List<String> backends;
@@ -60,33 +64,24 @@ final class BenchCommand implements Callable<Integer> {
         if (!json) {
             System.out.printf("%-10s %-9s %12s %10s%n", "workload", "backend", "median_ms", "GFLOP/s");
         }
-        for (String w : workloads) {
-            switch (w.trim().toUpperCase(Locale.ROOT)) {
-                case "SGEMM2048":
-                    calibration();
-                    break;
-                case "W1":
-                    for (Backend b : selected) {
-                        model(Workloads.W1, b);
-                    }
-                    break;
-                case "W2":
-                    for (Backend b : selected) {
-                        model(Workloads.W2, b);
-                    }
-                    break;
-                case "A1":
-                    for (Backend b : selected) {
-                        attention(Workloads.A1, b);
-                    }
-                    break;
-                case "A2":
-                    for (Backend b : selected) {
-                        attention(Workloads.A2, b);
-                    }
-                    break;
-                default:
-                    throw new IllegalArgumentException("--workloads: expected sgemm2048, W1, W2, A1 or A2, got '" + w + "'");
+        for (String name : workloads) {
+            if (name.trim().equalsIgnoreCase("sgemm2048")) {
+                calibration();
+                continue;
+            }
+            Workload w;
+            try {
+                w = Workload.select(Workload.standard(), List.of(name)).get(0);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--workloads: expected sgemm2048 or a workload name ("
+                        + e.getMessage().replaceFirst("^workload: ", "") + ")", e);
+            }
+            for (Backend b : selected) {
+                if (w.kind() == Workload.Kind.FORWARD) {
+                    model(w, b);
+                } else {
+                    attention(w, b);
+                }
             }
         }
         return 0;
@@ -104,29 +99,29 @@ final class BenchCommand implements Callable<Integer> {
         report("sgemm2048", "openblas", flops / gflops / 1e6, gflops);
     }
 
-    private void model(Workloads.Model w, Backend b) {
-        if (!b.supports(w.config).isSupported()) {
-            System.err.println(w.name + " on " + b.name() + ": skipped (" + b.supports(w.config).reason() + ")");
+    private void model(Workload w, Backend b) {
+        MmcaConfig config = w.config();
+        if (!b.supports(config).isSupported()) {
+            System.err.println(w.name() + " on " + b.name() + ": skipped (" + b.supports(config).reason() + ")");
             return;
         }
-        MmcaWeights weights = MmcaWeights.random(w.config, 1);
+        MmcaWeights weights = MmcaWeights.random(config, 1);
         boolean direct = !b.name().equals("java");
-        FloatTensor v = Inputs.normal(2, direct, w.batch, w.visualTokens, w.config.dim());
-        FloatTensor t = Inputs.normal(3, direct, w.batch, w.textTokens, w.config.dim());
+        FloatTensor v = Inputs.normal(2, direct, w.batch(), w.visualTokens(), config.dim());
+        FloatTensor t = Inputs.normal(3, direct, w.batch(), w.textTokens(), config.dim());
         FloatTensor ov = direct ? FloatTensor.allocateDirect(v.shape()) : FloatTensor.zeros(v.shape());
         FloatTensor ot = direct ? FloatTensor.allocateDirect(t.shape()) : FloatTensor.zeros(t.shape());
         MmcaInputs in = new MmcaInputs(v, t, null, null);
-        try (SimpleMmca model = SimpleMmca.create(w.config, weights, b)) {
+        try (SimpleMmca model = SimpleMmca.create(config, weights, b)) {
             double ms = medianMillis(() -> model.forwardInto(in, ov, ot));
-            double flops = MmcaFlops.forward(w.config, w.batch, w.visualTokens, w.textTokens);
-            report(w.name, b.name(), ms, flops / ms / 1e6);
+            report(w.name(), b.name(), ms, w.flops() / ms / 1e6);
         }
     }
 
-    private void attention(Workloads.Attention w, Backend b) {
-        AttentionProblem p = w.problem;
+    private void attention(Workload w, Backend b) {
+        AttentionProblem p = w.problem();
         if (!b.supports(p).isSupported()) {
-            System.err.println(w.name + " on " + b.name() + ": skipped (" + b.supports(p).reason() + ")");
+            System.err.println(w.name() + " on " + b.name() + ": skipped (" + b.supports(p).reason() + ")");
             return;
         }
         boolean direct = !b.name().equals("java");
@@ -138,7 +133,7 @@ final class BenchCommand implements Callable<Integer> {
         FloatTensor o = direct ? FloatTensor.allocateDirect(p.batch(), p.queries(), hd)
                 : FloatTensor.zeros(p.batch(), p.queries(), hd);
         double ms = medianMillis(() -> b.attention(p, q, k, v, o));
-        report(w.name, b.name(), ms, p.flops() / ms / 1e6);
+        report(w.name(), b.name(), ms, w.flops() / ms / 1e6);
     }
 
     private double medianMillis(Runnable body) {

@@ -61,6 +61,23 @@ public final class Backends {
         throw new IllegalArgumentException("backend: expected one of " + names() + " or auto, got '" + name + "'");
     }
 
+    /** {@code name} or {@code name:device} (e.g. {@code cuda:1}). */
+    private static Backend named(String request) {
+        int colon = request.indexOf(':');
+        if (colon < 0) {
+            return byName(request);
+        }
+        String device = request.substring(colon + 1).trim();
+        int ordinal;
+        try {
+            ordinal = Integer.parseInt(device);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("backend: expected name or name:device with a device ordinal, got '"
+                    + request + "'");
+        }
+        return byName(request.substring(0, colon).trim()).onDevice(ordinal);
+    }
+
     /** Names of every known backend plus {@code auto}. */
     public static List<String> names() {
         List<String> n = new ArrayList<>();
@@ -98,7 +115,7 @@ public final class Backends {
         String source = request != null ? "requested" : describeDefaultSource();
         String r = request != null ? request.trim().toLowerCase(Locale.ROOT) : defaultRequest();
         if (!r.equals(AUTO)) {
-            Backend b = byName(r);
+            Backend b = named(r);
             Availability a = b.availability();
             if (!a.isAvailable()) {
                 throw new BackendUnavailableException("backend '" + r + "' (" + source + ") is not available: "
@@ -147,8 +164,8 @@ public final class Backends {
     }
 
     private static void logOnce(Backend b, String reason) {
-        if (LOGGED.add(b.name())) {
-            LOG.log(System.Logger.Level.INFO, "mmca backend: " + b.name() + " (" + reason + ")");
+        if (LOGGED.add(b.toString())) {
+            LOG.log(System.Logger.Level.INFO, "mmca backend: " + b + " (" + reason + ")");
         }
     }
 }

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mmca.FloatTensor;
 import dev.mmca.MmcaConfig;
 import dev.mmca.MmcaWeights;
+import dev.mmca.plan.Machine;
+import dev.mmca.plan.PackedWeight;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class BackendsTest {
@@ -65,13 +68,9 @@ class BackendsTest {
         @Override public Availability availability() { return Availability.available("test"); }
         @Override public Support supports(MmcaConfig config) { return Support.no("only odd moons"); }
         @Override public Support supports(AttentionProblem problem) { return Support.no("only odd moons"); }
-        @Override protected PreparedModel doPrepare(MmcaConfig c, MmcaWeights w) {
+        @Override protected Machine newMachine(List<PackedWeight> weights) {
             dispatched = true;
             return null;
-        }
-        @Override protected void doAttention(AttentionProblem p, FloatTensor q, FloatTensor k, FloatTensor v,
-                FloatTensor o) {
-            dispatched = true;
         }
     }
 
@@ -105,5 +104,14 @@ class BackendsTest {
                 () -> AttentionProblem.builder().batch(2).heads(2).kvHeads(1).queries(3).keys(4).dimHead(2)
                         .keyMask(dev.mmca.Mask.all(2, 3)).build());
         assertTrue(e.getMessage().startsWith("keyMask: expected shape [2, 4], got [2, 3]"), e.getMessage());
+    }
+
+    @Test
+    void deviceSuffixNeedsABackendWithDevices() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Backends.select("java:1", CONFIG));
+        assertEquals("backend: 'java' runs on the host and has no devices, got 'java:1'", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Backends.select("java:x", CONFIG));
+        assertTrue(e.getMessage().contains("expected name or name:device with a device ordinal, got 'java:x'"),
+                e.getMessage());
     }
 }

@@ -1,23 +1,24 @@
 package dev.mmca.cuda;
 
-import dev.mmca.FloatTensor;
-import dev.mmca.Mask;
 import dev.mmca.MmcaConfig;
 import dev.mmca.MmcaWeights;
 import dev.mmca.backend.AttentionProblem;
 import dev.mmca.backend.Availability;
 import dev.mmca.backend.Backend;
-import dev.mmca.backend.PreparedModel;
 import dev.mmca.backend.Support;
-import java.util.ArrayList;
+import dev.mmca.plan.Machine;
+import dev.mmca.plan.PackedWeight;
+import dev.mmca.plan.SimpleMmcaPlan;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 
 /**
  * The CUDA backend ({@code cuda}, priority 20): fused attention kernels of libmmcacuda plus cuBLAS
- * projections through the JavaCPP CUDA presets. Optional at run time: without a GPU, driver or the
- * native library it reports itself unavailable with the reason, and {@code auto} moves on.
+ * projections through the JavaCPP CUDA presets, on one device ({@code cuda:N} picks device N; default 0).
+ * Optional at run time: without a GPU, driver or the native library it reports itself unavailable with
+ * the reason, and {@code auto} moves on.
  *
  * <p>Precision: {@link CudaPrecision#FP32} (exact) unless the system property
  * {@value CudaPrecision#PROPERTY} or {@link #withPrecision} says otherwise. With BF16 or FP16, fp32
@@ -25,11 +26,9 @@ import java.util.Set;
  * fp32 accumulation.
  */
 public final class CudaBackend extends Backend {
-    /** Head widths with compiled kernels. */
-    public static final Set<Integer> SUPPORTED_DIM_HEADS = Set.of(32, 64, 80, 96, 128);
-
     private final CudaPrecision precision;
     private final String precisionError;
+    private final int device;
 
     /** The backend with the precision of the system property {@value CudaPrecision#PROPERTY} (default FP32). */
     public CudaBackend() {
@@ -42,20 +41,36 @@ public final class CudaBackend extends Backend {
         }
         this.precision = p;
         this.precisionError = error;
+        this.device = 0;
     }
 
-    private CudaBackend(CudaPrecision precision) {
+    private CudaBackend(CudaPrecision precision, int device) {
         this.precision = Objects.requireNonNull(precision, "precision");
         this.precisionError = null;
+        this.device = device;
     }
 
-    /** A CUDA backend with {@code precision} (e.g. {@code TF32}), whatever the system property says. */
+    /** A CUDA backend with {@code precision} (e.g. {@code TF32}) on device 0, whatever the system property says. */
     public static CudaBackend withPrecision(CudaPrecision precision) {
-        return new CudaBackend(precision);
+        return new CudaBackend(precision, 0);
     }
 
     public CudaPrecision precision() {
         return precision;
+    }
+
+    /** The CUDA device ordinal this backend runs on. */
+    public int device() {
+        return device;
+    }
+
+    /** This backend on device {@code ordinal} ({@code cuda:N}). */
+    @Override
+    public CudaBackend onDevice(int ordinal) {
+        if (ordinal < 0) {
+            throw new IllegalArgumentException("device: expected a CUDA device ordinal >= 0, got " + ordinal);
+        }
+        return precisionError != null ? this : new CudaBackend(precision, ordinal);
     }
 
     @Override
@@ -73,29 +88,50 @@ public final class CudaBackend extends Backend {
         if (precisionError != null) {
             return Availability.unavailable(precisionError);
         }
-        Availability a = CudaProbe.get().availability();
-        return a.isAvailable() ? Availability.available(a.reason() + ", precision " + precision.name().toLowerCase(
-                java.util.Locale.ROOT)) : a;
+        CudaProbe probe = CudaProbe.get();
+        Availability a = probe.availability();
+        if (!a.isAvailable()) {
+            return a;
+        }
+        String problem = probe.deviceProblem(device);
+        if (problem != null) {
+            return Availability.unavailable(problem);
+        }
+        return Availability.available(a.reason() + ", device " + device + ", precision "
+                + precision.name().toLowerCase(Locale.ROOT));
     }
 
-    static String unsupportedDimHead(int d) {
-        return "unsupported head dim " + d + " (the CUDA kernels support dimHead 32, 64, 80, 96 and 128)";
+    /** Why head width {@code d} has no kernel, or null when it has one. */
+    static String dimHeadProblem(int d) {
+        Set<Integer> compiled = CudaProbe.get().dimHeads();
+        if (compiled.isEmpty()) {
+            return "the CUDA kernel library is not loaded: " + CudaProbe.get().availability().reason();
+        }
+        if (compiled.contains(d)) {
+            return null;
+        }
+        return "unsupported head dim " + d + " (the CUDA kernels support dimHead " + describe(compiled) + ")";
+    }
+
+    private static String describe(Set<Integer> dims) {
+        List<String> all = dims.stream().map(String::valueOf).toList();
+        return all.size() == 1 ? all.get(0)
+                : String.join(", ", all.subList(0, all.size() - 1)) + " and " + all.get(all.size() - 1);
     }
 
     @Override
     public Support supports(MmcaConfig config) {
         Objects.requireNonNull(config, "config");
-        if (!SUPPORTED_DIM_HEADS.contains(config.dimHead())) {
-            return Support.no(unsupportedDimHead(config.dimHead()));
-        }
-        return Support.yes();
+        String problem = dimHeadProblem(config.dimHead());
+        return problem == null ? Support.yes() : Support.no(problem);
     }
 
     @Override
     public Support supports(AttentionProblem problem) {
         Objects.requireNonNull(problem, "problem");
-        if (!SUPPORTED_DIM_HEADS.contains(problem.dimHead())) {
-            return Support.no(unsupportedDimHead(problem.dimHead()));
+        String d = dimHeadProblem(problem.dimHead());
+        if (d != null) {
+            return Support.no(d);
         }
         if (problem.heads() > 65535 || problem.batch() > 65535) {
             return Support.no("batch and heads must be at most 65535 (CUDA grid limits), got batch "
@@ -105,53 +141,28 @@ public final class CudaBackend extends Backend {
     }
 
     @Override
-    protected PreparedModel doPrepare(MmcaConfig config, MmcaWeights weights) {
-        return new CudaModel(config, weights, precision);
+    protected Machine newMachine(List<PackedWeight> weights) {
+        return newCudaMachine(weights);
     }
 
-    @Override
-    protected void doAttention(AttentionProblem problem, FloatTensor q, FloatTensor k, FloatTensor v, FloatTensor out) {
-        CudaDtype dtype = precision.dtype();
-        List<DeviceMemory> held = new ArrayList<>();
+    private CudaMachine newCudaMachine(List<PackedWeight> weights) {
+        GpuDevice gpu = new GpuDevice(device, precision == CudaPrecision.TF32);
         try {
-            DeviceMemory dq = hold(held, DeviceMemory.upload(q));
-            DeviceMemory dk = hold(held, DeviceMemory.upload(k));
-            DeviceMemory dv = hold(held, DeviceMemory.upload(v));
-            DeviceMemory dout = hold(held, DeviceMemory.floats(out.size()));
-            long keyMask = maskOnDevice(problem.keyMask(), held);
-            long queryMask = maskOnDevice(problem.queryMask(), held);
-            long[] addr = {dq.address(), dk.address(), dv.address(), dout.address()};
-            long[] sizes = {q.size(), k.size(), v.size(), out.size()};
-            if (dtype != CudaDtype.F32) {  // run on 16-bit copies, converted on the device
-                for (int i = 0; i < 3; i++) {
-                    DeviceMemory h = hold(held, DeviceMemory.allocate(sizes[i] * dtype.bytes()));
-                    CudaNative.mmca_cuda_convert(h.address(), addr[i], sizes[i], dtype.code(), 0, 0L);
-                    addr[i] = h.address();
-                }
-                addr[3] = hold(held, DeviceMemory.allocate(sizes[3] * dtype.bytes())).address();
-            }
-            AttentionDescriptor d = AttentionDescriptor.of(problem, dtype)
-                    .pointers(addr[0], addr[1], addr[2], addr[3])
-                    .masks(keyMask, problem.keys(), queryMask, problem.queries());
-            CudaNative.mmca_cuda_attention(d.slots(), AttentionDescriptor.LENGTH, precision.math(), 0L);
-            if (dtype != CudaDtype.F32) {
-                CudaNative.mmca_cuda_convert(dout.address(), addr[3], sizes[3], dtype.code(), 1, 0L);
-            }
-            CudaNative.mmca_cuda_synchronize(0L);
-            dout.read(out, 0);
-        } finally {
-            for (int i = held.size() - 1; i >= 0; i--) {
-                held.get(i).close();
-            }
+            return new CudaMachine(weights, precision, gpu);
+        } catch (RuntimeException e) {
+            gpu.close();
+            throw e;
         }
     }
 
-    private static DeviceMemory hold(List<DeviceMemory> held, DeviceMemory m) {
-        held.add(m);
-        return m;
+    /** A machine for a model whose tensors live on the device ({@link CudaDeviceModel}), after prepare's checks. */
+    CudaMachine deviceMachine(MmcaConfig config, MmcaWeights weights) {
+        SimpleMmcaPlan plan = checkedPlan(config, weights);
+        return newCudaMachine(plan.packWeights(weights));
     }
 
-    private static long maskOnDevice(Mask mask, List<DeviceMemory> held) {
-        return mask == null ? 0 : hold(held, DeviceMemory.upload(mask.bytesView())).address();
+    @Override
+    public String toString() {
+        return device == 0 ? name() : name() + ":" + device;
     }
 }

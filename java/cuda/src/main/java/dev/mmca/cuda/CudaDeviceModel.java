@@ -1,67 +1,85 @@
 package dev.mmca.cuda;
 
 import dev.mmca.MmcaConfig;
+import dev.mmca.MmcaInputs;
 import dev.mmca.MmcaWeights;
-import dev.mmca.backend.BackendUnavailableException;
+import dev.mmca.plan.Buffer;
+import dev.mmca.plan.SimpleMmcaPlan;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.Objects;
 
 /**
- * A SimpleMMCA model for callers whose tensors already live on the GPU: weights are uploaded once,
- * and {@link #forward} reads and writes device memory directly (no host copies), on the caller's
- * stream. For host tensors use {@link dev.mmca.SimpleMmca} with the {@code cuda} backend instead.
+ * A SimpleMMCA model for callers whose tensors already live on the GPU: weights are uploaded once, and
+ * {@link #forward} runs the same plan as every other backend directly on device memory (no host copies), on
+ * the caller's stream. For host tensors use {@link dev.mmca.SimpleMmca} with the {@code cuda} backend.
  *
- * <p>All tensors are dense and row-major, in the element type of the precision (fp32 for FP32 and
- * TF32, fp16 or bf16 otherwise); addresses and streams are raw CUDA values as
- * {@code long}s (e.g. PyTorch's {@code data_ptr()} and {@code torch.cuda.current_stream().cuda_stream}).
- * Calls are serialised; each returns once its outputs are written.
+ * <p>All tensors are dense and row-major, in the element type of the precision (fp32 for FP32 and TF32,
+ * fp16 or bf16 otherwise); addresses and streams are raw CUDA values as {@code long}s (e.g. PyTorch's
+ * {@code data_ptr()} and {@code torch.cuda.current_stream().cuda_stream}). Calls are serialised; each returns
+ * once its outputs are written. A call after {@link #close()} throws {@link IllegalStateException}.
  */
 public final class CudaDeviceModel implements AutoCloseable {
-    private final CudaModel model;
+    private final SimpleMmcaPlan plan;
+    private final CudaMachine machine;
+    private boolean closed;
 
-    private CudaDeviceModel(CudaModel model) {
-        this.model = model;
+    private CudaDeviceModel(SimpleMmcaPlan plan, CudaMachine machine) {
+        this.plan = plan;
+        this.machine = machine;
     }
 
-    /** Uploads {@code weights} for {@code config} in {@code precision}'s element type. */
+    /** Uploads {@code weights} for {@code config} in {@code precision}'s element type, on device 0. */
     public static CudaDeviceModel create(MmcaConfig config, MmcaWeights weights, CudaPrecision precision) {
-        Objects.requireNonNull(config, "config");
-        Objects.requireNonNull(weights, "weights");
+        return create(config, weights, precision, 0);
+    }
+
+    /** Uploads {@code weights} for {@code config} in {@code precision}'s element type, on device {@code device}. */
+    public static CudaDeviceModel create(MmcaConfig config, MmcaWeights weights, CudaPrecision precision, int device) {
         Objects.requireNonNull(precision, "precision");
-        CudaBackend backend = CudaBackend.withPrecision(precision);
-        if (!backend.availability().isAvailable()) {
-            throw new BackendUnavailableException("backend 'cuda' is not available: " + backend.availability().reason());
-        }
-        if (!backend.supports(config).isSupported()) {
-            throw new BackendUnavailableException("backend 'cuda' does not support " + config + ": "
-                    + backend.supports(config).reason());
-        }
-        weights.validate(config);
-        return new CudaDeviceModel(new CudaModel(config, weights, precision));
+        CudaBackend backend = CudaBackend.withPrecision(precision).onDevice(device);
+        CudaMachine machine = backend.deviceMachine(config, weights);
+        return new CudaDeviceModel(SimpleMmcaPlan.of(config), machine);
     }
 
     public MmcaConfig config() {
-        return model.config();
+        return plan.config();
     }
 
     /**
      * {@code visual [batch, nv, dim]} and {@code text [batch, nt, dim]} in; {@code visualOut [batch, nv, dim]}
      * and {@code textOut [batch, nt, dim]} out; masks {@code [batch, nv]} / {@code [batch, nt]} as bytes
-     * (1 = real token) or 0 for none. Under SEED composition {@code nv} must equal {@code nt}.
+     * (1 = real token) or 0 for none.
      */
-    public void forward(int batch, int nv, int nt, long visual, long text, long visualMask, long textMask,
+    public synchronized void forward(int batch, int nv, int nt, long visual, long text, long visualMask, long textMask,
             long visualOut, long textOut, long stream) {
+        if (closed) {
+            throw new IllegalStateException("CUDA device model: forward() called after close()");
+        }
         positive("batch", batch);
         positive("nv", nv);
         positive("nt", nt);
-        if (model.config().composition() == dev.mmca.Composition.SEED && nv != nt) {
-            throw new IllegalArgumentException("nt: composition SEED expects as many text tokens as visual tokens ("
-                    + nv + "), got " + nt);
+        MmcaInputs.checkTokenCounts(plan.config(), nv, nt);
+        SimpleMmcaPlan.Forward f = plan.forward(batch, nv, nt, visualMask != 0, textMask != 0);
+        Map<Buffer, Long> at = new IdentityHashMap<>();
+        put(at, f.visual, "visual", visual);
+        put(at, f.text, "text", text);
+        put(at, f.visualOut, "visualOut", visualOut);
+        put(at, f.textOut, "textOut", textOut);
+        if (f.visualMask != null) {
+            at.put(f.visualMask, visualMask);
         }
-        address("visual", visual);
-        address("text", text);
-        address("visualOut", visualOut);
-        address("textOut", textOut);
-        model.forwardDevice(batch, nv, nt, visual, text, visualMask, textMask, visualOut, textOut, stream);
+        if (f.textMask != null) {
+            at.put(f.textMask, textMask);
+        }
+        machine.runOnDevice(f.plan, at, stream);
+    }
+
+    private static void put(Map<Buffer, Long> at, Buffer b, String name, long address) {
+        if (address == 0) {
+            throw new IllegalArgumentException(name + ": expected a device address, got 0 (NULL)");
+        }
+        at.put(b, address);
     }
 
     private static void positive(String name, int v) {
@@ -70,15 +88,12 @@ public final class CudaDeviceModel implements AutoCloseable {
         }
     }
 
-    private static void address(String name, long a) {
-        if (a == 0) {
-            throw new IllegalArgumentException(name + ": expected a device address, got 0 (NULL)");
-        }
-    }
-
     /** Frees the device weights and buffers; idempotent. */
     @Override
-    public void close() {
-        model.close();
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            machine.close();
+        }
     }
 }

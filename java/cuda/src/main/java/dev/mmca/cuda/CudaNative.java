@@ -1,13 +1,15 @@
 package dev.mmca.cuda;
 
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.annotation.Cast;
 import org.bytedeco.javacpp.annotation.Platform;
 
 /**
  * JNI bindings of the CUDA kernel library ({@code native/cuda/include/mmca_cuda/api.h}, built into
- * {@code libmmcacuda.so} with the CUDA runtime linked statically). Functions that fail throw a
- * {@link RuntimeException} carrying the C++ message.
+ * {@code libmmcacuda.so} with the CUDA runtime linked statically). Parameter blocks are host addresses of
+ * {@code mmca_attention_params} written by {@link dev.mmca.plan.AttentionParamsLayout}; tensors are device
+ * addresses. Functions that fail throw a {@link RuntimeException} carrying the C++ message.
  *
  * <p>Loading this class fails when the module was built without CUDA; reach it only through
  * {@link CudaProbe}, which catches that.
@@ -21,7 +23,12 @@ final class CudaNative {
     private CudaNative() {
     }
 
-    static native int mmca_cuda_desc_len();
+    static native int mmca_cuda_params_size();
+
+    static native int mmca_cuda_format_params(@Cast("const mmca_attention_params*") long params,
+            @Cast("char*") BytePointer buf, int size);
+
+    static native int mmca_cuda_dim_heads(int[] out, int capacity);
 
     static native @Cast("const char*") String mmca_cuda_driver_problem();
 
@@ -29,26 +36,26 @@ final class CudaNative {
 
     static native @Cast("const char*") String mmca_cuda_error_string(int code);
 
-    static native void mmca_cuda_device_info(int device, int[] major, int[] minor, @Cast("int64_t*") long[] totalBytes);
+    static native void mmca_cuda_device_info(int device, int[] major, int[] minor, @Cast("int64_t*") long[] totalBytes,
+            @Cast("int64_t*") long[] sharedPerBlock);
 
     static native @Cast("const char*") String mmca_cuda_device_name(int device);
 
-    static native void mmca_cuda_validate(@Cast("const int64_t*") long[] desc, int len, int math);
+    static native void mmca_cuda_validate(@Cast("const mmca_attention_params*") long params, int math);
 
-    static native void mmca_cuda_validate_text(@Cast("const int64_t*") long[] selfDesc,
-            @Cast("const int64_t*") long[] crossDesc, int len, int math);
+    static native void mmca_cuda_validate_text(@Cast("const mmca_text_params*") long params, int math);
 
-    static native void mmca_cuda_attention(@Cast("const int64_t*") long[] desc, int len, int math,
+    static native void mmca_cuda_attention(int device, @Cast("const mmca_attention_params*") long params, int math,
             @Cast("int64_t") long stream);
 
-    static native void mmca_cuda_text(@Cast("const int64_t*") long[] selfDesc, @Cast("const int64_t*") long[] crossDesc,
-            int len, int math, @Cast("int64_t") long stream);
+    static native void mmca_cuda_text(int device, @Cast("const mmca_text_params*") long params, int math,
+            @Cast("int64_t") long stream);
 
-    static native void mmca_cuda_add(@Cast("int64_t") long out, @Cast("int64_t") long a, @Cast("int64_t") long b,
-            @Cast("int64_t") long n, int dtype, @Cast("int64_t") long stream);
+    static native void mmca_cuda_add(int device, @Cast("int64_t") long out, @Cast("int64_t") long a,
+            @Cast("int64_t") long b, @Cast("int64_t") long n, int dtype, @Cast("int64_t") long stream);
 
-    static native void mmca_cuda_convert(@Cast("int64_t") long dst, @Cast("int64_t") long src, @Cast("int64_t") long n,
-            int dtype, int toF32, @Cast("int64_t") long stream);
+    static native void mmca_cuda_convert(int device, @Cast("int64_t") long dst, @Cast("int64_t") long src,
+            @Cast("int64_t") long n, int dtype, int toF32, @Cast("int64_t") long stream);
 
-    static native void mmca_cuda_synchronize(@Cast("int64_t") long stream);
+    static native void mmca_cuda_synchronize(int device, @Cast("int64_t") long stream);
 }

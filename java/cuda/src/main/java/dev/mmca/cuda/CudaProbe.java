@@ -1,7 +1,11 @@
 package dev.mmca.cuda;
 
 import dev.mmca.backend.Availability;
+import dev.mmca.plan.AttentionParamsLayout;
+import java.util.Collections;
 import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
 import org.bytedeco.cuda.global.cublas;
 import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.javacpp.Loader;
@@ -24,10 +28,54 @@ final class CudaProbe {
 
     private final boolean nativeLoaded;
     private final Availability availability;
+    private final Set<Integer> dimHeads;
+    private final int devices;
 
     private CudaProbe(boolean nativeLoaded, Availability availability) {
+        this(nativeLoaded, availability, 0);
+    }
+
+    private CudaProbe(boolean nativeLoaded, Availability availability, int devices) {
         this.nativeLoaded = nativeLoaded;
         this.availability = availability;
+        this.dimHeads = nativeLoaded ? libraryDimHeads() : Set.of();
+        this.devices = devices;
+    }
+
+    /** The head widths the loaded kernel library was compiled for (its dispatcher's list); empty when not loaded. */
+    Set<Integer> dimHeads() {
+        return dimHeads;
+    }
+
+    /** Devices found (0 unless available). */
+    int devices() {
+        return devices;
+    }
+
+    /** Null when device {@code ordinal} can run the kernels, otherwise why not (only meaningful when available). */
+    String deviceProblem(int ordinal) {
+        if (ordinal < 0 || ordinal >= devices) {
+            return "device " + ordinal + " does not exist (" + devices + " device(s) found)";
+        }
+        int[] major = new int[1];
+        int[] minor = new int[1];
+        CudaNative.mmca_cuda_device_info(ordinal, major, minor, new long[1], new long[1]);
+        if (major[0] < 8) {
+            return "device " + ordinal + " (" + CudaNative.mmca_cuda_device_name(ordinal) + ") has compute capability "
+                    + major[0] + "." + minor[0] + "; the CUDA kernels need 8.0 or newer";
+        }
+        return null;
+    }
+
+    private static Set<Integer> libraryDimHeads() {
+        int n = CudaNative.mmca_cuda_dim_heads(null, 0);
+        int[] d = new int[n];
+        CudaNative.mmca_cuda_dim_heads(d, n);
+        Set<Integer> all = new TreeSet<>();
+        for (int x : d) {
+            all.add(x);
+        }
+        return Collections.unmodifiableSet(all);
     }
 
     private static final class Holder {
@@ -77,10 +125,10 @@ final class CudaProbe {
             return new CudaProbe(false, Availability.unavailable("the CUDA kernel library failed to load: "
                     + CudaErrors.describe(t)));
         }
-        int len = CudaNative.mmca_cuda_desc_len();
-        if (len != AttentionDescriptor.LENGTH) {
-            return new CudaProbe(false, Availability.unavailable("kernel library mismatch: it expects " + len
-                    + " descriptor slots, this jar writes " + AttentionDescriptor.LENGTH));
+        int size = CudaNative.mmca_cuda_params_size();
+        if (size != AttentionParamsLayout.SIZE) {
+            return new CudaProbe(false, Availability.unavailable("kernel library mismatch: its mmca_attention_params"
+                    + " has " + size + " bytes, this jar writes " + AttentionParamsLayout.SIZE));
         }
         String driver = CudaNative.mmca_cuda_driver_problem();
         if (driver != null && !driver.isEmpty()) {
@@ -98,7 +146,7 @@ final class CudaProbe {
         int[] major = new int[1];
         int[] minor = new int[1];
         long[] total = new long[1];
-        CudaNative.mmca_cuda_device_info(0, major, minor, total);
+        CudaNative.mmca_cuda_device_info(0, major, minor, total, new long[1]);
         String name = CudaNative.mmca_cuda_device_name(0);
         if (major[0] < 8) {
             return new CudaProbe(true, Availability.unavailable("device 0 (" + name + ") has compute capability "
@@ -113,6 +161,6 @@ final class CudaProbe {
                     + CudaErrors.describe(t)));
         }
         return new CudaProbe(true, Availability.available(name + ", sm_" + major[0] + minor[0] + ", "
-                + (total[0] >> 30) + " GiB, " + count[0] + " device(s)"));
+                + (total[0] >> 30) + " GiB, " + count[0] + " device(s)"), count[0]);
     }
 }

@@ -7,7 +7,10 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 
-/** One device allocation (cudaMalloc through the JavaCPP presets); {@link #close()} frees it. */
+/**
+ * One device allocation (cudaMalloc through the JavaCPP presets, on the presets' current device);
+ * {@link #close()} frees it. The static methods copy between host tensors and device addresses.
+ */
 final class DeviceMemory implements AutoCloseable {
     private Pointer pointer;
     private final long bytes;
@@ -32,9 +35,9 @@ final class DeviceMemory implements AutoCloseable {
 
     /** A device copy of {@code t} (fp32), written synchronously. */
     static DeviceMemory upload(FloatTensor t) {
-        DeviceMemory m = floats(t.size());
+        DeviceMemory m = floats(Math.max(1, t.size()));
         try {
-            m.write(t, 0);
+            write(m.address(), t);
         } catch (RuntimeException e) {
             m.close();
             throw e;
@@ -45,25 +48,13 @@ final class DeviceMemory implements AutoCloseable {
     /** A device copy of a byte mask. */
     static DeviceMemory upload(byte[] values) {
         DeviceMemory m = allocate(Math.max(values.length, 1));
-        try (BytePointer host = new BytePointer(values)) {
-            CudaErrors.check(cudart.cudaMemcpy(m.pointer, host, values.length, cudart.cudaMemcpyHostToDevice),
-                    "cudaMemcpy(mask to device)");
+        try {
+            write(m.address(), values);
         } catch (RuntimeException e) {
             m.close();
             throw e;
         }
         return m;
-    }
-
-    /** Copies a byte mask into the start of this memory; synchronous. */
-    void writeBytes(byte[] values) {
-        if (values.length > bytes) {
-            throw new IllegalArgumentException("values: expected at most " + bytes + " bytes, got " + values.length);
-        }
-        try (BytePointer host = new BytePointer(values)) {
-            CudaErrors.check(cudart.cudaMemcpy(pointer, host, values.length, cudart.cudaMemcpyHostToDevice),
-                    "cudaMemcpy(mask to device)");
-        }
     }
 
     long address() {
@@ -77,36 +68,42 @@ final class DeviceMemory implements AutoCloseable {
         return bytes;
     }
 
-    /** Copies {@code t} (fp32) into this memory starting at float {@code offset}; synchronous. */
-    void write(FloatTensor t, long offset) {
+    /** Copies {@code t} (fp32) to device address {@code dst}; synchronous. */
+    static void write(long dst, FloatTensor t) {
         long n = t.size();
-        checkRange(offset, n);
-        Pointer dst = new DeviceAddress(address() + offset * Float.BYTES);
+        Pointer to = new DeviceAddress(dst);
         if (t.isDirect()) {
             FloatPointer src = new FloatPointer(t.buffer());
-            CudaErrors.check(cudart.cudaMemcpy(dst, src, n * Float.BYTES, cudart.cudaMemcpyHostToDevice),
+            CudaErrors.check(cudart.cudaMemcpy(to, src, n * Float.BYTES, cudart.cudaMemcpyHostToDevice),
                     "cudaMemcpy(host to device)");
         } else {
             try (FloatPointer src = new FloatPointer(t.array())) {
-                CudaErrors.check(cudart.cudaMemcpy(dst, src, n * Float.BYTES, cudart.cudaMemcpyHostToDevice),
+                CudaErrors.check(cudart.cudaMemcpy(to, src, n * Float.BYTES, cudart.cudaMemcpyHostToDevice),
                         "cudaMemcpy(host to device)");
             }
         }
     }
 
-    /** Copies floats {@code [offset, offset + t.size())} of this memory into {@code t}; synchronous. */
-    void read(FloatTensor t, long offset) {
+    /** Copies bytes to device address {@code dst}; synchronous. */
+    static void write(long dst, byte[] values) {
+        try (BytePointer host = new BytePointer(values)) {
+            CudaErrors.check(cudart.cudaMemcpy(new DeviceAddress(dst), host, values.length, cudart.cudaMemcpyHostToDevice),
+                    "cudaMemcpy(bytes to device)");
+        }
+    }
+
+    /** Copies {@code t.size()} floats at device address {@code src} into {@code t}; synchronous. */
+    static void read(long src, FloatTensor t) {
         long n = t.size();
-        checkRange(offset, n);
-        Pointer src = new DeviceAddress(address() + offset * Float.BYTES);
+        Pointer from = new DeviceAddress(src);
         if (t.isDirect()) {
             FloatBuffer buffer = t.buffer();
             FloatPointer dst = new FloatPointer(buffer);
-            CudaErrors.check(cudart.cudaMemcpy(dst, src, n * Float.BYTES, cudart.cudaMemcpyDeviceToHost),
+            CudaErrors.check(cudart.cudaMemcpy(dst, from, n * Float.BYTES, cudart.cudaMemcpyDeviceToHost),
                     "cudaMemcpy(device to host)");
         } else {
             try (FloatPointer dst = new FloatPointer(n)) {
-                CudaErrors.check(cudart.cudaMemcpy(dst, src, n * Float.BYTES, cudart.cudaMemcpyDeviceToHost),
+                CudaErrors.check(cudart.cudaMemcpy(dst, from, n * Float.BYTES, cudart.cudaMemcpyDeviceToHost),
                         "cudaMemcpy(device to host)");
                 dst.get(t.array());
             }
@@ -118,13 +115,6 @@ final class DeviceMemory implements AutoCloseable {
         CudaErrors.check(cudart.cudaMemset(pointer, value, bytes), "cudaMemset");
     }
 
-    private void checkRange(long offset, long floats) {
-        if (offset < 0 || (offset + floats) * Float.BYTES > bytes) {
-            throw new IllegalArgumentException("range: expected floats [" + offset + ", " + (offset + floats)
-                    + ") within a " + bytes + "-byte allocation");
-        }
-    }
-
     @Override
     public void close() {
         if (pointer != null) {
@@ -133,5 +123,4 @@ final class DeviceMemory implements AutoCloseable {
             CudaErrors.check(cudart.cudaFree(p), "cudaFree");
         }
     }
-
 }

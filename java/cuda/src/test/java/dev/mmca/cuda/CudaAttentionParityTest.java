@@ -55,9 +55,9 @@ class CudaAttentionParityTest {
                 .headMapping(withMasks.headMapping()).build();
         try (DeviceTensors dev = new DeviceTensors(precision.dtype())) {
             long out = dev.poisonedOutput((long) b * n * hd);
-            CudaAttention.attention(bare, precision, dev.input(q), dev.input(k), dev.input(v), out,
+            CudaAttention.attention(0, bare, precision, dev.input(q), dev.input(k), dev.input(v), out,
                     dev.mask(withMasks.keyMask()), dev.mask(withMasks.queryMask()), 0L);
-            CudaAttention.synchronize(0L);
+            CudaAttention.synchronize(0, 0L);
             FloatTensor result = dev.read(out, b, n, hd);
             outHolder[0] = result.toArray();
             return Reference64.relativeError(result, Reference64.attention(withMasks, q, k, v));

@@ -12,6 +12,8 @@ import dev.mmca.Mask;
 import dev.mmca.MmcaConfig;
 import dev.mmca.MmcaInputs;
 import dev.mmca.MmcaWeights;
+import dev.mmca.plan.PlanIo;
+import dev.mmca.plan.SimpleMmcaPlan;
 import dev.mmca.SimpleMmca;
 import dev.mmca.testing.RandomInputs;
 import dev.mmca.testing.Reference64;
@@ -58,15 +60,18 @@ class CudaModelTest {
         FloatTensor t = RandomInputs.direct(RandomInputs.normal(2, b, nt, config.dim()));
         Mask vm = RandomInputs.randomLengths(3, b, nv, 1);
         Mask tm = RandomInputs.randomLengths(4, b, nt, 1);
-        try (CudaModel model = (CudaModel) CudaBackend.withPrecision(precision).prepare(config, w)) {
+        SimpleMmcaPlan plan = SimpleMmcaPlan.of(config);
+        try (CudaMachine machine = (CudaMachine) CudaBackend.withPrecision(precision).newMachine(plan.packWeights(w))) {
             FloatTensor vo = FloatTensor.zeros(b, nv, config.dim());
             FloatTensor to = FloatTensor.allocateDirect(b, nt, config.dim());
             Arrays.fill(vo.array(), Float.NaN);
             for (int i = 0; i < to.size(); i++) {
                 to.set(i, Float.NaN);
             }
-            model.poisonWorkspaceForTesting(true);  // device intermediates start as NaN too
-            model.forward(new MmcaInputs(v, t, vm, tm), vo, to);
+            machine.poisonWorkspaceForTesting(true);  // device intermediates start as NaN too
+            SimpleMmcaPlan.Forward f = plan.forward(b, nv, nt, true, true);
+            machine.run(f.plan, new PlanIo().tensor(f.visual, v).tensor(f.text, t).mask(f.visualMask, vm)
+                    .mask(f.textMask, tm).tensor(f.visualOut, vo).tensor(f.textOut, to));
             Reference64.Output ref = Reference64.simpleMmca(config, w, v, t, vm, tm);
             double tol = GpuTestSupport.tolerance(precision);
             double ev = Reference64.relativeError(vo, ref.visual);

@@ -10,9 +10,32 @@ import dev.mmca.backend.AttentionProblem;
 import dev.mmca.backend.Support;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class CudaSupportTest {
+    /** Head widths are the kernel library's own list, so the support checks need it built (not a GPU). */
+    @BeforeEach
+    void needsTheKernelLibrary() {
+        boolean loaded = CudaProbe.get().nativeLoaded();
+        if (!loaded) {
+            System.out.println("[skipped: kernel library not built] " + CudaProbe.get().availability().reason());
+            assertFalse(CudaBackend.withPrecision(CudaPrecision.FP32).supports(config(64)).isSupported());
+        }
+        Assumptions.assumeTrue(loaded, "kernel library not loaded");
+    }
+
+    @Test
+    void devicesAreChosenByOrdinal() {
+        CudaBackend b = (CudaBackend) dev.mmca.backend.Backends.byName("cuda").onDevice(3);
+        assertEquals(3, b.device());
+        assertEquals("cuda:3", b.toString());
+        assertThrows(IllegalArgumentException.class, () -> b.onDevice(-1));
+        if (!CudaProbe.get().availability().isAvailable() || CudaProbe.get().devices() <= 3) {
+            assertFalse(b.availability().isAvailable(), b.availability().toString());
+        }
+    }
     private static MmcaConfig config(int dimHead) {
         return MmcaConfig.builder().dim(64).heads(4).kvHeads(2).dimHead(dimHead).build();
     }

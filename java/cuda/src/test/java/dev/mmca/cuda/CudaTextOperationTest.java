@@ -50,11 +50,11 @@ class CudaTextOperationTest {
         AttentionProblem crossBare = bare(cross);
         try (DeviceTensors dev = new DeviceTensors(precision.dtype())) {
             long out = dev.poisonedOutput((long) b * nt * 2 * hd);
-            CudaAttention.text(selfBare, crossBare, precision,
+            CudaAttention.text(0, selfBare, crossBare, precision,
                     dev.input(qs), dev.input(ks), dev.input(vs), dev.mask(textMask),
                     dev.input(qc), dev.input(kc), dev.input(vc), dev.mask(visualMask),
                     dev.mask(textMask), out, 0L);
-            CudaAttention.synchronize(0L);
+            CudaAttention.synchronize(0, 0L);
             float[] both = dev.read(out, b, nt, 2 * hd).toArray();
             float[] a = new float[b * nt * hd];
             float[] c = new float[b * nt * hd];

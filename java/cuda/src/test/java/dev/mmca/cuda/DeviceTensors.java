@@ -29,7 +29,7 @@ final class DeviceTensors implements AutoCloseable {
             return f32.address();
         }
         DeviceMemory h = hold(DeviceMemory.allocate((long) t.size() * dtype.bytes()));
-        CudaNative.mmca_cuda_convert(h.address(), f32.address(), t.size(), dtype.code(), 0, 0L);
+        CudaNative.mmca_cuda_convert(0, h.address(), f32.address(), t.size(), dtype.code(), 0, 0L);
         return h.address();
     }
 
@@ -51,13 +51,13 @@ final class DeviceTensors implements AutoCloseable {
         DeviceMemory f32 = hold(DeviceMemory.floats(out.size()));
         f32.fill(0xff);
         if (dtype == CudaDtype.F32) {
-            CudaNative.mmca_cuda_synchronize(0L);
+            CudaNative.mmca_cuda_synchronize(0, 0L);
             copy(address, f32, out.size());
         } else {
-            CudaNative.mmca_cuda_convert(f32.address(), address, out.size(), dtype.code(), 1, 0L);
+            CudaNative.mmca_cuda_convert(0, f32.address(), address, out.size(), dtype.code(), 1, 0L);
         }
-        CudaNative.mmca_cuda_synchronize(0L);
-        f32.read(out, 0);
+        CudaNative.mmca_cuda_synchronize(0, 0L);
+        DeviceMemory.read(f32.address(), out);
         return out;
     }
 

@@ -86,14 +86,14 @@ public final class GpuBench {
     /** Mean milliseconds per call: one warm-up, then calls until the budget or 50 calls. */
     private double time(Runnable call) {
         call.run();
-        CudaAttention.synchronize(0L);
+        CudaAttention.synchronize(0, 0L);
         int calls = 0;
         long start = System.nanoTime();
         long now;
         do {
             call.run();
             calls++;
-            CudaAttention.synchronize(0L);
+            CudaAttention.synchronize(0, 0L);
             now = System.nanoTime();
         } while (now - start < budgetNanos && calls < 50);
         return (now - start) / 1e6 / calls;
@@ -106,7 +106,7 @@ public final class GpuBench {
         for (long off = 0; off < count; off += block) {
             int n = (int) Math.min(block, count - off);
             FloatTensor part = n == block ? random : FloatTensor.of(java.util.Arrays.copyOf(random.array(), n), n);
-            m.write(part, off);
+            DeviceMemory.write(m.address() + off * Float.BYTES, part);
         }
         return m;
     }
@@ -132,10 +132,10 @@ public final class GpuBench {
             DeviceMemory hv = add(held, DeviceMemory.allocate(kn * 2));
             DeviceMemory hq2 = add(held, DeviceMemory.allocate(qn * 2));
             DeviceMemory hout = add(held, DeviceMemory.allocate(2 * qn * 2));
-            CudaNative.mmca_cuda_convert(hq.address(), q.address(), qn, CudaDtype.BF16.code(), 0, 0L);
-            CudaNative.mmca_cuda_convert(hk.address(), k.address(), kn, CudaDtype.BF16.code(), 0, 0L);
-            CudaNative.mmca_cuda_convert(hv.address(), v.address(), kn, CudaDtype.BF16.code(), 0, 0L);
-            CudaNative.mmca_cuda_convert(hq2.address(), q2.address(), qn, CudaDtype.BF16.code(), 0, 0L);
+            CudaNative.mmca_cuda_convert(0, hq.address(), q.address(), qn, CudaDtype.BF16.code(), 0, 0L);
+            CudaNative.mmca_cuda_convert(0, hk.address(), k.address(), kn, CudaDtype.BF16.code(), 0, 0L);
+            CudaNative.mmca_cuda_convert(0, hv.address(), v.address(), kn, CudaDtype.BF16.code(), 0, 0L);
+            CudaNative.mmca_cuda_convert(0, hq2.address(), q2.address(), qn, CudaDtype.BF16.code(), 0, 0L);
             for (CudaPrecision p : new CudaPrecision[] {CudaPrecision.BF16, CudaPrecision.FP32, CudaPrecision.TF32}) {
                 boolean half = p == CudaPrecision.BF16;
                 long aq = half ? hq.address() : q.address();
@@ -146,12 +146,12 @@ public final class GpuBench {
                 String tag = p.name().toLowerCase(Locale.ROOT);
                 for (boolean causal : new boolean[] {false, true}) {
                     AttentionProblem prob = g1(causal);
-                    double ms = time(() -> CudaAttention.attention(prob, p, aq, ak, av, ao, 0, 0, 0L));
+                    double ms = time(() -> CudaAttention.attention(0, prob, p, aq, ak, av, ao, 0, 0, 0L));
                     record("g1_attn_" + tag + "_" + (causal ? "causal" : "full"), ms, prob.flops() / 1e9);
                 }
                 AttentionProblem self = g1(true);
                 AttentionProblem cross = g1(false);
-                double ms = time(() -> CudaAttention.text(self, cross, p, aq, ak, av, 0, aq2, ak, av, 0, 0, ao, 0L));
+                double ms = time(() -> CudaAttention.text(0, self, cross, p, aq, ak, av, 0, aq2, ak, av, 0, 0, ao, 0L));
                 record("g1_text_" + tag, ms, (self.flops() + cross.flops()) / 1e9);
             }
         } finally {

@@ -1,11 +1,11 @@
 package dev.mmca.bench.jmh;
 
+import dev.mmca.workload.Workload;
 import dev.mmca.backend.Backends;
 import dev.mmca.bench.BackendRunner;
 import dev.mmca.bench.Runner;
 import dev.mmca.bench.TorchPeer;
 import dev.mmca.bench.TorchRunner;
-import dev.mmca.bench.Workload;
 import dev.mmca.bench.WorkloadData;
 
 /** Builds the runner a JMH trial times: one of our backends by name, or {@code libtorch}. */

@@ -1,4 +1,4 @@
-package dev.mmca.bench;
+package dev.mmca.workload;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -58,12 +58,5 @@ class WorkloadTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Workload.select(Workload.standard(), List.of("W9")));
         assertTrue(e.getMessage().contains("W9") && e.getMessage().contains("A3"), e.getMessage());
-    }
-
-    @Test
-    void relativeErrorIsInfiniteForNaNAndRejectsLengthMismatch() {
-        assertEquals(Double.POSITIVE_INFINITY, RelativeError.of(new float[] {Float.NaN, 1}, new float[] {1, 1}));
-        assertEquals(0.5, RelativeError.of(new float[] {0, 1.5f}, new float[] {0, 1}), 1e-12);
-        assertThrows(IllegalArgumentException.class, () -> RelativeError.of(new float[2], new float[3]));
     }
 }

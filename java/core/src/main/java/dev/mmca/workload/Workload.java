@@ -1,16 +1,17 @@
-package dev.mmca.bench;
+package dev.mmca.workload;
 
 import dev.mmca.Composition;
 import dev.mmca.HeadMapping;
 import dev.mmca.MmcaConfig;
+import dev.mmca.MmcaFlops;
 import dev.mmca.backend.AttentionProblem;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * One benchmark shape: either a whole SimpleMMCA forward (CROSS composition) or one fused attention
- * call. Head mapping is always GROUPED, the convention PyTorch SDPA uses with {@code enable_gqa}, so
+ * One benchmark shape, the one definition that {@code mmca bench} and {@code java/bench} both time: either a
+ * whole SimpleMMCA forward (CROSS composition) or one fused attention call. Head mapping is always GROUPED, the convention PyTorch SDPA uses with {@code enable_gqa}, so
  * that libtorch computes exactly the same function.
  */
 public final class Workload {
@@ -154,26 +155,7 @@ public final class Workload {
         if (kind == Kind.ATTENTION) {
             return problem().flops();
         }
-        MmcaConfig c = config();
-        int nv = first;
-        int nt = second;
-        double visual = blockProjectionFlops(nv, nv)
-                + problem(batch, nv, nv, c.visualCausal()).flops();
-        double textSelf = blockProjectionFlops(nt, nt)
-                + problem(batch, nt, nt, c.textCausal()).flops();
-        double cross = blockProjectionFlops(nt, nv)
-                + problem(batch, nt, nv, c.crossCausal()).flops();
-        return visual + textSelf + cross;
-    }
-
-    /** to_q and to_out over the N query rows, to_k and to_v over the M context rows. */
-    private double blockProjectionFlops(int queryRows, int contextRows) {
-        double hd = (double) heads * dimHead;
-        double gd = (double) kvHeads * dimHead;
-        double q = 2.0 * batch * queryRows * dim * hd;
-        double kv = 2 * (2.0 * batch * contextRows * dim * gd);
-        double out = 2.0 * batch * queryRows * hd * dim;
-        return q + kv + out;
+        return MmcaFlops.forward(config(), batch, first, second);
     }
 
     /** A one-line description of the shape, as used in tables. */
