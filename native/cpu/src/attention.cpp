@@ -1,6 +1,8 @@
 #include "attention.h"
 
+#include <cmath>
 #include <memory>
+#include <vector>
 
 #include "attention_kernel.h"
 #include "isa.h"
@@ -19,10 +21,20 @@ int query_tile(const mmca_attention_params &p) {
     return t;
 }
 
+// A call with fewer (batch, group, query tile) items than this splits its keys into chunks that run as
+// separate items and are merged (flash-decoding), so a one-token step over a long cache uses every core.
+// A constant rather than the thread count: the split, and so the order of every sum, depends on the
+// shapes alone, and results stay bit-identical for any number of threads.
+constexpr int64_t kMinItems = 16;
+// Keys per chunk are a multiple of this (a whole number of the kernel's key tiles).
+constexpr int kChunkQuantum = 256;
+
 struct Plan {
     int tile;
     int tiles;    // query tiles per (batch, group)
     int64_t items;
+    int chunks;   // key chunks per item (1: no split)
+    int span;     // keys per chunk
     double work;  // rough multiply-adds, to run tiny problems on the caller alone
 
     // Item index -> (b, g, query range). The last query tiles come first: under a causal mask they
@@ -44,6 +56,15 @@ Plan plan_for(const mmca_attention_params &p) {
     plan.tiles = (p.queries + plan.tile - 1) / plan.tile;
     plan.items = static_cast<int64_t>(plan.tiles) * p.batch * p.kv_heads;
     plan.work = static_cast<double>(p.batch) * p.heads * p.queries * p.keys * p.dim_head;
+    const int max_chunks = (p.keys + kChunkQuantum - 1) / kChunkQuantum;
+    plan.chunks = 1;
+    if (plan.items < kMinItems && max_chunks > 1) {
+        const int64_t want = (kMinItems + plan.items - 1) / plan.items;
+        plan.chunks = static_cast<int>(want < max_chunks ? want : max_chunks);
+    }
+    int span = (p.keys + plan.chunks - 1) / plan.chunks;
+    plan.span = (span + kChunkQuantum - 1) / kChunkQuantum * kChunkQuantum;
+    plan.chunks = (p.keys + plan.span - 1) / plan.span;
     return plan;
 }
 
@@ -54,6 +75,69 @@ struct Scratch {
     std::unique_ptr<float[]> data;
     size_t size = 0;
 };
+
+// The kv-group row r of a work item reads query head head_of(r % R) (see attention_kernel.h).
+int head_of(const mmca_attention_params &p, int g, int hr) {
+    const int R = p.heads / p.kv_heads;
+    return p.head_mapping == MMCA_HEAD_MAPPING_MODULO ? hr * p.kv_heads + g : g * R + hr;
+}
+
+// Merges the chunk states of one item and writes its rows: m = max_c m_c, l = sum_c l_c exp(m_c - m),
+// o = sum_c O_c exp(m_c - m) / l (zero when no chunk saw a key), chunks in order.
+// Chunk c's state of row r is at partial[c * stride + r * (D + 2)].
+void merge_chunks(const mmca_attention_params &p, int b, int g, int q0, int q1, const float *partial, int chunks,
+                  size_t stride) {
+    const int R = p.heads / p.kv_heads;
+    const int D = p.dim_head;
+    const int rows = (q1 - q0) * R;
+    float *ob = static_cast<float *>(p.o) + b * p.o_batch_stride;
+    for (int r = 0; r < rows; r++) {
+        float mx = -INFINITY;
+        for (int c = 0; c < chunks; c++) {
+            const float mc = partial[c * stride + static_cast<size_t>(r) * (D + 2) + D];
+            mx = mc > mx ? mc : mx;
+        }
+        float *dst = ob + static_cast<int64_t>(q0 + r / R) * p.o_row_stride + head_of(p, g, r % R) * p.o_head_stride;
+        if (mx == -INFINITY) {
+            for (int d = 0; d < D; d++) dst[d] = 0.0f;
+            continue;
+        }
+        float l = 0;
+        for (int d = 0; d < D; d++) dst[d] = 0.0f;
+        for (int c = 0; c < chunks; c++) {
+            const float *st = partial + c * stride + static_cast<size_t>(r) * (D + 2);
+            if (st[D] == -INFINITY) continue;
+            const float f = std::exp(st[D] - mx);
+            l += st[D + 1] * f;
+            for (int d = 0; d < D; d++) dst[d] += st[d] * f;
+        }
+        const float inv = l > 0 ? 1.0f / l : 0.0f;
+        for (int d = 0; d < D; d++) dst[d] *= inv;
+    }
+}
+
+// One attention problem split into key chunks: every (item, chunk) on the pool, then every item merged.
+void run_chunked(const mmca_attention_params &p, const Plan &plan, AttentionTileFn kernel) {
+    const int R = p.heads / p.kv_heads;
+    const size_t per_chunk = static_cast<size_t>(plan.tile) * R * (p.dim_head + 2);
+    std::vector<float> partial(static_cast<size_t>(plan.items) * plan.chunks * per_chunk);
+    parallel_for(plan.items * plan.chunks, [&](int64_t w) {
+        const int64_t idx = w / plan.chunks;
+        const int c = static_cast<int>(w % plan.chunks);
+        int b, g, q0, q1;
+        plan.item(idx, p, b, g, q0, q1);
+        const int k0 = c * plan.span;
+        const int k1 = k0 + plan.span < p.keys ? k0 + plan.span : p.keys;
+        float *dst = partial.data() + (static_cast<size_t>(idx) * plan.chunks + c) * per_chunk;
+        kernel(p, b, g, q0, q1, k0, k1, dst);
+    });
+    parallel_for(plan.items, [&](int64_t idx) {
+        int b, g, q0, q1;
+        plan.item(idx, p, b, g, q0, q1);
+        merge_chunks(p, b, g, q0, q1, partial.data() + static_cast<size_t>(idx) * plan.chunks * per_chunk,
+                     plan.chunks, per_chunk);
+    });
+}
 
 }  // namespace
 
@@ -69,28 +153,38 @@ float *thread_scratch(size_t floats) {
 void run_attention(const mmca_attention_params &p) {
     const Plan plan = plan_for(p);
     const AttentionTileFn kernel = current_tile_kernel();
+    if (plan.chunks > 1) {
+        run_chunked(p, plan, kernel);
+        return;
+    }
     parallel_for(
         plan.items,
         [&](int64_t idx) {
             int b, g, q0, q1;
             plan.item(idx, p, b, g, q0, q1);
-            kernel(p, b, g, q0, q1);
+            kernel(p, b, g, q0, q1, 0, p.keys, nullptr);
         },
         plan.work < kInlineWork);
 }
 
 void run_text_attention(const mmca_text_params &p) {
     // Both halves share batch, heads, kv_heads and queries, so one plan covers both.
-    const Plan plan = plan_for(p.self);
-    const double work = plan.work + plan_for(p.cross).work;
+    const Plan self = plan_for(p.self);
+    const Plan cross = plan_for(p.cross);
+    if (self.chunks > 1 || cross.chunks > 1) {  // too few items to fill the cores: each half split on its own
+        run_attention(p.self);
+        run_attention(p.cross);
+        return;
+    }
+    const double work = self.work + cross.work;
     const AttentionTileFn kernel = current_tile_kernel();
     parallel_for(
-        plan.items,
+        self.items,
         [&](int64_t idx) {
             int b, g, q0, q1;
-            plan.item(idx, p.self, b, g, q0, q1);
-            kernel(p.self, b, g, q0, q1);
-            kernel(p.cross, b, g, q0, q1);
+            self.item(idx, p.self, b, g, q0, q1);
+            kernel(p.self, b, g, q0, q1, 0, p.self.keys, nullptr);
+            kernel(p.cross, b, g, q0, q1, 0, p.cross.keys, nullptr);
         },
         work < kInlineWork);
 }

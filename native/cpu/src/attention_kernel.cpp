@@ -153,7 +153,7 @@ inline float inv_norm(const float *x, int D) {
 
 }  // namespace
 
-void MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1) {
+void MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1, int k0, int k1, float *partial) {
     static_assert(TK % (W * NV) == 0, "a key tile must be a whole number of register block columns");
     const int H = p.heads;
     const int G = p.kv_heads;
@@ -170,6 +170,14 @@ void MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1) {
     float *ob = static_cast<float *>(p.o) + b * p.o_batch_stride;
     const uint8_t *km = p.key_mask ? p.key_mask + b * p.key_mask_batch_stride : nullptr;
     const uint8_t *qm = p.query_mask ? p.query_mask + b * p.query_mask_batch_stride : nullptr;
+    // Keys past the element's length (a partly filled cache) are never visible; with causal masking a
+    // query sees keys up to its position (given, or right-aligned i + M - N).
+    int64_t key_length = M;
+    if (p.key_lengths != nullptr) {
+        const int64_t n = p.key_lengths[b];
+        key_length = n < 0 ? 0 : (n > M ? M : n);
+    }
+    const int32_t *positions = p.query_positions ? p.query_positions + b * p.query_positions_batch_stride : nullptr;
 
     // Scratch layout (floats): Q, O [rows_p][Dp]; m, l, last, active [rows_p]; Kt [D][TK];
     // V [TK][Dp]; S [MR][TK]; key bias [TK].
@@ -207,8 +215,12 @@ void MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1) {
         float f = p.scale * (p.qk_norm ? inv_norm(src, D) : 1.0f);
         for (int d = 0; d < D; d++) qr[d] = src[d] * f;
         for (int d = D; d < Dp; d++) qr[d] = 0;
-        int64_t lk = p.causal ? i + offset : M - 1;
-        if (lk > M - 1) lk = M - 1;
+        int64_t lk = key_length - 1;
+        if (p.causal) {
+            const int64_t pos = positions != nullptr ? positions[i] : i + offset;
+            lk = pos < lk ? pos : lk;
+        }
+        if (lk > k1 - 1) lk = k1 - 1;  // this item's key range ends at k1
         bool on = (qm == nullptr || qm[i] != 0) && lk >= 0;
         active[r] = on ? 1.0f : 0.0f;
         last[r] = static_cast<float>(lk);
@@ -219,7 +231,7 @@ void MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1) {
     }
 
     const int key_end = static_cast<int>(max_last + 1);  // keys past every row's last are skipped
-    for (int kt = 0; kt < key_end; kt += TK) {
+    for (int kt = k0; kt < key_end; kt += TK) {
         const int kn = min_int(TK, key_end - kt);
         // Key visibility inside the tile: the key mask (and the tile end) as an additive bias.
         int visible = 0;
@@ -291,6 +303,18 @@ void MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1) {
             for (; d0 + NV * W <= Dp; d0 += NV * W) pv_block<NV>(Ob, Dp, S, V, Dp, kn, alpha, d0);
             pv_tail<NV - 1>(nvec % NV, Ob, Dp, S, V, Dp, kn, alpha, d0);
         }
+    }
+
+    if (partial != nullptr) {  // the state of this key chunk, merged by the caller
+        for (int r = 0; r < rows; r++) {
+            float *dst = partial + static_cast<size_t>(r) * (D + 2);
+            const float *src = O + static_cast<size_t>(r) * Dp;
+            const bool on = active[r] != 0;
+            for (int d = 0; d < D; d++) dst[d] = on ? src[d] : 0.0f;
+            dst[D] = on ? m[r] : NEG_INF;
+            dst[D + 1] = on ? l[r] : 0.0f;
+        }
+        return;
     }
 
     // o = O / l; rows with a masked query or no visible key are zero.

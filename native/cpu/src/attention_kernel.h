@@ -10,16 +10,25 @@
 namespace mmca::cpu {
 
 /**
- * Computes the output rows of queries [q0, q1) of batch element b for every query head that reads
- * kv head g, as SPEC steps 2-5 define them: the group's heads are stacked into one row block so that
- * each key/value tile is loaded once per group; key tiles of 64 with an online softmax, so the
- * N x M score matrix never exists. Arguments are already validated.
+ * One work item: queries [q0, q1) of batch element b, every query head that reads kv head g, over the
+ * visible keys in [k0, k1). The group's heads are stacked into one row block (row r is query q0 + r / R
+ * of the (r % R)-th head of the group) so that each key/value tile is loaded once per group; key tiles
+ * of 64 with an online softmax, so the N x M score matrix never exists.
+ *
+ * With partial == nullptr the rows are normalised and written to p.o (SPEC steps 2-5; k0 = 0 and k1 = keys).
+ * Otherwise the running state of each row is written to partial[r * (dim_head + 2) ...]: the unnormalised
+ * output (dim_head floats), then the running max m and sum l, for a later merge of key chunks. Arguments
+ * are already validated.
  */
-using AttentionTileFn = void (*)(const mmca_attention_params &p, int b, int g, int q0, int q1);
+using AttentionTileFn = void (*)(const mmca_attention_params &p, int b, int g, int q0, int q1, int k0, int k1,
+                                 float *partial);
 
-void attention_tile_portable(const mmca_attention_params &p, int b, int g, int q0, int q1);
-void attention_tile_avx2(const mmca_attention_params &p, int b, int g, int q0, int q1);
-void attention_tile_avx512(const mmca_attention_params &p, int b, int g, int q0, int q1);
+void attention_tile_portable(const mmca_attention_params &p, int b, int g, int q0, int q1, int k0, int k1,
+                             float *partial);
+void attention_tile_avx2(const mmca_attention_params &p, int b, int g, int q0, int q1, int k0, int k1,
+                         float *partial);
+void attention_tile_avx512(const mmca_attention_params &p, int b, int g, int q0, int q1, int k0, int k1,
+                           float *partial);
 
 /**
  * Per-thread scratch of at least `floats` floats, reused between calls and freed at thread exit.

@@ -72,9 +72,9 @@ void validate_attention(const mmca_attention_params *p, const std::string &name)
         fail(n + "o_head_stride: expected at least dim_head=" + str(p->dim_head) + ", got " + str(p->o_head_stride));
     }
     if (p->reserved != 0) fail(n + "reserved: expected 0, got " + str(p->reserved));
-    if (p->key_lengths != nullptr || p->query_positions != nullptr) {
-        fail(n + "key_lengths: per-element key lengths and query positions are not supported by this build, got"
-             " non-NULL");
+    if (p->query_positions != nullptr && p->batch > 1 && p->query_positions_batch_stride < p->queries) {
+        fail(n + "query_positions_batch_stride: expected at least queries=" + str(p->queries) + ", got "
+             + str(p->query_positions_batch_stride));
     }
     if (p->o_row_stride < static_cast<long long>(p->o_head_stride) * (p->heads - 1) + p->dim_head && p->queries > 1) {
         fail(n + "o_row_stride: expected at least (heads-1)*o_head_stride+dim_head="

@@ -33,8 +33,12 @@ std::vector<double> attention_reference(const mmca_attention_params &p) {
                 std::vector<double> logit(p.keys, -std::numeric_limits<double>::infinity());
                 double mx = -std::numeric_limits<double>::infinity();
                 for (int j = 0; j < p.keys; j++) {
-                    bool visible = (!p.key_mask || p.key_mask[b * p.key_mask_batch_stride + j])
-                                   && (!p.causal || j <= i + (p.keys - p.queries));
+                    const int64_t length = p.key_lengths ? p.key_lengths[b] : p.keys;
+                    const int64_t position = p.query_positions
+                                                 ? p.query_positions[b * p.query_positions_batch_stride + i]
+                                                 : i + (p.keys - p.queries);
+                    bool visible = (!p.key_mask || p.key_mask[b * p.key_mask_batch_stride + j]) && j < length
+                                   && (!p.causal || j <= position);
                     if (!visible) continue;
                     const float *kj = k + b * p.k_batch_stride + j * p.k_row_stride + g * p.k_head_stride;
                     double kn = 0, dot = 0;

@@ -5,10 +5,14 @@ import dev.mmca.Mask;
 import java.util.IdentityHashMap;
 import java.util.Map;
 
-/** The caller's memory for one run of a plan: a tensor for every input and output, a mask for every mask input. */
+/**
+ * The caller's memory for one run of a plan: a tensor for every float input and output, a mask for every mask
+ * input, int32 values for every length or position input.
+ */
 public final class PlanIo {
     private final Map<Buffer, FloatTensor> tensors = new IdentityHashMap<>();
     private final Map<Buffer, Mask> masks = new IdentityHashMap<>();
+    private final Map<Buffer, int[]> ints = new IdentityHashMap<>();
 
     public PlanIo tensor(Buffer buffer, FloatTensor t) {
         if (buffer.type() != Buffer.Type.F32 || buffer.isScratch() || t.size() != buffer.elements()) {
@@ -28,6 +32,28 @@ public final class PlanIo {
         }
         masks.put(buffer, m);
         return this;
+    }
+
+    /** Binds int32 values (lengths, positions), row-major; a null buffer is ignored. */
+    public PlanIo ints(Buffer buffer, int[] values) {
+        if (buffer == null) {
+            return this;
+        }
+        if (buffer.type() != Buffer.Type.I32 || values == null || values.length != buffer.elements()) {
+            throw new IllegalArgumentException(buffer.name() + ": cannot bind "
+                    + (values == null ? "null" : values.length + " ints") + " to " + buffer);
+        }
+        ints.put(buffer, values);
+        return this;
+    }
+
+    /** The int32 values bound to an input. */
+    public int[] ints(Buffer buffer) {
+        int[] v = ints.get(buffer);
+        if (v == null) {
+            throw new IllegalStateException(buffer.name() + ": no ints bound");
+        }
+        return v;
     }
 
     /** The tensor bound to an input or output. */

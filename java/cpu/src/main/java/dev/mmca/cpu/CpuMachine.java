@@ -111,10 +111,10 @@ final class CpuMachine extends Machine {
                 if (b.isScratch()) {
                     continue;
                 }
-                boolean copy = b.type() == Buffer.Type.U8 || !io.tensor(b).isDirect();
+                boolean copy = b.type() != Buffer.Type.F32 || !io.tensor(b).isDirect();
                 if (copy) {
                     staged.put(b, at);
-                    at = NativeWorkspace.aligned(at + b.elements() * (b.type() == Buffer.Type.U8 ? 1 : Float.BYTES));
+                    at = NativeWorkspace.aligned(at + b.elements() * b.type().bytes());
                 }
             }
             bytes = at;
@@ -142,6 +142,8 @@ final class CpuMachine extends Machine {
                 if (b.type() == Buffer.Type.U8) {
                     Mask m = io.mask(b);
                     ws.put(e.getValue(), m.bytesView());
+                } else if (b.type() == Buffer.Type.I32) {
+                    ws.put(e.getValue(), io.ints(b));
                 } else if (b.role() == Buffer.Role.INPUT) {
                     FloatTensor t = io.tensor(b);
                     ws.put(e.getValue(), t.array(), t.size());

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
 
 /**
@@ -21,6 +22,7 @@ final class NativeWorkspace implements AutoCloseable {
     /** The whole block as floats, for bulk copies to and from heap arrays. */
     private final FloatPointer floats;
     private final BytePointer byteView;
+    private final IntPointer ints;
 
     private NativeWorkspace(long bytes) {
         this.bytes = bytes;
@@ -32,6 +34,7 @@ final class NativeWorkspace implements AutoCloseable {
         this.base = (p.address() + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
         this.floats = new FloatPointer(new RawAddress(base));
         this.byteView = new BytePointer(new RawAddress(base));
+        this.ints = new IntPointer(new RawAddress(base));
     }
 
     /** A workspace of at least {@code bytes} bytes. */
@@ -65,6 +68,10 @@ final class NativeWorkspace implements AutoCloseable {
 
     void put(long offset, byte[] src) {
         byteView.position(offset).put(src, 0, src.length);
+    }
+
+    void put(long offset, int[] src) {
+        ints.position(offset / Integer.BYTES).put(src, 0, src.length);
     }
 
     @Override

@@ -29,6 +29,11 @@ final class AttentionArgs {
     byte[] keyMask;
     /** {@code [batch, queries]} 0/1, or null. */
     byte[] queryMask;
+    /** {@code [batch]} valid keys per batch element, or null (all). */
+    int[] keyLengths;
+    /** {@code [batch, queries]} causal positions (stride {@link #queryPositionsBatchStride}), or null. */
+    int[] queryPositions;
+    int queryPositionsBatchStride;
     int batch;
     int heads;
     int kvHeads;
@@ -48,6 +53,8 @@ final class AttentionArgs {
         int base(dev.mmca.plan.Buffer b);
 
         byte[] mask(dev.mmca.plan.Buffer b);
+
+        int[] ints(dev.mmca.plan.Buffer b);
     }
 
     static AttentionArgs of(AttentionOp op, Memory mem) {
@@ -70,6 +77,9 @@ final class AttentionArgs {
         a.oRowStride = Math.toIntExact(op.o().rowStride());
         a.keyMask = op.keyMask() == null ? null : mem.mask(op.keyMask());
         a.queryMask = op.queryMask() == null ? null : mem.mask(op.queryMask());
+        a.keyLengths = op.keyLengths() == null ? null : mem.ints(op.keyLengths());
+        a.queryPositions = op.queryPositions() == null ? null : mem.ints(op.queryPositions());
+        a.queryPositionsBatchStride = (int) op.queryPositionsBatchStride();
         a.batch = op.batch();
         a.heads = op.heads();
         a.kvHeads = op.kvHeads();

@@ -15,8 +15,12 @@ import java.util.Arrays;
  *   out = acc / l                            (zero when no key was visible)
  * </pre>
  * The N x M score matrix is never built; all query heads reading one kv head share each packed
- * key tile. Each output row is produced by one task in a fixed order, so results do not depend
- * on the thread count.
+ * key tile. Each output row is produced in a fixed order decided by the shapes alone (including the key
+ * split of small calls, see {@link #MIN_ITEMS}), so results do not depend on the thread count.
+ *
+ * <p>Visibility: key j of batch element b is visible to query i when the key mask allows it, j is below
+ * the element's key length (a partly filled cache), and, when causal, j is at most the query's position
+ * (given, or right-aligned {@code i + keys - queries}).
  */
 final class FusedAttention {
     static final int QUERY_TILE = 32;
@@ -28,124 +32,243 @@ final class FusedAttention {
     private FusedAttention() {
     }
 
+    /**
+     * When a call has fewer than this many (batch, kv head, query tile) work items, the keys are split into
+     * chunks that run as separate items and are merged (flash-decoding), so a one-token decoding step over
+     * a long cache still uses every core. A constant, not the thread count: the split, and so the summation
+     * order, depends on the shapes alone.
+     */
+    static final int MIN_ITEMS = 16;
+
     static void run(AttentionArgs a) {
         int queryTiles = (a.queries + QUERY_TILE - 1) / QUERY_TILE;
-        int tasks = a.batch * a.kvHeads * queryTiles;
-        Parallel.forEach(tasks, t -> {
-            int qt = t % queryTiles;
-            int g = (t / queryTiles) % a.kvHeads;
-            int b = t / (queryTiles * a.kvHeads);
-            tile(a, b, g, qt * QUERY_TILE, Math.min(a.queries, (qt + 1) * QUERY_TILE));
+        int items = a.batch * a.kvHeads * queryTiles;
+        int maxChunks = (a.keys + KEY_TILE - 1) / KEY_TILE;
+        int chunks = items >= MIN_ITEMS ? 1 : Math.min(maxChunks, (MIN_ITEMS + items - 1) / items);
+        if (chunks <= 1) {
+            Parallel.forEach(items, t -> {
+                Tile tile = new Tile(a, t, queryTiles);
+                tile.accumulate(0, tile.keyEnd);
+                tile.write(tile.state);
+            });
+            return;
+        }
+        // Chunk c of an item covers keys [c * span, (c + 1) * span) of the item's visible range, span a whole
+        // number of key tiles; the chunks' partial states are merged in chunk order.
+        Tile[] tiles = new Tile[items];
+        State[][] partial = new State[items][chunks];
+        Parallel.forEach(items, t -> tiles[t] = new Tile(a, t, queryTiles));
+        Parallel.forEach(items * chunks, w -> {
+            Tile tile = tiles[w / chunks];
+            int c = w % chunks;
+            int span = (tile.keyEnd + chunks - 1) / chunks;
+            span = (span + KEY_TILE - 1) / KEY_TILE * KEY_TILE;
+            int from = Math.min(tile.keyEnd, c * span);
+            int to = Math.min(tile.keyEnd, from + span);
+            partial[w / chunks][c] = tile.accumulate(from, to);
         });
+        Parallel.forEach(items, t -> tiles[t].write(State.merge(partial[t], tiles[t].lanes, a.dimHead)));
     }
 
-    private static void tile(AttentionArgs a, int b, int g, int i0, int i1) {
-        final int d = a.dimHead;
-        final int rows = i1 - i0;
-        final int groupSize = a.heads / a.kvHeads;
-        final int offset = a.keys - a.queries;
-        // query heads that read kv head g
-        int[] qHeads = new int[groupSize];
-        for (int h = 0, n = 0; h < a.heads; h++) {
-            if (a.headMapping.kvHeadOf(h, a.heads, a.kvHeads) == g) {
-                qHeads[n++] = h;
-            }
+    /** The running softmax state of every row (lane) of a tile: max m, sum l, unnormalised output acc. */
+    static final class State {
+        final float[] m;
+        final float[] l;
+        final float[][] acc;
+
+        State(int lanes, int d) {
+            m = new float[lanes];
+            l = new float[lanes];
+            acc = new float[lanes][d];
+            Arrays.fill(m, Float.NEGATIVE_INFINITY);
         }
-        // Per-lane rows as separate arrays: C2 (Java 17) vectorises a loop only when every array
-        // access in it uses the same index expression.
-        int lanes = groupSize * rows;
-        float[][] q = new float[lanes][d];
-        float[][] acc = new float[lanes][d];
-        float[] m = new float[lanes];
-        float[] l = new float[lanes];
-        boolean[] active = new boolean[lanes];
-        Arrays.fill(m, Float.NEGATIVE_INFINITY);
-        for (int hi = 0; hi < groupSize; hi++) {
-            for (int r = 0; r < rows; r++) {
-                int lane = hi * rows + r;
-                int i = i0 + r;
-                active[lane] = a.queryMask == null || a.queryMask[b * a.queries + i] != 0;
-                int src = a.qOffset + b * a.qBatchStride + i * a.qRowStride + qHeads[hi] * d;
-                System.arraycopy(a.q, src, q[lane], 0, d);
-                if (a.qkNorm) {
-                    normalize(q[lane], 0, d);
-                }
-            }
-        }
-        // keys beyond the last query's causal horizon are never visible to this tile
-        int keyEnd = a.causal ? Math.min(a.keys, i1 - 1 + offset + 1) : a.keys;
-        float[][] kt = new float[d][KEY_TILE];
-        float[][] vt = new float[KEY_TILE][];
-        int[] keyIndex = new int[KEY_TILE];
-        float[] s = new float[KEY_TILE];
-        float[] poly = new float[KEY_TILE];
-        float[] pow2 = new float[KEY_TILE];
-        int next = 0;
-        while (next < keyEnd) {
-            // A tile holds the next KEY_TILE unmasked keys (masked keys cost nothing), in key order,
-            // so a record's tiles are the same whether or not padding keys follow it in a batch.
-            int width = 0;
-            for (; next < keyEnd && width < KEY_TILE; next++) {
-                if (a.keyMask == null || a.keyMask[b * a.keys + next] != 0) {
-                    keyIndex[width++] = next;
-                }
-            }
-            if (width == 0) {
-                break;
-            }
-            packKeys(a, b, g, keyIndex, width, kt, vt);
+
+        /**
+         * The state of the union of disjoint key ranges: {@code m = max_c m_c},
+         * {@code l = sum_c l_c exp(m_c - m)}, {@code acc = sum_c acc_c exp(m_c - m)}, chunks in order.
+         */
+        static State merge(State[] parts, int lanes, int d) {
+            State out = new State(lanes, d);
             for (int lane = 0; lane < lanes; lane++) {
-                if (!active[lane]) {
-                    continue;
+                float mx = Float.NEGATIVE_INFINITY;
+                for (State p : parts) {
+                    mx = Math.max(mx, p.m[lane]);
                 }
-                int i = i0 + lane % rows;
-                // visible keys of this tile: a prefix, since causal visibility is j <= i + offset
-                int visible = width;
-                if (a.causal) {
-                    int last = i + offset;
-                    while (visible > 0 && keyIndex[visible - 1] > last) {
+                if (mx == Float.NEGATIVE_INFINITY) {
+                    continue;  // no chunk saw a key: l stays 0 and the row is written as zeros
+                }
+                float[] acc = out.acc[lane];
+                float l = 0f;
+                for (State p : parts) {
+                    if (p.m[lane] == Float.NEGATIVE_INFINITY) {
+                        continue;
+                    }
+                    float f = FastExp.exp(p.m[lane] - mx);
+                    l += p.l[lane] * f;
+                    float[] pa = p.acc[lane];
+                    for (int e = 0; e < d; e++) {
+                        acc[e] += pa[e] * f;
+                    }
+                }
+                out.m[lane] = mx;
+                out.l[lane] = l;
+            }
+            return out;
+        }
+    }
+
+    /**
+     * The rows of one work item: for batch element b and kv head g, every query head reading g over queries
+     * [i0, i1), stacked head-major as lanes, with their packed queries and the last key each may see.
+     */
+    private static final class Tile {
+        final AttentionArgs a;
+        final int b;
+        final int g;
+        final int i0;
+        final int rows;
+        final int lanes;
+        final int[] qHeads;
+        /** Per-lane rows as separate arrays: C2 (Java 17) vectorises a loop only when every array access
+         * in it uses the same index expression. */
+        final float[][] q;
+        final boolean[] active;
+        /** The last key index lane's query may see (-1: none). */
+        final int[] last;
+        /** One past the last key any active lane may see. */
+        final int keyEnd;
+        State state;
+
+        Tile(AttentionArgs a, int t, int queryTiles) {
+            this.a = a;
+            int qt = t % queryTiles;
+            this.g = (t / queryTiles) % a.kvHeads;
+            this.b = t / (queryTiles * a.kvHeads);
+            this.i0 = qt * QUERY_TILE;
+            int i1 = Math.min(a.queries, (qt + 1) * QUERY_TILE);
+            final int d = a.dimHead;
+            final int groupSize = a.heads / a.kvHeads;
+            this.rows = i1 - i0;
+            this.lanes = groupSize * rows;
+            qHeads = new int[groupSize];
+            for (int h = 0, n = 0; h < a.heads; h++) {
+                if (a.headMapping.kvHeadOf(h, a.heads, a.kvHeads) == g) {
+                    qHeads[n++] = h;
+                }
+            }
+            int keyLength = a.keyLengths == null ? a.keys : Math.max(0, Math.min(a.keys, a.keyLengths[b]));
+            q = new float[lanes][d];
+            active = new boolean[lanes];
+            last = new int[lanes];
+            int end = 0;
+            for (int hi = 0; hi < groupSize; hi++) {
+                for (int r = 0; r < rows; r++) {
+                    int lane = hi * rows + r;
+                    int i = i0 + r;
+                    long lk = keyLength - 1;
+                    if (a.causal) {
+                        long pos = a.queryPositions != null ? a.queryPositions[b * a.queryPositionsBatchStride + i]
+                                : (long) i + a.keys - a.queries;
+                        lk = Math.min(lk, pos);
+                    }
+                    last[lane] = (int) Math.max(-1, lk);
+                    active[lane] = (a.queryMask == null || a.queryMask[b * a.queries + i] != 0) && last[lane] >= 0;
+                    if (active[lane]) {
+                        end = Math.max(end, last[lane] + 1);
+                    }
+                    int src = a.qOffset + b * a.qBatchStride + i * a.qRowStride + qHeads[hi] * d;
+                    System.arraycopy(a.q, src, q[lane], 0, d);
+                    if (a.qkNorm) {
+                        normalize(q[lane], 0, d);
+                    }
+                }
+            }
+            keyEnd = end;
+            state = new State(lanes, d);
+        }
+
+        /** The state over the visible keys in [from, to) (a fresh state; the tile's own when whole). */
+        State accumulate(int from, int to) {
+            final int d = a.dimHead;
+            State st = from == 0 && to == keyEnd ? state : new State(lanes, d);
+            float[] m = st.m;
+            float[] l = st.l;
+            float[][] acc = st.acc;
+            float[][] kt = new float[d][KEY_TILE];
+            float[][] vt = new float[KEY_TILE][];
+            int[] keyIndex = new int[KEY_TILE];
+            float[] s = new float[KEY_TILE];
+            float[] poly = new float[KEY_TILE];
+            float[] pow2 = new float[KEY_TILE];
+            int next = from;
+            while (next < to) {
+                // A tile holds the next KEY_TILE unmasked keys (masked keys cost nothing), in key order,
+                // so a record's tiles are the same whether or not padding keys follow it in a batch.
+                int width = 0;
+                for (; next < to && width < KEY_TILE; next++) {
+                    if (a.keyMask == null || a.keyMask[b * a.keys + next] != 0) {
+                        keyIndex[width++] = next;
+                    }
+                }
+                if (width == 0) {
+                    break;
+                }
+                packKeys(a, b, g, keyIndex, width, kt, vt);
+                for (int lane = 0; lane < lanes; lane++) {
+                    if (!active[lane]) {
+                        continue;
+                    }
+                    // visible keys of this tile: a prefix, since visibility is j <= last
+                    int visible = width;
+                    while (visible > 0 && keyIndex[visible - 1] > last[lane]) {
                         visible--;
                     }
-                }
-                if (visible == 0) {
-                    continue;
-                }
-                scores(q[lane], kt, d, visible, s);
-                float scale = a.scale;
-                for (int j = 0; j < visible; j++) {
-                    s[j] *= scale;
-                }
-                float tileMax = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < visible; j++) {
-                    tileMax = Math.max(tileMax, s[j]);
-                }
-                float mOld = m[lane];
-                float mNew = Math.max(mOld, tileMax);
-                float correction = mOld == Float.NEGATIVE_INFINITY ? 0f : FastExp.exp(mOld - mNew);
-                float[] accRow = acc[lane];
-                if (correction != 1f) {
-                    for (int e = 0; e < d; e++) {
-                        accRow[e] *= correction;
+                    if (visible == 0) {
+                        continue;
                     }
+                    scores(q[lane], kt, d, visible, s);
+                    float scale = a.scale;
+                    for (int j = 0; j < visible; j++) {
+                        s[j] *= scale;
+                    }
+                    float tileMax = Float.NEGATIVE_INFINITY;
+                    for (int j = 0; j < visible; j++) {
+                        tileMax = Math.max(tileMax, s[j]);
+                    }
+                    float mOld = m[lane];
+                    float mNew = Math.max(mOld, tileMax);
+                    float correction = mOld == Float.NEGATIVE_INFINITY ? 0f : FastExp.exp(mOld - mNew);
+                    float[] accRow = acc[lane];
+                    if (correction != 1f) {
+                        for (int e = 0; e < d; e++) {
+                            accRow[e] *= correction;
+                        }
+                    }
+                    float sum = softmaxWeights(s, visible, mNew, poly, pow2);
+                    FusedAttention.accumulate(accRow, s, vt, d, visible);
+                    l[lane] = l[lane] * correction + sum;
+                    m[lane] = mNew;
                 }
-                float sum = softmaxWeights(s, visible, mNew, poly, pow2);
-                accumulate(accRow, s, vt, d, visible);
-                l[lane] = l[lane] * correction + sum;
-                m[lane] = mNew;
             }
+            return st;
         }
-        for (int hi = 0; hi < groupSize; hi++) {
-            for (int r = 0; r < rows; r++) {
-                int lane = hi * rows + r;
-                int dst = a.oOffset + b * a.oBatchStride + (i0 + r) * a.oRowStride + qHeads[hi] * d;
-                if (!active[lane] || l[lane] == 0f) {
-                    Arrays.fill(a.o, dst, dst + d, 0f); // no visible key, or a padding query: zero
-                    continue;
-                }
-                float inv = 1f / l[lane];
-                float[] accRow = acc[lane];
-                for (int e = 0; e < d; e++) {
-                    a.o[dst + e] = accRow[e] * inv;
+
+        /** out = acc / l per row; rows with a masked query or no visible key are zero. */
+        void write(State st) {
+            final int d = a.dimHead;
+            for (int hi = 0; hi < qHeads.length; hi++) {
+                for (int r = 0; r < rows; r++) {
+                    int lane = hi * rows + r;
+                    int dst = a.oOffset + b * a.oBatchStride + (i0 + r) * a.oRowStride + qHeads[hi] * d;
+                    if (!active[lane] || st.l[lane] == 0f) {
+                        Arrays.fill(a.o, dst, dst + d, 0f);
+                        continue;
+                    }
+                    float inv = 1f / st.l[lane];
+                    float[] accRow = st.acc[lane];
+                    for (int e = 0; e < d; e++) {
+                        a.o[dst + e] = accRow[e] * inv;
+                    }
                 }
             }
         }

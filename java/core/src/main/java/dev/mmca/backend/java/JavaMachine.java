@@ -101,6 +101,11 @@ final class JavaMachine extends Machine {
         }
 
         @Override
+        public int[] ints(Buffer b) {
+            return io.ints(b);
+        }
+
+        @Override
         public void linear(LinearOp op) {
             weights[op.weight()].apply(array(op.x()), base(op.x()), (int) op.rows(), array(op.y()), base(op.y()));
         }

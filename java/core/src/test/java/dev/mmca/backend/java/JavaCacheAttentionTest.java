@@ -1,0 +1,35 @@
+package dev.mmca.backend.java;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mmca.FloatTensor;
+import dev.mmca.plan.CacheAttentionCase;
+import java.util.List;
+import java.util.stream.LongStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Attention over a partly filled cache (key lengths, causal positions; one-query steps split into key chunks)
+ * on the Java machine against the float64 interpretation of the plan.
+ */
+class JavaCacheAttentionTest {
+    static Stream<CacheAttentionCase> cases() {
+        return LongStream.range(0, 40).mapToObj(CacheAttentionCase::new);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void matchesTheFloat64Plan(CacheAttentionCase c) {
+        JavaMachine m = new JavaMachine(List.of());
+        m.run(c.plan, c.io);
+        FloatTensor out = c.io.tensor(c.out);
+        double err = c.error(out);
+        assertTrue(err <= 1e-5, c + ": relative error " + err);
+        float[] first = out.toArray();
+        m.run(c.plan, c.io);
+        assertArrayEquals(first, out.toArray(), "run to run");
+    }
+}

@@ -1,0 +1,187 @@
+package dev.mmca.plan;
+
+import dev.mmca.FloatTensor;
+import dev.mmca.Mask;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Executes plan operations in double precision over one array per buffer, exactly as the plan states them
+ * (operands, strides, masks, key lengths, query positions): the oracle of a plan, independent of every
+ * backend's kernels and memory.
+ */
+/** Executes plan operations in double precision over one array per buffer. */
+public final class PlanInterpreter implements Op.Visitor {
+    private final List<PackedWeight> weights;
+    private final Map<Buffer, double[]> memory = new IdentityHashMap<>();
+    private final Map<Buffer, Mask> masks = new IdentityHashMap<>();
+    private final Map<Buffer, int[]> ints = new IdentityHashMap<>();
+
+    public PlanInterpreter(List<PackedWeight> weights) {
+        this.weights = weights;
+    }
+
+    public void input(Buffer b, FloatTensor t) {
+        double[] x = of(b);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = t.get(i);
+        }
+    }
+
+    public void mask(Buffer b, Mask m) {
+        if (b != null) {
+            masks.put(b, m);
+        }
+    }
+
+    /** Binds int32 values (key lengths, query positions); a null buffer is ignored. */
+    public void ints(Buffer b, int[] values) {
+        if (b != null) {
+            ints.put(b, values);
+        }
+    }
+
+    /** The values of a buffer (NaN where nothing was written). */
+    public double[] of(Buffer b) {
+        return memory.computeIfAbsent(b, x -> {
+            double[] a = new double[(int) x.elements()];
+            java.util.Arrays.fill(a, Double.NaN);  // a read before a write shows up
+            return a;
+        });
+    }
+
+    /** {@code ||out - ref|| / ||ref||} of an output against a float64 reference. */
+    public double error(Buffer out, double[][][] ref) {
+        double[] got = of(out);
+        double num = 0;
+        double den = 0;
+        int i = 0;
+        for (double[][] m : ref) {
+            for (double[] row : m) {
+                for (double r : row) {
+                    num += (got[i] - r) * (got[i] - r);
+                    den += r * r;
+                    i++;
+                }
+            }
+        }
+        return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-300);
+    }
+
+    @Override
+    public void linear(LinearOp op) {
+        double[] x = of(op.x());
+        double[] y = of(op.y());
+        float[] w = weights.get(op.weight()).data();
+        int in = op.in();
+        int out = op.out();
+        for (int r = 0; r < op.rows(); r++) {
+            for (int o = 0; o < out; o++) {
+                double s = 0;
+                for (int i = 0; i < in; i++) {
+                    s += x[r * in + i] * w[o * in + i];
+                }
+                y[r * out + o] = s;
+            }
+        }
+    }
+
+    @Override
+    public void attention(AttentionOp op) {
+        double[] q = of(op.q().buffer());
+        double[] k = of(op.k().buffer());
+        double[] v = of(op.v().buffer());
+        double[] o = of(op.o().buffer());
+        Mask km = op.keyMask() == null ? null : masks.get(op.keyMask());
+        Mask qm = op.queryMask() == null ? null : masks.get(op.queryMask());
+        int[] lengths = op.keyLengths() == null ? null : ints.get(op.keyLengths());
+        int[] positions = op.queryPositions() == null ? null : ints.get(op.queryPositions());
+        int d = op.dimHead();
+        int n = op.queries();
+        int m = op.keys();
+        for (int b = 0; b < op.batch(); b++) {
+            for (int h = 0; h < op.heads(); h++) {
+                int g = op.headMapping().kvHeadOf(h, op.heads(), op.kvHeads());
+                for (int i = 0; i < n; i++) {
+                    double[] out = new double[d];
+                    long length = lengths == null ? m : lengths[b];
+                    long position = positions == null ? i + (m - n)
+                            : positions[(int) (b * op.queryPositionsBatchStride() + i)];
+                    if (qm == null || qm.get(b, i)) {
+                        double[] qi = head(q, op.q(), b, i, h, d, op.qkNorm());
+                        double[] s = new double[m];
+                        double max = Double.NEGATIVE_INFINITY;
+                        for (int j = 0; j < m; j++) {
+                            boolean visible = (km == null || km.get(b, j)) && j < length
+                                    && (!op.causal() || j <= position);
+                            s[j] = Double.NEGATIVE_INFINITY;
+                            if (visible) {
+                                double[] kj = head(k, op.k(), b, j, g, d, op.qkNorm());
+                                double dot = 0;
+                                for (int e = 0; e < d; e++) {
+                                    dot += qi[e] * kj[e];
+                                }
+                                s[j] = op.scale() * dot;
+                                max = Math.max(max, s[j]);
+                            }
+                        }
+                        if (max != Double.NEGATIVE_INFINITY) {
+                            double sum = 0;
+                            for (int j = 0; j < m; j++) {
+                                sum += s[j] == Double.NEGATIVE_INFINITY ? 0 : Math.exp(s[j] - max);
+                            }
+                            for (int j = 0; j < m; j++) {
+                                if (s[j] != Double.NEGATIVE_INFINITY) {
+                                    double p = Math.exp(s[j] - max) / sum;
+                                    double[] vj = head(v, op.v(), b, j, g, d, false);
+                                    for (int e = 0; e < d; e++) {
+                                        out[e] += p * vj[e];
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    long at = op.o().index(b, i, h);
+                    for (int e = 0; e < d; e++) {
+                        o[(int) at + e] = out[e];
+                    }
+                }
+            }
+        }
+    }
+
+    private static double[] head(double[] x, AttentionOp.Operand op, int b, int row, int h, int d,
+            boolean normalise) {
+        long at = op.index(b, row, h);
+        double[] r = new double[d];
+        double ss = 0;
+        for (int e = 0; e < d; e++) {
+            r[e] = x[(int) at + e];
+            ss += r[e] * r[e];
+        }
+        if (normalise) {
+            double inv = 1 / Math.max(Math.sqrt(ss), 1e-12);
+            for (int e = 0; e < d; e++) {
+                r[e] *= inv;
+            }
+        }
+        return r;
+    }
+
+    @Override
+    public void textAttention(TextAttentionOp op) {
+        attention(op.self());
+        attention(op.cross());
+    }
+
+    @Override
+    public void add(AddOp op) {
+        double[] a = of(op.a());
+        double[] b = of(op.b());
+        double[] out = of(op.out());
+        for (int i = 0; i < out.length; i++) {
+            out[i] = a[i] + b[i];
+        }
+    }
+}
