@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -96,6 +97,20 @@ void mmca_cpu_add(float *out, const float *a, const float *b, int64_t n) {
             for (int64_t i = block * 65536; i < end; i++) out[i] = a[i] + b[i];
         },
         n < 262144);
+}
+
+void mmca_cpu_scatter_rows(const float *src, int64_t src_ld, float *dst, int64_t dst_ld, int64_t width,
+                           const int32_t *rows, int64_t count) {
+    non_null("src", src);
+    non_null("dst", dst);
+    non_null("rows", rows);
+    positive("width", width);
+    positive("count", count);
+    if (src_ld < width) fail("src_ld: expected at least width=" + std::to_string(width) + ", got " + std::to_string(src_ld));
+    if (dst_ld < width) fail("dst_ld: expected at least width=" + std::to_string(width) + ", got " + std::to_string(dst_ld));
+    for (int64_t r = 0; r < count; r++) {
+        if (rows[r] >= 0) std::memcpy(dst + rows[r] * dst_ld, src + r * src_ld, static_cast<size_t>(width) * sizeof(float));
+    }
 }
 
 int32_t mmca_cpu_params_size(void) { return static_cast<int32_t>(sizeof(mmca_attention_params)); }

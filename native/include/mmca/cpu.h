@@ -62,6 +62,14 @@ void mmca_cpu_linear(const mmca_cpu_weights *weights, const float *x, int64_t ld
 /* out[i] = a[i] + b[i] for i < n (out may alias a or b). */
 void mmca_cpu_add(float *out, const float *a, const float *b, int64_t n);
 
+/*
+ * For r < count with rows[r] >= 0: dst[rows[r] * dst_ld + c] = src[r * src_ld + c] for c < width (src and dst
+ * already offset to their first column). Appends new keys and values to a decoding cache (negative rows:
+ * padding, skipped). Destination rows must be distinct.
+ */
+void mmca_cpu_scatter_rows(const float *src, int64_t src_ld, float *dst, int64_t dst_ld, int64_t width,
+                           const int32_t *rows, int64_t count);
+
 /* ---- The parameter block ---- */
 
 /* sizeof(mmca_attention_params) as this library was compiled (the Java side checks it at load). */

@@ -7,11 +7,15 @@ import java.util.Objects;
  * masks, int32 for lengths and positions). Token tensors have one row per (batch element, token), so {@code rows = batch * tokens}.
  *
  * <p>Inputs and outputs are bound to caller memory when a plan runs; scratch tensors live in one arena the
- * executing backend provides, at {@link #arenaOffset()} elements from its start.
+ * executing backend provides, at {@link #arenaOffset()} elements from its start; state tensors are backend
+ * memory ({@link Machine.Memory}) that the caller keeps between runs.
  */
 public final class Buffer {
-    /** Who provides the memory. */
-    public enum Role { INPUT, OUTPUT, SCRATCH }
+    /**
+     * Who provides the memory: the caller (inputs, outputs), the call's arena (scratch), or backend memory that
+     * outlives calls (state: a decoding cache, a visual context's keys and values), bound by the caller.
+     */
+    public enum Role { INPUT, OUTPUT, SCRATCH, STATE }
 
     /** Element type: float32, bytes (masks), int32 (lengths and positions). */
     public enum Type {

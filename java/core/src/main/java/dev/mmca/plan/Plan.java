@@ -80,6 +80,11 @@ public final class Plan {
             return add(new Buffer(name, Buffer.Role.OUTPUT, Buffer.Type.F32, rows, width, -1));
         }
 
+        /** A float32 tensor in backend memory that outlives the call ({@link Machine#allocate}), bound by the caller. */
+        public Buffer state(String name, long rows, int width) {
+            return add(new Buffer(name, Buffer.Role.STATE, Buffer.Type.F32, rows, width, -1));
+        }
+
         /** An intermediate float32 tensor in the arena; every element is written before it is read. */
         public Buffer scratch(String name, long rows, int width) {
             long offset = (arena + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;

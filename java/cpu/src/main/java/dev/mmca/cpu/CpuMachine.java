@@ -13,6 +13,7 @@ import dev.mmca.plan.Op;
 import dev.mmca.plan.PackedWeight;
 import dev.mmca.plan.Plan;
 import dev.mmca.plan.PlanIo;
+import dev.mmca.plan.ScatterRowsOp;
 import dev.mmca.plan.TextAttentionOp;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -82,6 +83,45 @@ final class CpuMachine extends Machine {
     }
 
     @Override
+    public Memory allocate(String name, long elements) {
+        return new NativeState(name, elements);
+    }
+
+    /** State memory of the CPU backend: one native block. */
+    static final class NativeState implements Memory {
+        private final long elements;
+        private NativeWorkspace block;
+
+        NativeState(String name, long elements) {
+            if (elements <= 0) {
+                throw new IllegalArgumentException(name + ": expected a positive size, got " + elements);
+            }
+            this.elements = elements;
+            this.block = NativeWorkspace.allocate(elements * Float.BYTES);
+        }
+
+        long address() {
+            if (block == null) {
+                throw new IllegalStateException("cpu state memory used after close()");
+            }
+            return block.address(0);
+        }
+
+        @Override
+        public long elements() {
+            return elements;
+        }
+
+        @Override
+        public void close() {
+            if (block != null) {
+                block.close();
+                block = null;
+            }
+        }
+    }
+
+    @Override
     public void close() {
         try (Closer all = new Closer()) {
             for (MmcaCpuNative.Weights w : weights) {
@@ -108,7 +148,7 @@ final class CpuMachine extends Machine {
             arena = NativeWorkspace.aligned(2L * AttentionParamsLayout.SIZE);
             long at = NativeWorkspace.aligned(arena + plan.arenaElements() * Float.BYTES);
             for (Buffer b : plan.buffers()) {
-                if (b.isScratch()) {
+                if (b.isScratch() || b.role() == Buffer.Role.STATE) {
                     continue;
                 }
                 boolean copy = b.type() != Buffer.Type.F32 || !io.tensor(b).isDirect();
@@ -164,6 +204,9 @@ final class CpuMachine extends Machine {
             if (b.isScratch()) {
                 return ws.address(layout.arena + b.arenaOffset() * Float.BYTES);
             }
+            if (b.role() == Buffer.Role.STATE) {
+                return ((NativeState) io.state(b)).address();
+            }
             Long staged = layout.staged.get(b);
             if (staged != null) {
                 return ws.address(staged);
@@ -193,6 +236,13 @@ final class CpuMachine extends Machine {
         @Override
         public void add(AddOp op) {
             MmcaCpuNative.mmca_cpu_add(address(op.out()), address(op.a()), address(op.b()), op.elements());
+        }
+
+        @Override
+        public void scatterRows(ScatterRowsOp op) {
+            MmcaCpuNative.mmca_cpu_scatter_rows(address(op.src()) + (long) op.srcColumn() * Float.BYTES, op.src().width(),
+                    address(op.dst()) + (long) op.dstColumn() * Float.BYTES, op.dst().width(), op.width(),
+                    address(op.rows()), op.rows().elements());
         }
 
         private void write(AttentionOp op, int position) {

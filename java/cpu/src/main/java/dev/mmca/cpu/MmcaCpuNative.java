@@ -66,6 +66,10 @@ public final class MmcaCpuNative {
     public static native void mmca_cpu_add(@Cast("float*") long out, @Cast("const float*") long a,
             @Cast("const float*") long b, @Cast("int64_t") long n);
 
+    public static native void mmca_cpu_scatter_rows(@Cast("const float*") long src, @Cast("int64_t") long srcLd,
+            @Cast("float*") long dst, @Cast("int64_t") long dstLd, @Cast("int64_t") long width,
+            @Cast("const int32_t*") long rows, @Cast("int64_t") long count);
+
     public static native int mmca_cpu_params_size();
 
     public static native int mmca_cpu_format_params(@Cast("const mmca_attention_params*") long params,

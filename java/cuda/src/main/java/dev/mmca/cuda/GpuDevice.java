@@ -19,6 +19,7 @@ final class GpuDevice implements CudaDevice {
     private final CUstream_st own;
     private final Cublas blas;
     private long stream;
+    private boolean closed;
 
     GpuDevice(int ordinal, boolean tf32) {
         this.ordinal = ordinal;
@@ -55,6 +56,9 @@ final class GpuDevice implements CudaDevice {
 
     @Override
     public void free(long address) {
+        if (closed) {
+            return;  // close() freed everything
+        }
         DeviceMemory m = allocations.remove(address);
         if (m == null) {
             throw new IllegalArgumentException("address: expected an allocation of this device, got 0x"
@@ -74,6 +78,19 @@ final class GpuDevice implements CudaDevice {
     public void copyToDevice(long dst, byte[] src) {
         select();
         DeviceMemory.write(dst, src);
+    }
+
+    @Override
+    public void copyToDevice(long dst, int[] src) {
+        select();
+        DeviceMemory.write(dst, src);
+    }
+
+    @Override
+    public void copyOnDevice(long dst, long src, long bytes) {
+        select();
+        CudaErrors.check(cudart.cudaMemcpyAsync(new DeviceAddress(dst), new DeviceAddress(src), bytes,
+                cudart.cudaMemcpyDeviceToDevice, new CUstream_st(new DeviceAddress(stream))), "cudaMemcpyAsync(device to device)");
     }
 
     @Override
@@ -127,6 +144,10 @@ final class GpuDevice implements CudaDevice {
 
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         Closer all = new Closer();
         all.register(owned);
         for (DeviceMemory m : allocations.values()) {

@@ -10,6 +10,7 @@ import dev.mmca.plan.Op;
 import dev.mmca.plan.PackedWeight;
 import dev.mmca.plan.Plan;
 import dev.mmca.plan.PlanIo;
+import dev.mmca.plan.ScatterRowsOp;
 import dev.mmca.plan.TextAttentionOp;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -62,6 +63,34 @@ final class JavaMachine extends Machine {
     }
 
     @Override
+    public Memory allocate(String name, long elements) {
+        if (elements > MAX_ELEMENTS) {
+            throw new IllegalArgumentException(name + ": " + elements + " elements; the java backend holds at most "
+                    + MAX_ELEMENTS + " per tensor");
+        }
+        return new HeapMemory(new float[(int) elements]);
+    }
+
+    /** State memory of the Java backend: an array. */
+    private static final class HeapMemory implements Memory {
+        final float[] data;
+
+        HeapMemory(float[] data) {
+            this.data = data;
+        }
+
+        @Override
+        public long elements() {
+            return data.length;
+        }
+
+        @Override
+        public void close() {
+            // heap memory: the collector frees it
+        }
+    }
+
+    @Override
     public void close() {
         arenas.clear();
     }
@@ -82,6 +111,9 @@ final class JavaMachine extends Machine {
         public float[] array(Buffer b) {
             if (b.isScratch()) {
                 return arena;
+            }
+            if (b.role() == Buffer.Role.STATE) {
+                return ((HeapMemory) io.state(b)).data;
             }
             FloatTensor t = io.tensor(b);
             if (t.hasArray()) {
@@ -132,6 +164,22 @@ final class JavaMachine extends Machine {
             int n = (int) op.elements();
             for (int i = 0; i < n; i++) {
                 out[oi + i] = a[ai + i] + b[bi + i];
+            }
+        }
+
+        @Override
+        public void scatterRows(ScatterRowsOp op) {
+            float[] src = array(op.src());
+            float[] dst = array(op.dst());
+            int srcBase = base(op.src()) + op.srcColumn();
+            int dstBase = base(op.dst()) + op.dstColumn();
+            int sw = op.src().width();
+            int dw = op.dst().width();
+            int[] rows = io.ints(op.rows());
+            for (int r = 0; r < rows.length; r++) {
+                if (rows[r] >= 0) {
+                    System.arraycopy(src, srcBase + r * sw, dst, dstBase + rows[r] * dw, op.width());
+                }
             }
         }
 
