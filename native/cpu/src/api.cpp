@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "attention.h"
+#include "calibration.h"
 #include "errors.h"
 #include "gemm.h"
 #include "isa.h"
@@ -168,6 +169,19 @@ double mmca_cpu_sgemm_gflops(int32_t n, int32_t repeats) {
     openblas_set_num_threads(1);
     const double blocked = best_of([&] { linear(a.data(), n, b.data(), n, c.data(), n, n, n, n); });
     return std::max(own, blocked);
+}
+
+double mmca_cpu_fma_peak_gflops(double seconds) {
+    if (!(seconds > 0 && seconds <= 60)) fail("seconds: expected a duration in (0, 60], got " + std::to_string(seconds));
+    return fma_peak_gflops(seconds);
+}
+
+double mmca_cpu_read_bandwidth_gbs(int64_t bytes, int32_t repeats) {
+    if (bytes < (1 << 20) || bytes > (int64_t{1} << 34)) {
+        fail("bytes: expected a buffer of 1 MiB to 16 GiB, got " + std::to_string(bytes));
+    }
+    positive("repeats", repeats);
+    return read_bandwidth_gbs(bytes, repeats);
 }
 
 int64_t mmca_cpu_malloc_in_use(void) {

@@ -4,6 +4,7 @@
 #define MMCA_CPU_ATTENTION_KERNEL_H
 
 #include <cstddef>
+#include <cstdint>
 
 #include "mmca/attention_params.h"
 
@@ -29,6 +30,10 @@ void attention_tile_avx2(const mmca_attention_params &p, int b, int g, int q0, i
                          float *partial);
 void attention_tile_avx512(const mmca_attention_params &p, int b, int g, int q0, int q1, int k0, int k1,
                            float *partial);
+
+float fma_chains_portable(int64_t iterations);
+float fma_chains_avx2(int64_t iterations);
+float fma_chains_avx512(int64_t iterations);
 
 /**
  * Per-thread scratch of at least `floats` floats, reused between calls and freed at thread exit.

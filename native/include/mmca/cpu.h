@@ -102,6 +102,15 @@ const char *mmca_cpu_features(void);
  */
 double mmca_cpu_sgemm_gflops(int32_t n, int32_t repeats);
 
+/*
+ * The fp32 FMA peak of this machine in GFLOP/s: every thread of the pool runs independent chains of vector
+ * FMAs of the kernel path in use (best over about `seconds`). The yardstick of every GFLOP/s figure.
+ */
+double mmca_cpu_fma_peak_gflops(double seconds);
+
+/* The read bandwidth of memory in GB/s: the pool's threads sum a `bytes` buffer, best of `repeats`. */
+double mmca_cpu_read_bandwidth_gbs(int64_t bytes, int32_t repeats);
+
 /* Bytes currently allocated through malloc in this process (all arenas and mmapped blocks); for leak tests. */
 int64_t mmca_cpu_malloc_in_use(void);
 

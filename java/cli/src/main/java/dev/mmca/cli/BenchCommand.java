@@ -27,7 +27,10 @@ import picocli.CommandLine.Option;
             "A1 = attention only, batch 1, heads 16, kv 4, N = M = 2048, causal;",
             "A2 = attention only, batch 4, heads 16, kv 4, N = 512, M = 576;",
             "A3 = attention only, batch 1, heads 8, kv 2, N = M = 8192, causal;",
-            "sgemm2048 = OpenBLAS sgemm 2048^3, when the cpu backend is present."})
+            "sgemm2048 = OpenBLAS sgemm 2048^3, when the cpu backend is present;",
+            "bandwidth = memory read bandwidth (GB/s in the GFLOP/s column).",
+            "The fp32 FMA peak of the machine is measured first (row fma-peak) and every GFLOP/s figure is also",
+            "given as a fraction of it."})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--backend", split = ",", description = "Backends to time (default: every available one).")
     List<String> backends;
@@ -47,6 +50,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "One JSON object per line instead of a table.")
     boolean json;
 
+    /** The FMA peak measured at the start of the run (0: unknown). */
+    private double peak;
+
     @Override
     public Integer call() {
         List<Backend> selected = new ArrayList<>();
@@ -62,18 +68,23 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         if (!json) {
-            System.out.printf("%-10s %-9s %12s %10s%n", "workload", "backend", "median_ms", "GFLOP/s");
+            System.out.printf("%-10s %-9s %12s %10s %8s%n", "workload", "backend", "median_ms", "GFLOP/s", "of peak");
         }
+        peak = fmaPeak();
         for (String name : workloads) {
             if (name.trim().equalsIgnoreCase("sgemm2048")) {
                 calibration();
+                continue;
+            }
+            if (name.trim().equalsIgnoreCase("bandwidth")) {
+                bandwidth();
                 continue;
             }
             Workload w;
             try {
                 w = Workload.select(Workload.standard(), List.of(name)).get(0);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--workloads: expected sgemm2048 or a workload name ("
+                throw new IllegalArgumentException("--workloads: expected sgemm2048, bandwidth or a workload name ("
                         + e.getMessage().replaceFirst("^workload: ", "") + ")", e);
             }
             for (Backend b : selected) {
@@ -85,6 +96,34 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** The machine's fp32 FMA peak in GFLOP/s (0 when the native library is unavailable), reported as a row. */
+    private double fmaPeak() {
+        double gflops;
+        try {
+            gflops = CpuCalibration.fmaPeakGflops(1.0);
+        } catch (RuntimeException | LinkageError e) {
+            System.err.println("fma-peak: skipped (" + Main.message(e) + "); no fraction of the peak is shown");
+            return 0;
+        }
+        report("fma-peak", "native", Double.NaN, gflops);
+        return gflops;
+    }
+
+    private void bandwidth() {
+        double gbs;
+        try {
+            gbs = CpuCalibration.readBandwidthGbs(512L << 20, 5);
+        } catch (RuntimeException | LinkageError e) {
+            System.err.println("bandwidth: skipped (" + Main.message(e) + ")");
+            return;
+        }
+        if (json) {
+            System.out.printf(Locale.ROOT, "{\"workload\":\"bandwidth\",\"backend\":\"native\",\"gbs\":%.2f}%n", gbs);
+        } else {
+            System.out.printf(Locale.ROOT, "%-10s %-9s %12s %10.2f %8s%n", "bandwidth", "native", "-", gbs, "GB/s");
+        }
     }
 
     private void calibration() {
@@ -155,11 +194,15 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private void report(String workload, String backend, double ms, double gflops) {
+        String ofPeak = peak > 0 ? String.format(Locale.ROOT, "%.3f", gflops / peak) : null;
         if (json) {
-            System.out.printf(Locale.ROOT, "{\"workload\":\"%s\",\"backend\":\"%s\",\"median_ms\":%.4f,\"gflops\":%.2f}%n",
-                    workload, backend, ms, gflops);
+            System.out.printf(Locale.ROOT, "{\"workload\":\"%s\",\"backend\":\"%s\",%s\"gflops\":%.2f%s}%n",
+                    workload, backend, Double.isNaN(ms) ? "" : String.format(Locale.ROOT, "\"median_ms\":%.4f,", ms),
+                    gflops, ofPeak == null ? "" : ",\"fraction_of_peak\":" + ofPeak);
         } else {
-            System.out.printf(Locale.ROOT, "%-10s %-9s %12.3f %10.2f%n", workload, backend, ms, gflops);
+            System.out.printf(Locale.ROOT, "%-10s %-9s %12s %10.2f %8s%n", workload, backend,
+                    Double.isNaN(ms) ? "-" : String.format(Locale.ROOT, "%.3f", ms), gflops,
+                    ofPeak == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * gflops / peak));
         }
         System.out.flush();
     }

@@ -48,9 +48,12 @@ class CommandsTest {
                 "--min-time", "0", "--warmup", "0", "--json");
         assertEquals(0, r.exitCode, r.toString());
         String[] lines = r.out.trim().split("\n");
-        assertEquals(1, lines.length, r.out);
-        assertTrue(lines[0].matches("\\{\"workload\":\"W1\",\"backend\":\"java\",\"median_ms\":[0-9.]+,\"gflops\":[0-9.]+}"),
+        assertEquals(2, lines.length, r.out);
+        // the machine's FMA peak first (the yardstick), then the workload as a fraction of it
+        assertTrue(lines[0].matches("\\{\"workload\":\"fma-peak\",\"backend\":\"native\",\"gflops\":[0-9.]+}"),
                 lines[0]);
+        assertTrue(lines[1].matches("\\{\"workload\":\"W1\",\"backend\":\"java\",\"median_ms\":[0-9.]+,"
+                + "\"gflops\":[0-9.]+,\"fraction_of_peak\":[0-9.]+}"), lines[1]);
     }
 
     @Test

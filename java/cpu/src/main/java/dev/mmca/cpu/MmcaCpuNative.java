@@ -87,6 +87,10 @@ public final class MmcaCpuNative {
 
     public static native double mmca_cpu_sgemm_gflops(int n, int repeats);
 
+    public static native double mmca_cpu_fma_peak_gflops(double seconds);
+
+    public static native double mmca_cpu_read_bandwidth_gbs(@Cast("int64_t") long bytes, int repeats);
+
     public static native @Cast("int64_t") long mmca_cpu_malloc_in_use();
 
 }
