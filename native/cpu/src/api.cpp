@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <cmath>
@@ -46,16 +47,16 @@ void non_null(const char *name, const void *p) {
 #pragma GCC visibility push(default)
 extern "C" {
 
-void mmca_cpu_attention(const mmca_attention_params *params) {
+int64_t mmca_cpu_attention(const mmca_attention_params *params) {
     validate_attention(params, "mmca_attention_params");
     init_blas();
-    run_attention(*params);
+    return run_attention(*params);
 }
 
-void mmca_cpu_text_attention(const mmca_text_params *params) {
+int64_t mmca_cpu_text_attention(const mmca_text_params *params) {
     validate_text(params);
     init_blas();
-    run_text_attention(*params);
+    return run_text_attention(*params);
 }
 
 mmca_cpu_weights *mmca_cpu_weights_create(const float *w, int64_t out, int64_t in) {
@@ -75,29 +76,44 @@ void mmca_cpu_weights_free(mmca_cpu_weights *weights) {
     delete weights;
 }
 
-void mmca_cpu_linear(const mmca_cpu_weights *weights, const float *x, int64_t ldx, float *y, int64_t ldy,
-                     int64_t rows) {
+int64_t mmca_cpu_linear(const mmca_cpu_weights *weights, const float *x, int64_t ldx, float *y, int64_t ldy,
+                        int64_t rows) {
     const PackedWeights &w = checked(weights);
     non_null("x", x);
     non_null("y", y);
     positive("rows", rows);
     if (ldx < w.in) fail("ldx: expected at least in=" + std::to_string(w.in) + ", got " + std::to_string(ldx));
     if (ldy < w.out) fail("ldy: expected at least out=" + std::to_string(w.out) + ", got " + std::to_string(ldy));
-    w.apply(x, ldx, y, ldy, rows);
+    return w.apply(x, ldx, y, ldy, rows);
 }
 
-void mmca_cpu_add(float *out, const float *a, const float *b, int64_t n) {
+int64_t mmca_cpu_add(float *out, const float *a, const float *b, int64_t n) {
     non_null("out", out);
     non_null("a", a);
     non_null("b", b);
     positive("n", n);
+    std::atomic<int64_t> first{-1};
     parallel_for(
         (n + 65535) / 65536,
         [&](int64_t block) {
             const int64_t end = std::min(n, (block + 1) * 65536);
-            for (int64_t i = block * 65536; i < end; i++) out[i] = a[i] + b[i];
+            bool finite = true;
+            for (int64_t i = block * 65536; i < end; i++) {
+                out[i] = a[i] + b[i];
+                finite &= std::fabs(out[i]) <= 3.40282347e38f;
+            }
+            if (finite) return;
+            for (int64_t i = block * 65536; i < end; i++) {
+                if (!(std::fabs(out[i]) <= 3.40282347e38f)) {
+                    int64_t seen = first.load();
+                    while ((seen < 0 || i < seen) && !first.compare_exchange_weak(seen, i)) {
+                    }
+                    return;
+                }
+            }
         },
         n < 262144);
+    return first.load();
 }
 
 void mmca_cpu_scatter_rows(const float *src, int64_t src_ld, float *dst, int64_t dst_ld, int64_t width,

@@ -153,7 +153,7 @@ inline float inv_norm(const float *x, int D) {
 
 }  // namespace
 
-void MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1, int k0, int k1, float *partial) {
+int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1, int k0, int k1, float *partial) {
     static_assert(TK % (W * NV) == 0, "a key tile must be a whole number of register block columns");
     const int H = p.heads;
     const int G = p.kv_heads;
@@ -305,6 +305,17 @@ void MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1, in
         }
     }
 
+    // A finite row has m < +inf and a finite l; an overflowed logit (+inf, or NaN from inf - inf in a dot
+    // product of finite vectors) leaves m = +inf or l NaN. Checked once per row, off the key loop.
+    int64_t overflow = -1;
+    for (int r = 0; r < rows; r++) {
+        const float big = 3.40282347e38f;
+        if (active[r] != 0 && !(m[r] <= big && l[r] <= big)) {
+            const int64_t i = q0 + r / R;
+            overflow = overflow < 0 || i < overflow ? i : overflow;
+        }
+    }
+
     if (partial != nullptr) {  // the state of this key chunk, merged by the caller
         for (int r = 0; r < rows; r++) {
             float *dst = partial + static_cast<size_t>(r) * (D + 2);
@@ -314,7 +325,7 @@ void MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1, in
             dst[D] = on ? m[r] : NEG_INF;
             dst[D + 1] = on ? l[r] : 0.0f;
         }
-        return;
+        return overflow;
     }
 
     // o = O / l; rows with a masked query or no visible key are zero.
@@ -329,6 +340,7 @@ void MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1, in
             for (int d = 0; d < D; d++) dst[d] = 0;
         }
     }
+    return overflow;
 }
 
 }  // namespace mmca::cpu

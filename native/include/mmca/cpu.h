@@ -25,15 +25,20 @@ extern "C" {
 
 /* ---- Fused attention (SPEC "One grouped-query attention block", steps 2 to 5) ---- */
 
-/* out = attention(q, k, v) as mmca_attention_params describes; dtype must be MMCA_DTYPE_F32. */
-void mmca_cpu_attention(const mmca_attention_params *params);
+/*
+ * out = attention(q, k, v) as mmca_attention_params describes; dtype must be MMCA_DTYPE_F32. Returns -1, or
+ * b * queries + i of the first query row whose logits overflowed float32 (an infinite or NaN score from
+ * finite inputs; that row's output is not meaningful).
+ */
+int64_t mmca_cpu_attention(const mmca_attention_params *params);
 
 /*
  * The fused MMCA text operation: self and cross attention over the same query rows with separate
  * softmaxes, in one pass over the query tiles. Both problems must agree on batch, heads, kv_heads,
- * queries and dim_head.
+ * queries and dim_head. Returns -1, the first overflowed row of the self half (b * queries + i), or
+ * batch * queries plus the first overflowed row of the cross half.
  */
-void mmca_cpu_text_attention(const mmca_text_params *params);
+int64_t mmca_cpu_text_attention(const mmca_text_params *params);
 
 /* ---- Projections ---- */
 
@@ -54,13 +59,13 @@ void mmca_cpu_weights_free(mmca_cpu_weights *weights);
 /*
  * y[r, 0:out] = x[r, 0:in] W^T for r < rows, where x has row stride ldx >= in and y row stride ldy >= out
  * (elements). Rows are split into blocks that depend on the shapes only, so results never depend on the
- * thread count.
+ * thread count. Returns -1, or r * out + j of the first output that is not finite (an overflow of float32).
  */
-void mmca_cpu_linear(const mmca_cpu_weights *weights, const float *x, int64_t ldx, float *y, int64_t ldy,
-                     int64_t rows);
+int64_t mmca_cpu_linear(const mmca_cpu_weights *weights, const float *x, int64_t ldx, float *y, int64_t ldy,
+                        int64_t rows);
 
-/* out[i] = a[i] + b[i] for i < n (out may alias a or b). */
-void mmca_cpu_add(float *out, const float *a, const float *b, int64_t n);
+/* out[i] = a[i] + b[i] for i < n (out may alias a or b). Returns -1, or the first i whose sum is not finite. */
+int64_t mmca_cpu_add(float *out, const float *a, const float *b, int64_t n);
 
 /*
  * For r < count with rows[r] >= 0: dst[rows[r] * dst_ld + c] = src[r * src_ld + c] for c < width (src and dst

@@ -35,6 +35,17 @@ public final class Plan {
     /** Float32 elements of the scratch arena. */
     public long arenaElements() { return arenaElements; }
 
+    /** The largest tensor of the plan (by elements), for messages about memory. */
+    public Buffer largest() {
+        Buffer best = buffers.get(0);
+        for (Buffer b : buffers) {
+            if (b.elements() > best.elements()) {
+                best = b;
+            }
+        }
+        return best;
+    }
+
     /** Hands every operation, in order, to {@code backend}. */
     public void run(Op.Visitor backend) {
         for (Op op : ops) {

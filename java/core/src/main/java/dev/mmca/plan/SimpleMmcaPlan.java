@@ -105,24 +105,24 @@ public final class SimpleMmcaPlan {
         long rv = (long) batch * nv;
         long rt = (long) batch * nt;
         Plan.Builder p = Plan.builder();
-        Buffer visual = p.input("visual", rv, dim);
-        Buffer text = p.input("text", rt, dim);
+        Buffer visual = p.input("visual", rv, dim).tokensPerElement(nv);
+        Buffer text = p.input("text", rt, dim).tokensPerElement(nt);
         Buffer vMask = hasVisualMask ? p.maskInput("visualMask", batch, nv) : null;
         Buffer tMask = hasTextMask ? p.maskInput("textMask", batch, nt) : null;
-        Buffer visualOut = p.output("visualOut", rv, dim);
-        Buffer textOut = p.output("textOut", rt, dim);
+        Buffer visualOut = p.output("visualOut", rv, dim).tokensPerElement(nv);
+        Buffer textOut = p.output("textOut", rt, dim).tokensPerElement(nt);
 
         // visual = visual_self_attn(v, mask = vMask)
-        Buffer qkvV = p.scratch("visual_self_attn.qkv", rv, hd + 2 * gd);
-        Buffer oV = p.scratch("visual_self_attn.heads", rv, hd);
+        Buffer qkvV = p.scratch("visual_self_attn.qkv", rv, hd + 2 * gd).tokensPerElement(nv);
+        Buffer oV = p.scratch("visual_self_attn.heads", rv, hd).tokensPerElement(nv);
         p.op(new LinearOp("visual_self_attn.to_q|to_k|to_v", visual, VISUAL_QKV, qkvV));
         p.op(selfAttention("visual_self_attn.attention", batch, nv, config.visualCausal(), qkvV, oV, 0, vMask));
         p.op(new LinearOp("visual_self_attn.to_out", oV, VISUAL_OUT, visualOut));
 
         // text = textual_self_attn(t) + cross_attn(...): both head outputs side by side in oT
         Buffer projT = p.scratch(cross ? "textual_self_attn.qkv+cross_attn.q" : "textual_self_attn.qkv", rt,
-                cross ? 2 * hd + 2 * gd : hd + 2 * gd);
-        Buffer oT = p.scratch("textual_self_attn.heads|cross_attn.heads", rt, 2 * hd);
+                cross ? 2 * hd + 2 * gd : hd + 2 * gd).tokensPerElement(nt);
+        Buffer oT = p.scratch("textual_self_attn.heads|cross_attn.heads", rt, 2 * hd).tokensPerElement(nt);
         p.op(new LinearOp(cross ? "textual_self_attn.to_q|to_k|to_v+cross_attn.to_q" : "textual_self_attn.to_q|to_k|to_v",
                 text, TEXT_IN, projT));
         AttentionOp self = selfAttention("textual_self_attn.attention", batch, nt, config.textCausal(), projT, oT, 0,
@@ -130,15 +130,15 @@ public final class SimpleMmcaPlan {
         AttentionOp crossOp;
         if (cross) {
             // cross_attn(t, context = visual, mask = tMask, contextMask = vMask): queries from t, keys from visual
-            Buffer kvC = p.scratch("cross_attn.kv", rv, 2 * gd);
+            Buffer kvC = p.scratch("cross_attn.kv", rv, 2 * gd).tokensPerElement(nv);
             p.op(new LinearOp("cross_attn.to_k|to_v", visualOut, CROSS_IN, kvC));
             crossOp = attention("cross_attn.attention", batch, nt, nv, config.crossCausal())
                     .q(projT, hd + 2 * gd).k(kvC, 0).v(kvC, gd).o(oT, hd)
                     .keyMask(vMask).queryMask(tMask).build();
         } else {
             // SEED: cross_attn(t + visual) as self-attention over the sum (Nv == Nt)
-            Buffer u = p.scratch("cross_attn.input", rt, dim);
-            Buffer qkvC = p.scratch("cross_attn.qkv", rt, hd + 2 * gd);
+            Buffer u = p.scratch("cross_attn.input", rt, dim).tokensPerElement(nt);
+            Buffer qkvC = p.scratch("cross_attn.qkv", rt, hd + 2 * gd).tokensPerElement(nt);
             p.op(new AddOp("cross_attn.input = text + visual", text, visualOut, u));
             p.op(new LinearOp("cross_attn.to_q|to_k|to_v", u, CROSS_IN, qkvC));
             crossOp = selfAttention("cross_attn.attention", batch, nt, config.crossCausal(), qkvC, oT, hd, tMask);
@@ -175,12 +175,12 @@ public final class SimpleMmcaPlan {
         requireDecodable();
         long rv = (long) batch * nv;
         Plan.Builder p = Plan.builder();
-        Buffer visual = p.input("visual", rv, config.dim());
+        Buffer visual = p.input("visual", rv, config.dim()).tokensPerElement(nv);
         Buffer vMask = hasVisualMask ? p.maskInput("visualMask", batch, nv) : null;
-        Buffer visualOut = p.output("visualOut", rv, config.dim());
-        Buffer kvC = p.state("cross_attn.kv", rv, 2 * gd);
-        Buffer qkvV = p.scratch("visual_self_attn.qkv", rv, hd + 2 * gd);
-        Buffer oV = p.scratch("visual_self_attn.heads", rv, hd);
+        Buffer visualOut = p.output("visualOut", rv, config.dim()).tokensPerElement(nv);
+        Buffer kvC = p.state("cross_attn.kv", rv, 2 * gd).tokensPerElement(nv);
+        Buffer qkvV = p.scratch("visual_self_attn.qkv", rv, hd + 2 * gd).tokensPerElement(nv);
+        Buffer oV = p.scratch("visual_self_attn.heads", rv, hd).tokensPerElement(nv);
         p.op(new LinearOp("visual_self_attn.to_q|to_k|to_v", visual, VISUAL_QKV, qkvV));
         p.op(selfAttention("visual_self_attn.attention", batch, nv, config.visualCausal(), qkvV, oV, 0, vMask));
         p.op(new LinearOp("visual_self_attn.to_out", oV, VISUAL_OUT, visualOut));
@@ -233,7 +233,7 @@ public final class SimpleMmcaPlan {
         requireDecodable();
         long rt = (long) batch * n;
         Plan.Builder p = Plan.builder();
-        Buffer text = p.input("text", rt, config.dim());
+        Buffer text = p.input("text", rt, config.dim()).tokensPerElement(n);
         Buffer tMask = hasTextMask ? p.maskInput("textMask", batch, n) : null;
         Buffer vMask = hasVisualMask ? p.maskInput("visualMask", batch, nv) : null;
         Buffer rows = p.intInput("cacheRows", batch, n);
@@ -241,9 +241,9 @@ public final class SimpleMmcaPlan {
         Buffer positions = p.intInput("queryPositions", batch, n);
         Buffer kvC = p.state("cross_attn.kv", (long) batch * nv, 2 * gd);
         Buffer cache = p.state("textual_self_attn.cache", (long) batch * capacity, 2 * gd);
-        Buffer textOut = p.output("textOut", rt, config.dim());
-        Buffer projT = p.scratch("textual_self_attn.qkv+cross_attn.q", rt, 2 * hd + 2 * gd);
-        Buffer oT = p.scratch("textual_self_attn.heads|cross_attn.heads", rt, 2 * hd);
+        Buffer textOut = p.output("textOut", rt, config.dim()).tokensPerElement(n);
+        Buffer projT = p.scratch("textual_self_attn.qkv+cross_attn.q", rt, 2 * hd + 2 * gd).tokensPerElement(n);
+        Buffer oT = p.scratch("textual_self_attn.heads|cross_attn.heads", rt, 2 * hd).tokensPerElement(n);
         p.op(new LinearOp("textual_self_attn.to_q|to_k|to_v+cross_attn.to_q", text, TEXT_IN, projT));
         p.op(new ScatterRowsOp("textual_self_attn.cache append", projT, hd, 2 * gd, cache, 0, rows));
         AttentionOp self = attention("textual_self_attn.attention", batch, n, capacity, true)

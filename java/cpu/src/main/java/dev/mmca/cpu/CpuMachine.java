@@ -10,6 +10,7 @@ import dev.mmca.plan.Buffer;
 import dev.mmca.plan.LinearOp;
 import dev.mmca.plan.Machine;
 import dev.mmca.plan.Op;
+import dev.mmca.plan.Overflow;
 import dev.mmca.plan.PackedWeight;
 import dev.mmca.plan.Plan;
 import dev.mmca.plan.PlanIo;
@@ -63,11 +64,27 @@ final class CpuMachine extends Machine {
     @Override
     public void run(Plan plan, PlanIo io) {
         Layout layout = new Layout(plan, io);
+        requireMemory(plan, layout.bytes);
         NativeWorkspace ws = take(layout.bytes);
         try {
             new Executor(io, layout, ws).run(plan);
         } finally {
             idle.offer(ws);
+        }
+    }
+
+    /**
+     * Refuses, before allocating, a call whose workspace exceeds the memory the machine has available: Linux
+     * would grant the allocation and kill the process when the pages are touched.
+     */
+    static void requireMemory(Plan plan, long bytes) {
+        long available = MemoryInfo.availableBytes();
+        if (available > 0 && bytes > available) {
+            Buffer big = plan.largest();
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
+                    "cpu backend: this call needs %.1f GB of native memory for its tensors (the largest, %s [%d, %d],"
+                            + " is %.1f GB), more than the %.1f GB this machine has available; use a smaller batch",
+                    bytes / 1e9, big.name(), big.rows(), big.width(), big.elements() * 4 / 1e9, available / 1e9));
         }
     }
 
@@ -216,26 +233,38 @@ final class CpuMachine extends Machine {
 
         @Override
         public void linear(LinearOp op) {
-            MmcaCpuNative.mmca_cpu_linear(weights.get(op.weight()), address(op.x()), op.in(), address(op.y()), op.out(),
-                    op.rows());
+            long bad = MmcaCpuNative.mmca_cpu_linear(weights.get(op.weight()), address(op.x()), op.in(),
+                    address(op.y()), op.out(), op.rows());
+            if (bad >= 0) {
+                throw Overflow.result(op, op.y(), bad);
+            }
         }
 
         @Override
         public void attention(AttentionOp op) {
             write(op, 0);
-            MmcaCpuNative.mmca_cpu_attention(ws.address(Layout.PARAMS));
+            long row = MmcaCpuNative.mmca_cpu_attention(ws.address(Layout.PARAMS));
+            if (row >= 0) {
+                throw Overflow.scores(op, row);
+            }
         }
 
         @Override
         public void textAttention(TextAttentionOp op) {
             write(op.self(), 0);
             write(op.cross(), AttentionParamsLayout.SIZE);
-            MmcaCpuNative.mmca_cpu_text_attention(ws.address(Layout.PARAMS));
+            long row = MmcaCpuNative.mmca_cpu_text_attention(ws.address(Layout.PARAMS));
+            if (row >= 0) {
+                throw Overflow.text(op, row);
+            }
         }
 
         @Override
         public void add(AddOp op) {
-            MmcaCpuNative.mmca_cpu_add(address(op.out()), address(op.a()), address(op.b()), op.elements());
+            long bad = MmcaCpuNative.mmca_cpu_add(address(op.out()), address(op.a()), address(op.b()), op.elements());
+            if (bad >= 0) {
+                throw Overflow.result(op, op.out(), bad);
+            }
         }
 
         @Override

@@ -47,11 +47,12 @@ public final class MmcaCpuNative {
     }
 
     /* Operations of a plan. Addresses are raw native addresses; parameter blocks are written by
-       dev.mmca.plan.AttentionParamsLayout. */
+       dev.mmca.plan.AttentionParamsLayout. The operations return -1, or where a result overflowed float32
+       (see native/include/mmca/cpu.h). */
 
-    public static native void mmca_cpu_attention(@Cast("const mmca_attention_params*") long params);
+    public static native @Cast("int64_t") long mmca_cpu_attention(@Cast("const mmca_attention_params*") long params);
 
-    public static native void mmca_cpu_text_attention(@Cast("const mmca_text_params*") long params);
+    public static native @Cast("int64_t") long mmca_cpu_text_attention(@Cast("const mmca_text_params*") long params);
 
     public static native Weights mmca_cpu_weights_create(@Const FloatPointer w, @Cast("int64_t") long out,
             @Cast("int64_t") long in);
@@ -60,10 +61,10 @@ public final class MmcaCpuNative {
 
     public static native void mmca_cpu_weights_free(Weights weights);
 
-    public static native void mmca_cpu_linear(@Const Weights weights, @Cast("const float*") long x,
+    public static native @Cast("int64_t") long mmca_cpu_linear(@Const Weights weights, @Cast("const float*") long x,
             @Cast("int64_t") long ldx, @Cast("float*") long y, @Cast("int64_t") long ldy, @Cast("int64_t") long rows);
 
-    public static native void mmca_cpu_add(@Cast("float*") long out, @Cast("const float*") long a,
+    public static native @Cast("int64_t") long mmca_cpu_add(@Cast("float*") long out, @Cast("const float*") long a,
             @Cast("const float*") long b, @Cast("int64_t") long n);
 
     public static native void mmca_cpu_scatter_rows(@Cast("const float*") long src, @Cast("int64_t") long srcLd,

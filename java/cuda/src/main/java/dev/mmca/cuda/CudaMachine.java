@@ -1,6 +1,7 @@
 package dev.mmca.cuda;
 
 import dev.mmca.FloatTensor;
+import dev.mmca.NumericOverflowException;
 import dev.mmca.plan.AddOp;
 import dev.mmca.plan.AttentionOp;
 import dev.mmca.plan.AttentionParamsLayout;
@@ -112,6 +113,14 @@ final class CudaMachine extends Machine {
                     device.convert(from, e.address(b), t.size(), dtype, true);
                 }
                 device.copyToHost(t, from);
+                int bad = t.firstNonFinite();
+                if (bad >= 0) {
+                    // the kernels do not report an overflowed score themselves; it shows in the outputs
+                    throw new NumericOverflowException("cuda: the result overflowed float32 at "
+                            + b.describeRow(bad / b.width()) + ", column " + bad % b.width() + " of " + b.name()
+                            + ", although every input is finite: their magnitude is too large for float32 (scale the"
+                            + " inputs or the weights down)");
+                }
             }
         }
     }

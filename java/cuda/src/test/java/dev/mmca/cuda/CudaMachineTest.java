@@ -126,6 +126,15 @@ class CudaMachineTest {
         }
     }
 
+    /**
+     * A projection that overflows float32 is refused, not returned as infinities (the host stand-in stores float32
+     * results; its attention runs in double, so overflowed scores are left to the GPU tests).
+     */
+    @Test
+    void overflowIsRefused() {
+        dev.mmca.testing.OverflowChecks.hugeWeightIsRefused(new HostBackend(CudaPrecision.FP32));
+    }
+
     /** A backend whose machine is the GPU machine over the host stand-in of the device. */
     static final class HostBackend extends dev.mmca.backend.Backend {
         private final CudaPrecision precision;

@@ -7,6 +7,7 @@ import dev.mmca.plan.Buffer;
 import dev.mmca.plan.LinearOp;
 import dev.mmca.plan.Machine;
 import dev.mmca.plan.Op;
+import dev.mmca.plan.Overflow;
 import dev.mmca.plan.PackedWeight;
 import dev.mmca.plan.Plan;
 import dev.mmca.plan.PlanIo;
@@ -47,7 +48,7 @@ final class JavaMachine extends Machine {
             throw new IllegalArgumentException("intermediate tensors: " + plan.arenaElements() + " elements; the java"
                     + " backend holds at most " + MAX_ELEMENTS + " in one call");
         }
-        float[] arena = takeArena((int) plan.arenaElements());
+        float[] arena = takeArena(plan);
         try {
             Executor e = new Executor(io, arena);
             plan.run(e);
@@ -57,9 +58,21 @@ final class JavaMachine extends Machine {
         }
     }
 
-    private float[] takeArena(int elements) {
+    private float[] takeArena(Plan plan) {
+        int elements = (int) plan.arenaElements();
         float[] a = arenas.poll();
-        return a != null && a.length >= elements ? a : new float[elements];
+        if (a != null && a.length >= elements) {
+            return a;
+        }
+        try {
+            return new float[elements];
+        } catch (OutOfMemoryError e) {  // the one huge array failed: nothing else was allocated
+            Buffer big = plan.largest();
+            throw new dev.mmca.MmcaException(String.format(java.util.Locale.ROOT, "java backend: this call needs"
+                    + " %.1f MB of heap for its intermediate tensors (the largest, %s [%d, %d]), more than the heap"
+                    + " can give (-Xmx %d MB); use a smaller batch or a larger heap", elements * 4 / 1e6, big.name(),
+                    big.rows(), big.width(), Runtime.getRuntime().maxMemory() >> 20), e);
+        }
     }
 
     @Override
@@ -139,12 +152,19 @@ final class JavaMachine extends Machine {
 
         @Override
         public void linear(LinearOp op) {
-            weights[op.weight()].apply(array(op.x()), base(op.x()), (int) op.rows(), array(op.y()), base(op.y()));
+            long bad = weights[op.weight()].apply(array(op.x()), base(op.x()), (int) op.rows(), array(op.y()),
+                    base(op.y()));
+            if (bad >= 0) {
+                throw Overflow.result(op, op.y(), bad);
+            }
         }
 
         @Override
         public void attention(AttentionOp op) {
-            FusedAttention.run(AttentionArgs.of(op, this));
+            long row = FusedAttention.run(AttentionArgs.of(op, this));
+            if (row >= 0) {
+                throw Overflow.scores(op, row);
+            }
         }
 
         @Override
@@ -162,8 +182,16 @@ final class JavaMachine extends Machine {
             int bi = base(op.b());
             int oi = base(op.out());
             int n = (int) op.elements();
+            long bad = -1;
             for (int i = 0; i < n; i++) {
-                out[oi + i] = a[ai + i] + b[bi + i];
+                float sum = a[ai + i] + b[bi + i];
+                out[oi + i] = sum;
+                if (bad < 0 && !(Math.abs(sum) <= Float.MAX_VALUE)) {
+                    bad = i;
+                }
+            }
+            if (bad >= 0) {
+                throw Overflow.result(op, op.out(), bad);
             }
         }
 
