@@ -176,8 +176,11 @@ public final class Backends {
                 sb.append(" <- ");
             }
             String m = t.getMessage();
-            if (t instanceof ServiceConfigurationError && m != null && m.startsWith(Backend.class.getName() + ": ")) {
-                m = m.substring(Backend.class.getName().length() + 2);
+            if (t instanceof ServiceConfigurationError && m != null) {
+                // "dev.mmca.backend.Backend: Provider X could not be instantiated": the message says it all
+                sb.append(m.startsWith(Backend.class.getName() + ": ") ? m.substring(Backend.class.getName().length()
+                        + 2) : m);
+                continue;
             }
             sb.append(t.getClass().getSimpleName());
             if (m != null && !m.isBlank()) {

@@ -166,7 +166,11 @@ public final class EmbedPipeline {
             throw new IOException("output: expected a directory other than the input (" + in
                     + "), since outputs have the inputs' names");
         }
-        FileChecks.requireRegularFile(options.weights());
+        try {
+            FileChecks.requireRegularFile(options.weights());
+        } catch (IOException e) {
+            throw new IOException("weights: " + e.getMessage(), e);
+        }
         if (Files.isDirectory(out)) {
             for (Path shard : shards) {
                 Path o = out.resolve(outputName(shard));
