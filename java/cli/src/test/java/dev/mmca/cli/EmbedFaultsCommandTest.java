@@ -103,4 +103,18 @@ class EmbedFaultsCommandTest {
                 lines.get(0));
         assertEquals(0, embed("--quiet").err.lines().filter(l -> l.contains("rotary")).count(), "--quiet");
     }
+
+    @Test
+    void makeSampleSizesPastAJavaArrayAreAUsageErrorNamingTheOption() {
+        CommandTestSupport.Result r = CommandTestSupport.run("make-sample", "--out", tmp.resolve("s").toString(),
+                "--records", "2000000000", "--shards", "1");
+        assertEquals(2, r.exitCode, r.toString());
+        assertTrue(r.err.startsWith("mmca make-sample: error: --records: expected at most 2^31-9 values per shard"
+                + " tensor (records per shard x tokens x dim), got 2000000000 x 16 x 64 = 2048000000000"), r.err);
+        r = CommandTestSupport.run("make-sample", "--out", tmp.resolve("s").toString(), "--kv-heads", "3");
+        assertEquals(2, r.exitCode, r.toString());
+        assertTrue(r.err.startsWith("mmca make-sample: error: --kv-heads: expected a divisor of heads (4), got 3"),
+                r.err);
+        assertTrue(!Files.exists(tmp.resolve("s")), "nothing was written");
+    }
 }

@@ -201,7 +201,7 @@ public final class EmbedPipeline {
         List<Path> shards = listShards(options.input());
         checkPaths(options, shards);
         createOutput(options.output());
-        checkPaths(options, shards);
+        checkPaths(options, shards); // again: the same-file checks need the output directory to exist
         List<Path> todo = new ArrayList<>();
         long todoRecords = 0;
         int skipped = 0;
