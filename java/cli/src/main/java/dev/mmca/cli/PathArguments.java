@@ -57,7 +57,7 @@ final class PathArguments {
             for (Named other : seen) {
                 if (same(out.path(), other.path())) {
                     throw new Failure(out.option() + ": " + out.path() + ": expected a file other than "
-                            + other.option() + " (" + other.path() + "), since each output is written whole;"
+                            + other.option() + " (" + other.path() + "), which one would overwrite with the other;"
                             + " got the same file for both", null);
                 }
             }

@@ -188,7 +188,8 @@ class RunFaultsTest {
     @Test
     void aFullDiskNamesTheOptionTheTargetAndTheReason() throws Exception {
         Path mount = tmp.resolve("tiny");
-        try (AutoCloseable fs = SpecialFiles.tinyFileSystem(mount, 16)) {
+        AutoCloseable fs = SpecialFiles.tinyFileSystem(mount, 16);
+        try {
             Npy.writeFloats(visual, RandomInputs.normal(1, 2, 300, CONFIG.dim())); // 38 KB of output
             Path ov = mount.resolve("ov.npy");
             CommandTestSupport.Result r = run(weights, visual, text, ov, mount.resolve("ot.npy"));
@@ -197,6 +198,8 @@ class RunFaultsTest {
             try (Stream<Path> s = Files.list(mount)) {
                 assertEquals(0, s.count(), "no file or temporary file is left on the full disk");
             }
+        } finally {
+            fs.close();
         }
     }
 

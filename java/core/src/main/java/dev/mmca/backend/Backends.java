@@ -28,6 +28,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@value #ENV}, else {@code auto}. {@code auto} takes the available backend with the highest
  * priority that supports the config; a named backend that cannot run is an error, never a silent
  * fallback. The choice and its reason are logged once per distinct choice.
+ *
+ * <p>Backends are found with {@link ServiceLoader}; a provider whose classes cannot be loaded or whose
+ * constructor fails is kept as an unavailable backend that gives the reason, so that it takes no other
+ * backend down with it.
  */
 public final class Backends {
     public static final String PROPERTY = "mmca.backend";
@@ -276,9 +280,9 @@ public final class Backends {
                     + request + "'");
         }
         Backend b = byName(request.substring(0, colon).trim(), backends);
-        Availability a = availabilityOf(b);
         if (b instanceof Unloadable) {
-            throw new BackendUnavailableException("backend '" + request + "' is not available: " + a.reason());
+            throw new BackendUnavailableException("backend '" + request + "' is not available: "
+                    + b.availability().reason());
         }
         return b.onDevice(ordinal);
     }

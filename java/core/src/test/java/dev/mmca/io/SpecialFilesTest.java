@@ -120,7 +120,8 @@ class SpecialFilesTest {
     @Test
     void aFullDiskNamesTheTargetTheTemporaryFileAndTheReasonAndKeepsTheOldFile() throws Exception {
         Path mount = dir.resolve("tiny");
-        try (AutoCloseable fs = SpecialFiles.tinyFileSystem(mount, 64)) {
+        AutoCloseable fs = SpecialFiles.tinyFileSystem(mount, 64);
+        try {
             Path target = mount.resolve("out.npy");
             Npy.writeFloats(target, FloatTensor.zeros(4));
             byte[] before = Files.readAllBytes(target);
@@ -129,6 +130,8 @@ class SpecialFilesTest {
                     "the target is left as it was");
             assertEquals(List.of("out.npy"), names(mount), "the temporary file is deleted");
             assertEquals(java.util.Arrays.toString(before), java.util.Arrays.toString(Files.readAllBytes(target)));
+        } finally {
+            fs.close();
         }
     }
 
