@@ -47,6 +47,9 @@ final class BenchCommand implements Callable<Integer> {
             + " (default: ${DEFAULT-VALUE}).")
     double warmupSeconds;
 
+    /** Longest --min-time and --warmup accepted, per measurement. */
+    static final int MAX_SECONDS = 3600;
+
     @Option(names = "--json", description = "One JSON object per line instead of a table.")
     boolean json;
 
@@ -55,10 +58,16 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        for (Object[] o : new Object[][] {{"--min-time", minSeconds}, {"--warmup", warmupSeconds}}) {
+            double v = (Double) o[1];
+            if (!(v >= 0 && v <= MAX_SECONDS)) {
+                throw new IllegalArgumentException(o[0] + ": expected 0 to " + MAX_SECONDS + " seconds, got " + v);
+            }
+        }
         List<Backend> selected = new ArrayList<>();
         if (backends == null || backends.isEmpty()) {
             for (Backend b : Backends.all()) {
-                if (b.availability().isAvailable()) {
+                if (Backends.availabilityOf(b).isAvailable()) {
                     selected.add(b);
                 }
             }

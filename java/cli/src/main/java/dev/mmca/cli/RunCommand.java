@@ -14,7 +14,10 @@ import dev.mmca.io.LoadedModel;
 import dev.mmca.io.ModelFiles;
 import dev.mmca.io.Npy;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -72,33 +75,82 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--out-text", required = true, description = "where to write the text output (.npy, <f4).")
     Path outText;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
-        // unset flags stay null, so the weights' metadata (or the shapes) decide
+        // Every check that needs no reading first: options, then the paths (inputs readable regular files,
+        // outputs replaceable, no output on an input or on the other output), so nothing is computed in vain.
+        for (Object[] o : new Object[][] {{"--heads", heads}, {"--kv-heads", kvHeads}, {"--dim-head", dimHead}}) {
+            if (o[1] != null && (Integer) o[1] <= 0) {
+                throw new CommandLine.ParameterException(spec.commandLine(), o[0] + ": expected a positive integer,"
+                        + " got " + o[1]);
+            }
+        }
         ConfigOverrides overrides = ConfigOverrides.builder().heads(heads).kvHeads(kvHeads).dimHead(dimHead)
                 .causal(causal).qkNorm(qkNorm)
-                .composition(composition == null ? null : Composition.parse(composition))
-                .headMapping(headMapping == null ? null : HeadMapping.parse(headMapping))
+                .composition(composition == null ? null : option("--composition", () -> Composition.parse(composition)))
+                .headMapping(headMapping == null ? null : option("--head-mapping", () -> HeadMapping.parse(headMapping)))
                 .build();
-        LoadedModel loaded = ModelFiles.load(weights, overrides);
-        for (String w : loaded.warnings()) {
-            System.err.println("mmca run: warning: " + w);
+        List<PathArguments.Named> inputs = new ArrayList<>();
+        inputs.add(new PathArguments.Named("--weights", weights));
+        inputs.add(new PathArguments.Named("--visual", visual));
+        inputs.add(new PathArguments.Named("--text", text));
+        if (visualMask != null) {
+            inputs.add(new PathArguments.Named("--visual-mask", visualMask));
         }
-        FloatTensor v = Npy.read(visual).toFloatTensor();
-        FloatTensor t = Npy.read(text).toFloatTensor();
-        Mask vm = visualMask == null ? null : Npy.read(visualMask).toMask();
-        Mask tm = textMask == null ? null : Npy.read(textMask).toMask();
-        MmcaInputs inputs = new MmcaInputs(v, t, vm, tm);
-        Backend b = Backends.select(backend, loaded.config());
+        if (textMask != null) {
+            inputs.add(new PathArguments.Named("--text-mask", textMask));
+        }
+        List<PathArguments.Named> outputs = List.of(new PathArguments.Named("--out-visual", outVisual),
+                new PathArguments.Named("--out-text", outText));
+        PathArguments.check(inputs, outputs);
+
+        LoadedModel loaded = PathArguments.reading("--weights", weights, () -> ModelFiles.read(weights, overrides));
+        for (String w : loaded.warnings()) {
+            spec.commandLine().getErr().println("mmca run: warning: " + w);
+        }
+        FloatTensor v = PathArguments.reading("--visual", visual, () -> Npy.read(visual).toFloatTensor());
+        FloatTensor t = PathArguments.reading("--text", text, () -> Npy.read(text).toFloatTensor());
+        Mask vm = visualMask == null ? null
+                : PathArguments.reading("--visual-mask", visualMask, () -> Npy.read(visualMask).toMask());
+        Mask tm = textMask == null ? null
+                : PathArguments.reading("--text-mask", textMask, () -> Npy.read(textMask).toMask());
+        MmcaInputs in = new MmcaInputs(v, t, vm, tm);
+        try {
+            in.validate(loaded.config());
+        } catch (IllegalArgumentException e) {
+            throw PathArguments.attribute(e, inputs);
+        }
+        Backend b;
+        try {
+            b = Backends.select(backend, loaded.config());
+        } catch (RuntimeException e) {
+            if (backend == null) {
+                throw e;
+            }
+            throw new PathArguments.Failure("--backend: " + String.valueOf(e.getMessage()).replaceFirst("^backend: ", ""), e);
+        }
         try (SimpleMmca model = SimpleMmca.create(loaded.config(), loaded.weights(), b)) {
             long t0 = System.nanoTime();
-            MmcaOutput out = model.forward(inputs);
+            MmcaOutput out = model.forward(in);
             long ns = System.nanoTime() - t0;
-            Npy.writeFloats(outVisual, out.visual());
-            Npy.writeFloats(outText, out.text());
-            System.err.printf(java.util.Locale.ROOT, "mmca run: %s on %s, %.2f ms; wrote %s and %s%n",
+            PathArguments.writing("--out-visual", outVisual, () -> Npy.writeFloats(outVisual, out.visual()));
+            PathArguments.writing("--out-text", outText, () -> Npy.writeFloats(outText, out.text()));
+            spec.commandLine().getErr().printf(java.util.Locale.ROOT, "mmca run: %s on %s, %.2f ms; wrote %s and %s%n",
                     loaded.config(), b.name(), ns / 1e6, outVisual, outText);
+            spec.commandLine().getErr().flush();
         }
         return 0;
+    }
+
+    private <T> T option(String name, java.util.function.Supplier<T> parse) {
+        try {
+            return parse.get();
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), name + ": "
+                    + e.getMessage().replaceFirst("^[A-Za-z_]+: ", ""));
+        }
     }
 }
