@@ -6,6 +6,7 @@ import dev.mmca.HeadMapping;
 import dev.mmca.Mask;
 import dev.mmca.MmcaInputs;
 import dev.mmca.MmcaOutput;
+import dev.mmca.NumericOverflowException;
 import dev.mmca.SimpleMmca;
 import dev.mmca.backend.Backend;
 import dev.mmca.backend.Backends;
@@ -118,11 +119,6 @@ final class RunCommand implements Callable<Integer> {
         Mask tm = textMask == null ? null
                 : PathArguments.reading("--text-mask", textMask, () -> Npy.read(textMask).toMask());
         MmcaInputs in = new MmcaInputs(v, t, vm, tm);
-        try {
-            in.validate(loaded.config());
-        } catch (IllegalArgumentException e) {
-            throw PathArguments.attribute(e, inputs);
-        }
         Backend b;
         try {
             b = Backends.select(backend, loaded.config());
@@ -134,7 +130,17 @@ final class RunCommand implements Callable<Integer> {
         }
         try (SimpleMmca model = SimpleMmca.create(loaded.config(), loaded.weights(), b)) {
             long t0 = System.nanoTime();
-            MmcaOutput out = model.forward(in);
+            MmcaOutput out;
+            try {
+                out = model.forward(in);  // checks the inputs (shapes, masks, finite values) once
+            } catch (IllegalArgumentException e) {
+                throw PathArguments.attribute(e, inputs);
+            } catch (NumericOverflowException e) {
+                // finite values too large for float32: the tokens of the block that overflowed (or the weights)
+                boolean visualBlock = e.getMessage().startsWith("visual_self_attn");
+                throw new PathArguments.Failure((visualBlock ? "--visual: " + visual : "--text: " + text) + ": "
+                        + e.getMessage(), e);
+            }
             long ns = System.nanoTime() - t0;
             PathArguments.writing("--out-visual", outVisual, () -> Npy.writeFloats(outVisual, out.visual()));
             PathArguments.writing("--out-text", outText, () -> Npy.writeFloats(outText, out.text()));

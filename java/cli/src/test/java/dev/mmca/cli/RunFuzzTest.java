@@ -140,6 +140,9 @@ class RunFuzzTest {
             assertEquals(3, vs.length, "visual output " + Arrays.toString(vs));
             assertEquals(3, ts.length, "text output " + Arrays.toString(ts));
             assertEquals(vs[0], ts[0], "batch");
+            // a run that succeeds never passes on NaN or infinities (an overflow is an error instead)
+            assertTrue(Npy.read(ov).toFloatTensor().firstNonFinite() < 0, "visual output finite");
+            assertTrue(Npy.read(ot).toFloatTensor().firstNonFinite() < 0, "text output finite");
             return 0;
         }
         if (r.exitCode != 1) {
