@@ -7,6 +7,7 @@ import dev.mmca.plan.AddOp;
 import dev.mmca.plan.AttentionOp;
 import dev.mmca.plan.AttentionParamsLayout;
 import dev.mmca.plan.Buffer;
+import dev.mmca.plan.InterleavedAttentionOp;
 import dev.mmca.plan.LinearOp;
 import dev.mmca.plan.Machine;
 import dev.mmca.plan.Op;
@@ -257,6 +258,11 @@ final class CpuMachine extends Machine {
             if (row >= 0) {
                 throw Overflow.text(op, row);
             }
+        }
+
+        @Override
+        public void interleavedAttention(InterleavedAttentionOp op) {
+            throw new UnsupportedOperationException(op.name() + ": interleaved attention is not in this backend yet");
         }
 
         @Override
