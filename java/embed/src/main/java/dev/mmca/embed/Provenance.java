@@ -48,7 +48,9 @@ final class Provenance {
         return "dim=" + c.dim() + " heads=" + c.heads() + " kv_heads=" + c.kvHeads() + " dim_head=" + c.dimHead()
                 + " causal=" + c.causal() + " qk_norm=" + c.qkNorm() + " composition="
                 + c.composition().name().toLowerCase(Locale.ROOT) + " head_mapping="
-                + c.headMapping().name().toLowerCase(Locale.ROOT);
+                + c.headMapping().name().toLowerCase(Locale.ROOT)
+                + (c.composition() == dev.mmca.Composition.INTERLEAVED ? " image_attention=" + c.imageAttention().label()
+                        : "");
     }
 
     /** SHA-256 of the twelve tensors in {@link MmcaWeights#parameterNames()} order: name, shape, float32 values. */
