@@ -95,6 +95,13 @@ void mmca_cuda_text(int device, const mmca_text_params *params, int math, int64_
     launch_attention(*params, 2, math, reinterpret_cast<cudaStream_t>(stream));
 }
 
+void mmca_cuda_interleaved(int device, const mmca_interleaved_params *params, int math, int64_t stream) {
+    validate_interleaved(params, math);
+    check_grid(params->attention, "interleaved.attention");
+    use_device(device);
+    launch_interleaved(*params, reinterpret_cast<cudaStream_t>(stream));
+}
+
 void mmca_cuda_synchronize(int device, int64_t stream) {
     use_device(device);
     MMCA_CUDA_CHECK(cudaStreamSynchronize(reinterpret_cast<cudaStream_t>(stream)));

@@ -76,6 +76,9 @@ inline void launch_attention(const mmca_text_params &tp, int nproblems, int math
     }
 }
 
+/* Launches an interleaved attention problem (interleaved_exact.cu: fp32 math for every dtype); already validated. */
+void launch_interleaved(const mmca_interleaved_params &ip, cudaStream_t stream);
+
 }  // namespace mmca_cuda
 
 #endif

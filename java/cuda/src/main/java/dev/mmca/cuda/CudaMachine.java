@@ -90,7 +90,7 @@ final class CudaMachine extends Machine {
         Executor e = new Executor(layout, null, io);
         for (Buffer b : plan.buffers()) {
             if (b.type() == Buffer.Type.U8) {
-                device.copyToDevice(e.address(b), io.mask(b).bytesView());
+                device.copyToDevice(e.address(b), io.bytes(b));
             } else if (b.type() == Buffer.Type.I32) {
                 device.copyToDevice(e.address(b), io.ints(b));
             } else if (b.role() == Buffer.Role.INPUT) {
@@ -266,7 +266,7 @@ final class CudaMachine extends Machine {
 
         @Override
         public void interleavedAttention(InterleavedAttentionOp op) {
-            throw new UnsupportedOperationException(op.name() + ": interleaved attention is not in this backend yet");
+            device.interleaved(params.putInterleaved(op, this, dtype), precision.math());
         }
 
         @Override
