@@ -10,10 +10,13 @@
 //         t(p) = image, rule self  T = {text j <= p},  I = {p}
 //         t(p) = image, rule block T = {},            I = {image j, no text key between j and p}
 // Each group is the keys of one modality inside one window of positions, [0, tHi] for T and [iLo, iHi] for I,
-// which is what a row carries. For each key tile of TK keys, with s_j = scale * q . k_j computed once:
+// which is what a row carries; under rule self the image group {p} is a softmax over one key, weight 1, so its
+// part is v_p itself and is added at the end without a score. For each key tile of TK keys, with
+// s_j = scale * q . k_j computed once:
 //   for G in {T, I}, over the tile's keys of G:  m_G' = max(m_G, max_j s_j);  alpha = exp(m_G - m_G');
 //     l_G = alpha l_G + sum_j exp(s_j - m_G');  O_G = alpha O_G + sum_j exp(s_j - m_G') v_j
-//   finally o = O_T / l_T + O_I / l_I   (a group that saw no key adds zero; padding rows are zero).
+//   finally o = O_T / l_T + O_I / l_I (+ v_p under rule self)   (a group that saw no key adds zero; padding rows
+//   are zero).
 #include <cstdint>
 #include <cstring>
 
@@ -109,9 +112,9 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
     }
     const int32_t *positions = p.query_positions ? p.query_positions + b * p.query_positions_batch_stride : nullptr;
 
-    // Scratch (floats): Q, OT, OI [rows_p][Dp]; mT, lT, mI, lI, tHi, iLo, iHi, active [rows_p]; Kt [D][TK];
-    // V [TK][Dp]; S, PT, PI [MR][TK]; biasT, biasI [TK].
-    const size_t need = 3 * static_cast<size_t>(rows_p) * Dp + 8 * static_cast<size_t>(rows_p)
+    // Scratch (floats): Q, OT, OI [rows_p][Dp]; mT, lT, mI, lI, tHi, iLo, iHi, self, active [rows_p];
+    // Kt [D][TK]; V [TK][Dp]; S, PT, PI [MR][TK]; biasT, biasI [TK].
+    const size_t need = 3 * static_cast<size_t>(rows_p) * Dp + 9 * static_cast<size_t>(rows_p)
                         + static_cast<size_t>(D) * TK + static_cast<size_t>(TK) * Dp + 3 * MR * TK + 2 * TK;
     float *Q = thread_scratch(need);
     float *OT = Q + static_cast<size_t>(rows_p) * Dp;
@@ -123,7 +126,8 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
     float *tHi = lI + rows_p;    // ints: last position of T (-1: empty)
     float *iLo = tHi + rows_p;   // ints: positions [iLo, iHi] of I (iHi < iLo: empty)
     float *iHi = iLo + rows_p;
-    float *active = iHi + rows_p;
+    float *self = iHi + rows_p;  // ints: rule self, an image row's own position (its value is added), else -1
+    float *active = self + rows_p;
     float *Kt = active + rows_p;
     float *V = Kt + static_cast<size_t>(D) * TK;
     float *S = V + static_cast<size_t>(TK) * Dp;
@@ -143,7 +147,7 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
         std::memset(OI + static_cast<size_t>(r) * Dp, 0, sizeof(float) * Dp);
         mT[r] = mI[r] = NEG_INF;
         lT[r] = lI[r] = 0;
-        int th = -1, lo = 0, hi = -1;
+        int th = -1, lo = 0, hi = -1, own = -1;
         uint8_t kind = 0;
         int pos = -1;
         if (r < rows) {
@@ -159,7 +163,7 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
             hi = pos;
         } else if (kind == IMAGE && !block) {
             th = pos;
-            lo = hi = pos;
+            own = pos;
         } else if (kind == IMAGE) {
             if (!(run_lo <= pos && pos <= run_hi)) {
                 run_lo = run_hi = pos;
@@ -172,6 +176,7 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
         put_int(tHi + r, th);
         put_int(iLo + r, lo);
         put_int(iHi + r, hi);
+        put_int(self + r, own);
         active[r] = kind != 0 ? 1.0f : 0.0f;
         if (kind == 0) {
             std::memset(qr, 0, sizeof(float) * Dp);
@@ -203,7 +208,15 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
                 li = c;
             }
         }
-        if (lt < 0 && li < 0) continue;  // only padding
+        // A tile no row needs is not even packed: under rule self an image query's text window covers every key
+        // before it, but only its text keys are scored (its own value is added at the end).
+        bool needed = false;
+        for (int r = 0; r < rows && !needed; r++) {
+            if (active[r] == 0) continue;
+            needed = ft < min_int(get_int(tHi + r) - kt + 1, lt + 1)
+                     || max_int(get_int(iLo + r) - kt, fi) < min_int(get_int(iHi + r) - kt + 1, li + 1);
+        }
+        if (!needed) continue;
 
         // Pack the tile once for all R heads of the group: K transposed (optionally normalised), V padded.
         for (int c = 0; c < TK; c++) {
@@ -225,6 +238,7 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
             // Each row's windows as tile columns: T = [ft, tTo), I = [iFrom, iTo).
             int t_to[MR], i_from[MR], i_to[MR];
             bool any_t = false, any_i = false;
+            int c_lo = TK, c_hi = 0;  // the columns any row of the block needs
             for (int r = 0; r < MR; r++) {
                 const int row = r0 + r;
                 t_to[r] = 0;
@@ -233,12 +247,22 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
                 t_to[r] = min_int(get_int(tHi + row) - kt + 1, lt + 1);
                 i_from[r] = max_int(get_int(iLo + row) - kt, fi);
                 i_to[r] = min_int(get_int(iHi + row) - kt + 1, li + 1);
-                any_t |= ft < t_to[r];
-                any_i |= i_from[r] < i_to[r];
+                if (ft < t_to[r]) {
+                    any_t = true;
+                    c_lo = min_int(c_lo, ft);
+                    c_hi = max_int(c_hi, t_to[r]);
+                }
+                if (i_from[r] < i_to[r]) {
+                    any_i = true;
+                    c_lo = min_int(c_lo, i_from[r]);
+                    c_hi = max_int(c_hi, i_to[r]);
+                }
             }
             if (!any_t && !any_i) continue;
+            // The scores once, for both groups, in the register block columns holding needed keys; the groups'
+            // masks set every other column to -inf.
             const float *Qb = Q + static_cast<size_t>(r0) * Dp;
-            for (int c0 = 0; c0 < TK; c0 += NV * W) qk_block<NV, MR, TK>(Qb, Dp, Kt, D, S, c0);  // once, both groups
+            for (int c0 = c_lo / (NV * W) * (NV * W); c0 < c_hi; c0 += NV * W) qk_block<NV, MR, TK>(Qb, Dp, Kt, D, S, c0);
 
             float alpha_t[MR], alpha_i[MR];
             for (int r = 0; r < MR; r++) {
@@ -261,7 +285,8 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
         }
     }
 
-    // o = O_T / l_T + O_I / l_I; a group that saw no key adds nothing, padding rows are zero.
+    // o = O_T / l_T + O_I / l_I (+ v_p under rule self); a group that saw no key adds nothing, padding rows are
+    // zero.
     for (int r = 0; r < rows; r++) {
         const int i = q0 + r / R;
         float *dst = ob + i * p.o_row_stride + head_of(r % R) * p.o_head_stride;
@@ -271,6 +296,11 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
         const float inv_t = on && lT[r] > 0 ? 1.0f / lT[r] : 0.0f;
         const float inv_i = on && lI[r] > 0 ? 1.0f / lI[r] : 0.0f;
         for (int d = 0; d < D; d++) dst[d] = (inv_t != 0 ? t[d] * inv_t : 0.0f) + (inv_i != 0 ? m[d] * inv_i : 0.0f);
+        const int own = on ? get_int(self + r) : -1;
+        if (own >= 0) {
+            const float *v_own = vb + static_cast<int64_t>(own) * p.v_row_stride;
+            for (int d = 0; d < D; d++) dst[d] += v_own[d];
+        }
     }
     return overflow;
 }

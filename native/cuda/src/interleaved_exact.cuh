@@ -8,16 +8,17 @@
  *   t(p) text:                T = {text j <= p}, I = {image j <= p}
  *   t(p) image, rule self:    T = {text j <= p}, I = {p}
  *   t(p) image, rule block:   T = {},            I = {image j, no text key between j and p}
- * so each group is one modality inside one window of positions ([0, tHi] for T, [iLo, iHi] for I). For each key
- * tile, with s_j = (scale q) . k_j:
+ * so each group is one modality inside one window of positions ([0, tHi] for T, [iLo, iHi] for I); under rule self
+ * the image group {p} is a softmax over one key, weight 1, so its part is v_p, added at the end without a score.
+ * For each key tile, with s_j = (scale q) . k_j:
  *   for G in {T, I}: m' = max(m_G, max_{j in G} s_j), alpha = exp(m_G - m'), l_G = alpha l_G + sum exp(s_j - m'),
  *                    o_G = alpha o_G + sum exp(s_j - m') v_j
- *   out = o_T / l_T + o_I / l_I   (a group that saw no key adds zero; padding rows are zero).
+ *   out = o_T / l_T + o_I / l_I (+ v_p under rule self)   (a group that saw no key adds zero; padding rows zero).
  *
  * A CTA of 128 threads owns 32 query rows of one (batch, head), four lanes per row (lane `part` holds columns
  * c = t * 4 + part), as the exact kernel; key, value and modality tiles of 32 are staged in shared memory, and a
  * tile where no row of the CTA has a key of its groups is skipped (an image query under rule self skips every
- * image tile but its own). Device code only: the host emulation test compiles it with a C++ compiler.
+ * image tile). Device code only: the host emulation test compiles it with a C++ compiler.
  */
 #ifndef MMCA_CUDA_INTERLEAVED_EXACT_CUH
 #define MMCA_CUDA_INTERLEAVED_EXACT_CUH
@@ -111,7 +112,7 @@ __global__ void __launch_bounds__(InterleavedShape::kThreads) interleaved_exact_
     if (kind == 1) {
         t_hi = i_hi = pos;
     } else if (kind == 2 && !block) {
-        t_hi = i_lo = i_hi = pos;
+        t_hi = pos;  // and its own value, added at the end
     } else if (kind == 2) {
         i_lo = left + 1;
         i_hi = right - 1;
@@ -244,9 +245,11 @@ __global__ void __launch_bounds__(InterleavedShape::kThreads) interleaved_exact_
         T *op = static_cast<T *>(p.o) + b * p.o_batch_stride + (long long)i * p.o_row_stride + h * p.o_head_stride;
         const float inv_t = kind != 0 && l_t > 0.0f ? 1.0f / l_t : 0.0f;  // an empty group adds zero
         const float inv_i = kind != 0 && l_i > 0.0f ? 1.0f / l_i : 0.0f;
+        const bool own = kind == 2 && !block;  // rule self: the image group's part is the query's own value
 #pragma unroll
         for (int t = 0; t < P; t++) {
-            const float v = (inv_t != 0.0f ? o_t[t] * inv_t : 0.0f) + (inv_i != 0.0f ? o_i[t] * inv_i : 0.0f);
+            float v = (inv_t != 0.0f ? o_t[t] * inv_t : 0.0f) + (inv_i != 0.0f ? o_i[t] * inv_i : 0.0f);
+            if (own) v += to_float(vp[(long long)pos * p.v_row_stride + t * 4 + part]);
             op[t * 4 + part] = from_float<T>(v);
         }
     }

@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>image query, rule block: T empty, I = the image keys with no text key between them and {@code p}.</li>
  * </ul>
  * So each group is the keys of one modality inside one window of key positions ({@code [0, tHi]} for T,
- * {@code [iLo, iHi]} for I), which is what a row carries. Work items are (batch element, kv head, query tile)
+ * {@code [iLo, iHi]} for I), which is what a row carries. Under rule self the image group {@code {p}} is a softmax
+ * over one key, weight 1: its part is {@code v_p} itself, added at the end without a score. Work items are (batch element, kv head, query tile)
  * as in {@link FusedAttention}; all query heads reading one kv head share each packed key tile, and each output
  * row is produced in an order fixed by the shapes and the modality, so results do not depend on the thread count.
  */
@@ -79,6 +80,8 @@ final class InterleavedAttention {
         /** Key positions [iLo, iHi] of the image group (iHi < iLo: empty). */
         final int[] iLo;
         final int[] iHi;
+        /** Rule self: an image query's own position, whose value is its image group's part; else -1. */
+        final int[] self;
         /** Keys below this and from this on are in no lane's window. */
         final int keyFrom;
         final int keyEnd;
@@ -114,6 +117,7 @@ final class InterleavedAttention {
             tHi = new int[lanes];
             iLo = new int[lanes];
             iHi = new int[lanes];
+            self = new int[lanes];
             int from = Integer.MAX_VALUE;
             int end = 0;
             int runLo = 0;
@@ -127,13 +131,13 @@ final class InterleavedAttention {
                 int th = -1;
                 int lo = 0;
                 int hi = -1;
+                int own = -1;
                 if (kind == TEXT) {
                     th = p;
                     hi = p;
                 } else if (kind == IMAGE && !block) {
                     th = p;
-                    lo = p;
-                    hi = p;
+                    own = p;
                 } else if (kind == IMAGE) {
                     // the run of image keys holding p, up to the text keys on either side (padding is no key);
                     // consecutive rows of one image share it
@@ -159,6 +163,7 @@ final class InterleavedAttention {
                     tHi[lane] = th;
                     iLo[lane] = lo;
                     iHi[lane] = hi;
+                    self[lane] = own;
                     if (!active[lane]) {
                         continue;
                     }
@@ -231,6 +236,17 @@ final class InterleavedAttention {
                         li = c;
                     }
                 }
+                // a tile no lane needs is not even packed: under rule self an image query's text window covers every
+                // key before it, but only its text keys are scored (its own value is added at the end)
+                boolean needed = false;
+                for (int lane = 0; lane < lanes && !needed; lane++) {
+                    needed = active[lane] && ((ft >= 0 && ft < Math.min(upTo(keyIndex, width, tHi[lane]), lt + 1))
+                            || (fi >= 0 && Math.max(from(keyIndex, width, iLo[lane]), fi)
+                                    < Math.min(upTo(keyIndex, width, iHi[lane]), li + 1)));
+                }
+                if (!needed) {
+                    continue;
+                }
                 packKeys(keyIndex, width, kt, vt);
                 for (int lane = 0; lane < lanes; lane++) {
                     if (!active[lane]) {
@@ -286,7 +302,8 @@ final class InterleavedAttention {
         }
 
         /**
-         * out = acc_T / l_T + acc_I / l_I per row (a group with l = 0 adds nothing); inactive rows are zero. Returns
+         * out = acc_T / l_T + acc_I / l_I (+ v_p under rule self) per row (a group with l = 0 adds nothing); inactive
+         * rows are zero. Returns
          * -1, or {@code b * queries + i} of the first row with a state that is not finite (an overflowed score).
          */
         long write() {
@@ -306,6 +323,12 @@ final class InterleavedAttention {
                     }
                     add(a.o, dst, accT[lane], lT[lane], d);
                     add(a.o, dst, accI[lane], lI[lane], d);
+                    if (self[lane] >= 0) {
+                        int v = a.vOffset + b * a.vBatchStride + self[lane] * a.vRowStride + g * d;
+                        for (int e = 0; e < d; e++) {
+                            a.o[dst + e] += a.v[v + e];
+                        }
+                    }
                 }
             }
             return bad;
