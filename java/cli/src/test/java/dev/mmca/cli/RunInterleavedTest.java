@@ -80,6 +80,27 @@ class RunInterleavedTest {
         return CommandTestSupport.run(args.toArray(new String[0]));
     }
 
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> goldenCasesPerBackend()
+            throws IOException {
+        return Files.readAllLines(RunCommandTest.GOLDEN.resolve("interleaved_cases.txt")).stream().map(String::trim)
+                .filter(c -> !c.isEmpty()).flatMap(c -> java.util.stream.Stream.of("java", "cpu")
+                        .map(b -> org.junit.jupiter.params.provider.Arguments.of(c, b)));
+    }
+
+    /** The fixtures of the independent PyTorch implementation (tools/golden), through the command line. */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0} on {1}")
+    @org.junit.jupiter.params.provider.MethodSource("goldenCasesPerBackend")
+    void reproducesPyTorchReferenceOutputs(String name, String backend) throws IOException {
+        Path c = RunCommandTest.GOLDEN.resolve(name);
+        Path o = tmp.resolve("out.npy");
+        CommandTestSupport.Result r = CommandTestSupport.run("run", "--composition", "interleaved", "--backend",
+                backend, "--weights", c.resolve("weights.safetensors").toString(), "--tokens",
+                c.resolve("tokens.npy").toString(), "--modality", c.resolve("modality.npy").toString(), "--out",
+                o.toString());
+        assertEquals(0, r.exitCode, r.toString());
+        RunCommandTest.assertRelativeError(o, c.resolve("expected.npy"), 1e-5);
+    }
+
     @Test
     void writesWhatTheModelComputesOnEveryRuleAndBackend() throws IOException {
         for (String backend : List.of("java", "cpu")) {
