@@ -10,7 +10,8 @@
 //         t(p) = image, rule self  T = {text j <= p},  I = {p}
 //         t(p) = image, rule block T = {},            I = {image j, no text key between j and p}
 // Each group is the keys of one modality inside one window of positions, [0, tHi] for T and [iLo, iHi] for I,
-// which is what a row carries; under rule self the image group {p} is a softmax over one key, weight 1, so its
+// which is what a row carries (a tile lays its text keys out before its image keys, so each group is one run of
+// columns); under rule self the image group {p} is a softmax over one key, weight 1, so its
 // part is v_p itself and is added at the end without a score. For each key tile of TK keys, with
 // s_j = scale * q . k_j computed once:
 //   for G in {T, I}, over the tile's keys of G:  m_G' = max(m_G, max_j s_j);  alpha = exp(m_G - m_G');
@@ -48,22 +49,22 @@ inline int32_t get_int(const float *slot) {
 inline int max_int(int a, int b) { return a > b ? a : b; }
 inline int min_int(int a, int b) { return a < b ? a : b; }
 
-// One online-softmax step of one group for one row of a block: the scores s[0, TK) of the tile, masked to the
-// group's modality by `bias` (0 or -inf) and to the columns [from, to) of its window, become the weights
-// P[0, TK) (zero outside the group); returns alpha, the factor of the row's earlier O, and updates m and l.
-inline float group_step(const float *s, const float *bias, int from, int to, float *P, float &m, float &l) {
+// One online-softmax step of one group for one row of a block: the scores s[from, to) of the tile's columns of
+// the group become the weights P[0, TK) (zero elsewhere); returns alpha, the factor of the row's earlier O, and
+// updates m and l.
+inline float group_step(const float *s, int from, int to, float *P, float &m, float &l) {
     if (from >= to) {
         std::memset(P, 0, sizeof(float) * TK);
         return 1.0f;
     }
-    for (int c = 0; c < TK; c += W) store(P + c, load(s + c) + load(bias + c));
+    for (int c = 0; c < TK; c += W) store(P + c, load(s + c));
     for (int c = 0; c < from; c++) P[c] = NEG_INF;
     for (int c = to; c < TK; c++) P[c] = NEG_INF;
     vf mx = load(P);
     for (int c = W; c < TK; c += W) mx = vmax(mx, load(P + c));
     const float tile_max = hmax(mx);
     const float m_new = tile_max > m ? tile_max : m;
-    if (m_new == NEG_INF) {  // no key of the group in this part of the window
+    if (m_new == NEG_INF) {  // every score -inf (a product overflowing downwards): no weight
         std::memset(P, 0, sizeof(float) * TK);
         return 1.0f;
     }
@@ -78,6 +79,19 @@ inline float group_step(const float *s, const float *bias, int from, int to, flo
     l = l * alpha + hsum(sum);
     m = m_new;
     return alpha;
+}
+
+// The number of columns in [from, to) of col (key indices, ascending) whose key is at most x, plus from.
+inline int upper_bound(const float *col, int from, int to, int64_t x) {
+    while (from < to) {
+        const int mid = (from + to) / 2;
+        if (get_int(col + mid) <= x) {
+            from = mid + 1;
+        } else {
+            to = mid;
+        }
+    }
+    return from;
 }
 
 inline bool finite_state(float m, float l) {
@@ -113,9 +127,9 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
     const int32_t *positions = p.query_positions ? p.query_positions + b * p.query_positions_batch_stride : nullptr;
 
     // Scratch (floats): Q, OT, OI [rows_p][Dp]; mT, lT, mI, lI, tHi, iLo, iHi, self, active [rows_p];
-    // Kt [D][TK]; V [TK][Dp]; S, PT, PI [MR][TK]; biasT, biasI [TK].
+    // Kt [D][TK]; V [TK][Dp]; S, PT, PI [MR][TK]; col [TK].
     const size_t need = 3 * static_cast<size_t>(rows_p) * Dp + 9 * static_cast<size_t>(rows_p)
-                        + static_cast<size_t>(D) * TK + static_cast<size_t>(TK) * Dp + 3 * MR * TK + 2 * TK;
+                        + static_cast<size_t>(D) * TK + static_cast<size_t>(TK) * Dp + 3 * MR * TK + TK;
     float *Q = thread_scratch(need);
     float *OT = Q + static_cast<size_t>(rows_p) * Dp;
     float *OI = OT + static_cast<size_t>(rows_p) * Dp;
@@ -133,8 +147,7 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
     float *S = V + static_cast<size_t>(TK) * Dp;
     float *PT = S + MR * TK;
     float *PI = PT + MR * TK;
-    float *biasT = PI + MR * TK;
-    float *biasI = biasT + TK;
+    float *col = PI + MR * TK;  // ints: the key of each column of a tile
 
     // Rows are query-major: row r is query q0 + r / R of the r % R-th head of group g.
     auto head_of = [&](int hr) { return p.head_mapping == MMCA_HEAD_MAPPING_MODULO ? hr * G + g : g * R + hr; };
@@ -192,38 +205,48 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
         for (int d = D; d < Dp; d++) qr[d] = 0;
     }
 
+    // The union of the rows' windows, for skipping tiles: the last text horizon, the image positions [u_lo, u_hi].
+    int t_max = -1, u_lo = M, u_hi = -1;
+    for (int r = 0; r < rows; r++) {
+        if (active[r] == 0) continue;
+        t_max = max_int(t_max, get_int(tHi + r));
+        if (get_int(iLo + r) <= get_int(iHi + r)) {
+            u_lo = min_int(u_lo, get_int(iLo + r));
+            u_hi = max_int(u_hi, get_int(iHi + r));
+        }
+    }
+
     for (int kt = key_from; kt < key_end; kt += TK) {
         const int kn = min_int(TK, key_end - kt);
-        // Modality masks of the tile, and where each modality's keys are (columns ft..lt, fi..li).
-        int ft = TK, lt = -1, fi = TK, li = -1;
-        for (int c = 0; c < TK; c++) {
-            const uint8_t t = c < kn ? mod[kt + c] : 0;
-            biasT[c] = t == TEXT ? 0.0f : NEG_INF;
-            biasI[c] = t == IMAGE ? 0.0f : NEG_INF;
-            if (t == TEXT) {
-                ft = min_int(ft, c);
-                lt = c;
-            } else if (t == IMAGE) {
-                fi = min_int(fi, c);
-                li = c;
-            }
+        // The tile's columns by modality: its text keys first, then its image keys, each in key order (col[c] is
+        // the key of column c). Every row's text group is then the first columns up to its horizon and its image
+        // group one run of the image columns, so no column outside a group is scored or accumulated.
+        int nt = 0;
+        for (int c = 0; c < kn; c++) nt += mod[kt + c] == TEXT;
+        int width = nt;
+        for (int c = 0, t = 0; c < kn; c++) {
+            const uint8_t m = mod[kt + c];
+            if (m == TEXT) put_int(col + t++, kt + c);
+            if (m == IMAGE) put_int(col + width++, kt + c);
         }
+        if (width == 0) continue;  // only padding
+        // Each row's groups as columns: T = [0, t_cols(row)), I = [i_first(row), i_end(row)).
+        auto t_cols = [&](int row) { return upper_bound(col, 0, nt, get_int(tHi + row)); };
+        auto i_first = [&](int row) { return upper_bound(col, nt, width, get_int(iLo + row) - 1); };
+        auto i_end = [&](int row) { return upper_bound(col, nt, width, get_int(iHi + row)); };
         // A tile no row needs is not even packed: under rule self an image query's text window covers every key
         // before it, but only its text keys are scored (its own value is added at the end).
-        bool needed = false;
-        for (int r = 0; r < rows && !needed; r++) {
-            if (active[r] == 0) continue;
-            needed = ft < min_int(get_int(tHi + r) - kt + 1, lt + 1)
-                     || max_int(get_int(iLo + r) - kt, fi) < min_int(get_int(iHi + r) - kt + 1, li + 1);
-        }
+        const bool needed = (nt > 0 && get_int(col) <= t_max)
+                            || (width > nt && u_lo <= u_hi && get_int(col + nt) <= u_hi && get_int(col + width - 1) >= u_lo);
         if (!needed) continue;
 
         // Pack the tile once for all R heads of the group: K transposed (optionally normalised), V padded.
         for (int c = 0; c < TK; c++) {
             float *vr = V + static_cast<size_t>(c) * Dp;
-            if (c < kn && mod[kt + c] != 0) {
-                const float *ks = kb + static_cast<int64_t>(kt + c) * p.k_row_stride;
-                const float *vs = vb + static_cast<int64_t>(kt + c) * p.v_row_stride;
+            if (c < width) {
+                const int64_t j = get_int(col + c);
+                const float *ks = kb + j * p.k_row_stride;
+                const float *vs = vb + j * p.v_row_stride;
                 const float f = p.qk_norm ? inv_norm(ks, D) : 1.0f;
                 for (int d = 0; d < D; d++) Kt[d * TK + c] = ks[d] * f;
                 for (int d = 0; d < D; d++) vr[d] = vs[d];
@@ -235,43 +258,40 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
         }
 
         for (int r0 = 0; r0 < rows_p; r0 += MR) {
-            // Each row's windows as tile columns: T = [ft, tTo), I = [iFrom, iTo).
             int t_to[MR], i_from[MR], i_to[MR];
-            bool any_t = false, any_i = false;
-            int c_lo = TK, c_hi = 0;  // the columns any row of the block needs
+            int t_hi = 0, i_lo = TK, i_hi = 0;  // the columns of each group that any row of the block needs
             for (int r = 0; r < MR; r++) {
                 const int row = r0 + r;
-                t_to[r] = 0;
-                i_from[r] = i_to[r] = 0;
+                t_to[r] = i_from[r] = i_to[r] = 0;
                 if (active[row] == 0) continue;
-                t_to[r] = min_int(get_int(tHi + row) - kt + 1, lt + 1);
-                i_from[r] = max_int(get_int(iLo + row) - kt, fi);
-                i_to[r] = min_int(get_int(iHi + row) - kt + 1, li + 1);
-                if (ft < t_to[r]) {
-                    any_t = true;
-                    c_lo = min_int(c_lo, ft);
-                    c_hi = max_int(c_hi, t_to[r]);
-                }
+                t_to[r] = t_cols(row);
+                i_from[r] = i_first(row);
+                i_to[r] = i_end(row);
+                t_hi = max_int(t_hi, t_to[r]);
                 if (i_from[r] < i_to[r]) {
-                    any_i = true;
-                    c_lo = min_int(c_lo, i_from[r]);
-                    c_hi = max_int(c_hi, i_to[r]);
+                    i_lo = min_int(i_lo, i_from[r]);
+                    i_hi = max_int(i_hi, i_to[r]);
                 }
             }
+            const bool any_t = t_hi > 0, any_i = i_lo < i_hi;
             if (!any_t && !any_i) continue;
-            // The scores once, for both groups, in the register block columns holding needed keys; the groups'
-            // masks set every other column to -inf.
+            // The scores once, for both groups, in the register block columns that hold needed columns.
             const float *Qb = Q + static_cast<size_t>(r0) * Dp;
+            const int c_lo = any_t ? 0 : i_lo, c_hi = any_i ? i_hi : t_hi;
             for (int c0 = c_lo / (NV * W) * (NV * W); c0 < c_hi; c0 += NV * W) qk_block<NV, MR, TK>(Qb, Dp, Kt, D, S, c0);
 
             float alpha_t[MR], alpha_i[MR];
             for (int r = 0; r < MR; r++) {
                 const int row = r0 + r;
-                alpha_t[r] = group_step(S + r * TK, biasT, ft, t_to[r], PT + r * TK, mT[row], lT[row]);
-                alpha_i[r] = group_step(S + r * TK, biasI, i_from[r], i_to[r], PI + r * TK, mI[row], lI[row]);
+                alpha_t[r] = group_step(S + r * TK, 0, t_to[r], PT + r * TK, mT[row], lT[row]);
+                alpha_i[r] = group_step(S + r * TK, i_from[r], i_to[r], PI + r * TK, mI[row], lI[row]);
             }
-            if (any_t) pv_rows<MR, TK>(OT + static_cast<size_t>(r0) * Dp, Dp, PT, V, kn, alpha_t);
-            if (any_i) pv_rows<MR, TK>(OI + static_cast<size_t>(r0) * Dp, Dp, PI, V, kn, alpha_i);
+            // O_G = alpha O_G + P_G V over the group's columns only.
+            if (any_t) pv_rows<MR, TK>(OT + static_cast<size_t>(r0) * Dp, Dp, PT, V, t_hi, alpha_t);
+            if (any_i) {
+                pv_rows<MR, TK>(OI + static_cast<size_t>(r0) * Dp, Dp, PI + i_lo, V + static_cast<size_t>(i_lo) * Dp,
+                                i_hi - i_lo, alpha_i);
+            }
         }
     }
 

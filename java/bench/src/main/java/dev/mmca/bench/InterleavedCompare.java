@@ -49,8 +49,12 @@ public final class InterleavedCompare {
     /** Largest accepted relative error between two runners' outputs. */
     public static final double TOLERANCE = 1e-4;
 
-    /** The benchmark shape: 2048 tokens, three images of 576 between text, heads as workload A1. */
-    public static final String[] STANDARD_ROWS = {"t64 i576 t64 i576 t64 i576 t128"};
+    /**
+     * The benchmark shape: 2048 tokens, three images of 576 between 320 text tokens (a prompt, two questions, an
+     * answer), heads as workload A1. {@code --rows} takes others, e.g. {@code "t64 i576 t64 i576 t64 i576 t128"},
+     * where every run starts on a 64-key tile.
+     */
+    public static final String[] STANDARD_ROWS = {"t35 i576 t40 i576 t40 i576 t205"};
     /** The same structure at a size the tests run in milliseconds. */
     public static final String[] SMALL_ROWS = {"t6 i20 t5 i20 t4 i20 t9", "i30 t10 .10 i14 t20"};
 
@@ -297,6 +301,7 @@ public final class InterleavedCompare {
         int reps = 10;
         double minSeconds = 2;
         ImageAttention rule = ImageAttention.SELF;
+        String[] rows;
 
         static Options parse(String[] args) {
             Options o = new Options();
@@ -308,6 +313,7 @@ public final class InterleavedCompare {
                     case "--backends" -> o.backends = Arrays.asList(value(args, ++i).split(","));
                     case "--min-seconds" -> o.minSeconds = Double.parseDouble(value(args, ++i));
                     case "--rule" -> o.rule = ImageAttention.parse(value(args, ++i));
+                    case "--rows" -> o.rows = value(args, ++i).split(",");
                     default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'");
                 }
             }
@@ -353,10 +359,11 @@ public final class InterleavedCompare {
         System.setProperty(Compare.JAVA_THREADS_PROPERTY, Integer.toString(threads));
         System.setProperty(Compare.CPU_THREADS_PROPERTY, Integer.toString(threads));
         TorchPeer.setThreads(threads);
-        InterleavedProblem p = problem(o.small ? SMALL_ROWS : STANDARD_ROWS, o.rule);
+        InterleavedProblem p = problem(o.rows != null ? o.rows : o.small ? SMALL_ROWS : STANDARD_ROWS, o.rule);
         FloatTensor[] in = inputs(p, 42);
         MachineInfo.detect().lines().forEach(out::println);
         out.println("Threads: " + threads + "; libtorch " + TorchPeer.PRESETS_VERSION);
+        out.println("Rows: " + String.join(", ", o.rows != null ? o.rows : o.small ? SMALL_ROWS : STANDARD_ROWS));
         out.println("Problem: " + p + ", " + String.format(Locale.ROOT, "%.2f", p.flops() / 1e9)
                 + " GFLOP (4 D per (query, key, head) of a group)");
         String loadBefore = MachineInfo.loadAverage();

@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>image query, rule block: T empty, I = the image keys with no text key between them and {@code p}.</li>
  * </ul>
  * So each group is the keys of one modality inside one window of key positions ({@code [0, tHi]} for T,
- * {@code [iLo, iHi]} for I), which is what a row carries. Under rule self the image group {@code {p}} is a softmax
+ * {@code [iLo, iHi]} for I), which is what a row carries; a key tile lays its text keys out before its image keys,
+ * so each group is one run of columns and nothing outside a group is scored. Under rule self the image group {@code {p}} is a softmax
  * over one key, weight 1: its part is {@code v_p} itself, added at the end without a score. Work items are (batch element, kv head, query tile)
  * as in {@link FusedAttention}; all query heads reading one kv head share each packed key tile, and each output
  * row is produced in an order fixed by the shapes and the modality, so results do not depend on the thread count.
@@ -199,51 +200,48 @@ final class InterleavedAttention {
             float[][] kt = new float[d][KEY_TILE];
             float[][] vt = new float[KEY_TILE][];
             int[] keyIndex = new int[KEY_TILE];
-            // additive masks of the tile: 0 where the key is of the group's modality, -inf elsewhere
-            float[] biasT = new float[KEY_TILE];
-            float[] biasI = new float[KEY_TILE];
+            int[] imageKeys = new int[KEY_TILE];
             float[] s = new float[KEY_TILE];
             float[] p = new float[KEY_TILE];
             float[] poly = new float[KEY_TILE];
             float[] pow2 = new float[KEY_TILE];
-            int next = keyFrom;
-            while (next < keyEnd) {
-                // a tile holds the next KEY_TILE real keys (padding costs nothing), in key order
-                int width = 0;
-                for (; next < keyEnd && width < KEY_TILE; next++) {
-                    byte t = mod[modBase + next];
-                    if (t != 0) {
-                        biasT[width] = t == TEXT ? 0f : Float.NEGATIVE_INFINITY;
-                        biasI[width] = t == IMAGE ? 0f : Float.NEGATIVE_INFINITY;
-                        keyIndex[width++] = next;
+            // the union of the lanes' windows, for skipping tiles: the last text horizon, the image positions
+            int tMax = -1;
+            int uLo = Integer.MAX_VALUE;
+            int uHi = -1;
+            for (int lane = 0; lane < lanes; lane++) {
+                if (active[lane]) {
+                    tMax = Math.max(tMax, tHi[lane]);
+                    if (iLo[lane] <= iHi[lane]) {
+                        uLo = Math.min(uLo, iLo[lane]);
+                        uHi = Math.max(uHi, iHi[lane]);
                     }
                 }
+            }
+            int next = keyFrom;
+            while (next < keyEnd) {
+                // A tile holds the next KEY_TILE real keys (padding costs nothing): its text keys first, then its
+                // image keys, each in key order. A lane's text group is then the first columns up to its horizon
+                // and its image group one run of the image columns, so no column outside a group is scored.
+                int nt = 0;
+                int ni = 0;
+                for (; next < keyEnd && nt + ni < KEY_TILE; next++) {
+                    byte t = mod[modBase + next];
+                    if (t == TEXT) {
+                        keyIndex[nt++] = next;
+                    } else if (t == IMAGE) {
+                        imageKeys[ni++] = next;
+                    }
+                }
+                int width = nt + ni;
                 if (width == 0) {
                     break;
                 }
-                // the columns holding each modality: a group's scores are only computed between its first and
-                // last key of the tile, so an image query under rule self skips the image keys before it
-                int ft = -1;
-                int lt = -1;
-                int fi = -1;
-                int li = -1;
-                for (int c = 0; c < width; c++) {
-                    if (biasT[c] == 0f) {
-                        ft = ft < 0 ? c : ft;
-                        lt = c;
-                    } else {
-                        fi = fi < 0 ? c : fi;
-                        li = c;
-                    }
-                }
+                System.arraycopy(imageKeys, 0, keyIndex, nt, ni);
                 // a tile no lane needs is not even packed: under rule self an image query's text window covers every
                 // key before it, but only its text keys are scored (its own value is added at the end)
-                boolean needed = false;
-                for (int lane = 0; lane < lanes && !needed; lane++) {
-                    needed = active[lane] && ((ft >= 0 && ft < Math.min(upTo(keyIndex, width, tHi[lane]), lt + 1))
-                            || (fi >= 0 && Math.max(from(keyIndex, width, iLo[lane]), fi)
-                                    < Math.min(upTo(keyIndex, width, iHi[lane]), li + 1)));
-                }
+                boolean needed = (nt > 0 && keyIndex[0] <= tMax)
+                        || (ni > 0 && uLo <= uHi && keyIndex[nt] <= uHi && keyIndex[width - 1] >= uLo);
                 if (!needed) {
                     continue;
                 }
@@ -252,40 +250,33 @@ final class InterleavedAttention {
                     if (!active[lane]) {
                         continue;
                     }
-                    // keys are sorted, so each window is a range of columns
-                    int tFrom = ft;
-                    int tTo = Math.min(upTo(keyIndex, width, tHi[lane]), lt + 1);
-                    int iFrom = Math.max(from(keyIndex, width, iLo[lane]), fi);
-                    int iTo = Math.min(upTo(keyIndex, width, iHi[lane]), li + 1);
-                    boolean hasT = ft >= 0 && tFrom < tTo;
-                    boolean hasI = fi >= 0 && iFrom < iTo;
-                    if (!hasT && !hasI) {
-                        continue;
+                    int tTo = upTo(keyIndex, 0, nt, tHi[lane]);
+                    int iFrom = upTo(keyIndex, nt, width, iLo[lane] - 1);
+                    int iTo = upTo(keyIndex, nt, width, iHi[lane]);
+                    // each score once: the text columns [0, tTo) and the image columns [iFrom, iTo)
+                    if (tTo > 0) {
+                        scores(q[lane], kt, d, 0, tTo, s);
+                        update(lane, s, 0, tTo, vt, p, poly, pow2, mT, lT, accT[lane]);
                     }
-                    int sFrom = hasT && hasI ? Math.min(tFrom, iFrom) : hasT ? tFrom : iFrom;
-                    int sTo = hasT && hasI ? Math.max(tTo, iTo) : hasT ? tTo : iTo;
-                    scores(q[lane], kt, d, sFrom, sTo, s);  // once, for both groups
-                    if (hasT) {
-                        update(lane, s, biasT, tFrom, tTo, vt, p, poly, pow2, mT, lT, accT[lane]);
-                    }
-                    if (hasI) {
-                        update(lane, s, biasI, iFrom, iTo, vt, p, poly, pow2, mI, lI, accI[lane]);
+                    if (iFrom < iTo) {
+                        scores(q[lane], kt, d, iFrom, iTo, s);
+                        update(lane, s, iFrom, iTo, vt, p, poly, pow2, mI, lI, accI[lane]);
                     }
                 }
             }
         }
 
-        /** One online-softmax step of one group over tile columns [c0, c1) (non-members masked by bias). */
-        private void update(int lane, float[] s, float[] bias, int c0, int c1, float[][] vt, float[] p,
-                float[] poly, float[] pow2, float[] m, float[] l, float[] acc) {
+        /** One online-softmax step of one group over its tile columns [c0, c1). */
+        private void update(int lane, float[] s, int c0, int c1, float[][] vt, float[] p, float[] poly, float[] pow2,
+                float[] m, float[] l, float[] acc) {
             float tileMax = Float.NEGATIVE_INFINITY;
             for (int c = c0; c < c1; c++) {
-                float x = s[c] + bias[c];
+                float x = s[c];
                 p[c] = x;
                 tileMax = Math.max(tileMax, x);
             }
             if (tileMax == Float.NEGATIVE_INFINITY) {
-                return;  // no key of this group in the window's part of the tile
+                return;  // every score -inf (a product overflowing downwards): no weight (as in the native kernels)
             }
             float mOld = m[lane];
             float mNew = Math.max(mOld, tileMax);
@@ -374,10 +365,10 @@ final class InterleavedAttention {
         }
     }
 
-    /** The number of the first {@code width} sorted key indices that are at most {@code last}. */
-    private static int upTo(int[] keyIndex, int width, int last) {
-        int lo = 0;
-        int hi = width;
+    /** The first index in [from, to) of the sorted {@code keyIndex} whose key is past {@code last} (to if none). */
+    private static int upTo(int[] keyIndex, int from, int to, int last) {
+        int lo = from;
+        int hi = to;
         while (lo < hi) {
             int mid = (lo + hi) >>> 1;
             if (keyIndex[mid] <= last) {
@@ -387,11 +378,6 @@ final class InterleavedAttention {
             }
         }
         return lo;
-    }
-
-    /** The first column whose key index is at least {@code first} (width if none). */
-    private static int from(int[] keyIndex, int width, int first) {
-        return upTo(keyIndex, width, first - 1);
     }
 
     /*
