@@ -14,21 +14,21 @@
 #include "errors.h"
 #include "gemm.h"
 #include "isa.h"
-#include "model.h"
 #include "mmca/cpu.h"
 #include "thread_pool.h"
 #include "validate.h"
+#include "weights.h"
 
 using namespace mmca::cpu;
 
 namespace {
 
-constexpr uint64_t kModelMagic = 0x6d6d63612d637075ULL;  // "mmca-cpu"
+constexpr uint64_t kWeightsMagic = 0x6d6d63612d777473ULL;  // "mmca-wts"
 
-const Model &checked(const mmca_cpu_model *m) {
-    if (m == nullptr) fail("model: expected a live mmca_cpu_model, got NULL");
-    if (m->magic != kModelMagic) fail("model: expected a live mmca_cpu_model, got a freed or foreign pointer");
-    return m->model;
+const PackedWeights &checked(const mmca_cpu_weights *w) {
+    if (w == nullptr) fail("weights: expected live mmca_cpu_weights, got NULL");
+    if (w->magic != kWeightsMagic) fail("weights: expected live mmca_cpu_weights, got a freed or foreign pointer");
+    return w->weights;
 }
 
 void positive(const char *name, int64_t v) {
@@ -56,37 +56,55 @@ void mmca_cpu_text_attention(const mmca_text_params *params) {
     run_text_attention(*params);
 }
 
-mmca_cpu_model *mmca_cpu_model_create(const mmca_cpu_model_desc *desc) {
-    validate_model_desc(desc);
+mmca_cpu_weights *mmca_cpu_weights_create(const float *w, int64_t out, int64_t in) {
+    non_null("w", w);
+    positive("out", out);
+    positive("in", in);
     init_blas();
-    return new mmca_cpu_model{Model(*desc), kModelMagic};
+    return new mmca_cpu_weights{PackedWeights(w, out, in), kWeightsMagic};
 }
 
-void mmca_cpu_model_forward(const mmca_cpu_model *model, const float *visual, const float *text,
-                            const uint8_t *visual_mask, const uint8_t *text_mask, float *visual_out,
-                            float *text_out, int32_t batch, int32_t visual_tokens, int32_t text_tokens) {
-    const Model &m = checked(model);
-    positive("batch", batch);
-    positive("visual_tokens", visual_tokens);
-    positive("text_tokens", text_tokens);
-    non_null("visual", visual);
-    non_null("text", text);
-    non_null("visual_out", visual_out);
-    non_null("text_out", text_out);
-    if (m.seed && visual_tokens != text_tokens) {
-        fail("text_tokens: composition SEED expects as many text tokens as visual tokens ("
-             + std::to_string(visual_tokens) + "), got " + std::to_string(text_tokens));
-    }
-    m.forward(visual, text, visual_mask, text_mask, visual_out, text_out, batch, visual_tokens, text_tokens);
+int64_t mmca_cpu_weights_bytes(const mmca_cpu_weights *weights) { return checked(weights).bytes(); }
+
+void mmca_cpu_weights_free(mmca_cpu_weights *weights) {
+    if (weights == nullptr) return;
+    checked(weights);
+    weights->magic = 0;
+    delete weights;
 }
 
-int64_t mmca_cpu_model_bytes(const mmca_cpu_model *model) { return checked(model).bytes(); }
+void mmca_cpu_linear(const mmca_cpu_weights *weights, const float *x, int64_t ldx, float *y, int64_t ldy,
+                     int64_t rows) {
+    const PackedWeights &w = checked(weights);
+    non_null("x", x);
+    non_null("y", y);
+    positive("rows", rows);
+    if (ldx < w.in) fail("ldx: expected at least in=" + std::to_string(w.in) + ", got " + std::to_string(ldx));
+    if (ldy < w.out) fail("ldy: expected at least out=" + std::to_string(w.out) + ", got " + std::to_string(ldy));
+    w.apply(x, ldx, y, ldy, rows);
+}
 
-void mmca_cpu_model_free(mmca_cpu_model *model) {
-    if (model == nullptr) return;
-    checked(model);
-    model->magic = 0;
-    delete model;
+void mmca_cpu_add(float *out, const float *a, const float *b, int64_t n) {
+    non_null("out", out);
+    non_null("a", a);
+    non_null("b", b);
+    positive("n", n);
+    parallel_for(
+        (n + 65535) / 65536,
+        [&](int64_t block) {
+            const int64_t end = std::min(n, (block + 1) * 65536);
+            for (int64_t i = block * 65536; i < end; i++) out[i] = a[i] + b[i];
+        },
+        n < 262144);
+}
+
+int32_t mmca_cpu_params_size(void) { return static_cast<int32_t>(sizeof(mmca_attention_params)); }
+
+int32_t mmca_cpu_format_params(const mmca_attention_params *params, char *buf, int32_t size) {
+    non_null("params", params);
+    non_null("buf", buf);
+    positive("size", size);
+    return mmca_attention_params_format(params, buf, static_cast<size_t>(size));
 }
 
 void mmca_cpu_set_threads(int32_t n) { set_pool_threads(n); }
@@ -135,16 +153,6 @@ double mmca_cpu_sgemm_gflops(int32_t n, int32_t repeats) {
     openblas_set_num_threads(1);
     const double blocked = best_of([&] { linear(a.data(), n, b.data(), n, c.data(), n, n, n, n); });
     return std::max(own, blocked);
-}
-
-void mmca_cpu_linear(const float *a, const float *w, float *c, int64_t rows, int64_t cols, int64_t k) {
-    non_null("a", a);
-    non_null("w", w);
-    non_null("c", c);
-    positive("rows", rows);
-    positive("cols", cols);
-    positive("k", k);
-    linear(a, k, w, cols, c, cols, rows, cols, k);
 }
 
 int64_t mmca_cpu_malloc_in_use(void) {

@@ -71,6 +71,7 @@ void validate_attention(const mmca_attention_params *p, const std::string &name)
     if (p->o_head_stride < p->dim_head && p->heads > 1) {
         fail(n + "o_head_stride: expected at least dim_head=" + str(p->dim_head) + ", got " + str(p->o_head_stride));
     }
+    if (p->reserved != 0) fail(n + "reserved: expected 0, got " + str(p->reserved));
     if (p->o_row_stride < static_cast<long long>(p->o_head_stride) * (p->heads - 1) + p->dim_head && p->queries > 1) {
         fail(n + "o_row_stride: expected at least (heads-1)*o_head_stride+dim_head="
              + str(static_cast<long long>(p->o_head_stride) * (p->heads - 1) + p->dim_head) + ", got "
@@ -87,31 +88,6 @@ void validate_text(const mmca_text_params *p) {
     same("mmca_text_params.cross.kv_heads", p->self.kv_heads, "self.kv_heads", p->cross.kv_heads);
     same("mmca_text_params.cross.queries", p->self.queries, "self.queries", p->cross.queries);
     same("mmca_text_params.cross.dim_head", p->self.dim_head, "self.dim_head", p->cross.dim_head);
-}
-
-void validate_model_desc(const mmca_cpu_model_desc *d) {
-    if (d == nullptr) fail("mmca_cpu_model_desc: expected a non-null pointer, got NULL");
-    const std::string n = "mmca_cpu_model_desc.";
-    positive(n + "dim", d->dim);
-    positive(n + "heads", d->heads);
-    positive(n + "kv_heads", d->kv_heads);
-    positive(n + "dim_head", d->dim_head);
-    if (d->heads % d->kv_heads != 0) {
-        fail(n + "kv_heads: expected a divisor of heads=" + str(d->heads) + ", got " + str(d->kv_heads));
-    }
-    if (d->composition != MMCA_COMPOSITION_CROSS && d->composition != MMCA_COMPOSITION_SEED) {
-        fail(n + "composition: expected MMCA_COMPOSITION_CROSS (0) or MMCA_COMPOSITION_SEED (1), got "
-             + str(d->composition));
-    }
-    if (d->head_mapping != MMCA_HEAD_MAPPING_MODULO && d->head_mapping != MMCA_HEAD_MAPPING_GROUPED) {
-        fail(n + "head_mapping: expected MMCA_HEAD_MAPPING_MODULO (0) or MMCA_HEAD_MAPPING_GROUPED (1), got "
-             + str(d->head_mapping));
-    }
-    const void *ptrs[] = {d->visual_q, d->visual_k, d->visual_v, d->visual_out, d->textual_q, d->textual_k,
-                          d->textual_v, d->textual_out, d->cross_q, d->cross_k, d->cross_v, d->cross_out};
-    const char *names[] = {"visual_q", "visual_k", "visual_v", "visual_out", "textual_q", "textual_k",
-                           "textual_v", "textual_out", "cross_q", "cross_k", "cross_v", "cross_out"};
-    for (int i = 0; i < 12; i++) non_null(n + names[i], ptrs[i]);
 }
 
 }  // namespace mmca::cpu

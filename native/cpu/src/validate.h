@@ -15,9 +15,6 @@ void validate_attention(const mmca_attention_params *p, const std::string &name)
 /** Checks both halves of a text block and that they describe the same query rows. */
 void validate_text(const mmca_text_params *p);
 
-/** Checks a model description (sizes, flags, the twelve weight pointers). */
-void validate_model_desc(const mmca_cpu_model_desc *d);
-
 }  // namespace mmca::cpu
 
 #endif

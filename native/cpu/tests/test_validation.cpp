@@ -57,17 +57,21 @@ int main() {
 
     expect_error([] { mmca_cpu_set_threads(0); }, "threads: expected an integer in [1, 4096], got 0");
     expect_error([] { mmca_cpu_set_isa("sse9"); }, "isa: expected portable, avx2 or avx512, got 'sse9'");
-    expect_error([] { mmca_cpu_model_create(nullptr); }, "mmca_cpu_model_desc: expected a non-null pointer, got NULL");
-    mmca_cpu_model_desc d{};
-    d.dim = 8;
-    d.heads = 4;
-    d.kv_heads = 3;
-    d.dim_head = 2;
-    expect_error([&] { mmca_cpu_model_create(&d); }, "mmca_cpu_model_desc.kv_heads: expected a divisor of heads=4, got 3");
-    d.kv_heads = 2;
-    expect_error([&] { mmca_cpu_model_create(&d); }, "mmca_cpu_model_desc.visual_q: expected a non-null pointer, got NULL");
-    expect_error([] { mmca_cpu_model_forward(nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, 1, 1, 1); },
-                 "model: expected a live mmca_cpu_model, got NULL");
+    p = valid(buf);
+    p.reserved = 7;
+    expect_error([&] { mmca_cpu_attention(&p); }, "mmca_attention_params.reserved: expected 0, got 7");
+
+    expect_error([] { mmca_cpu_weights_create(nullptr, 2, 2); }, "w: expected a non-null pointer, got NULL");
+    expect_error([] { mmca_cpu_weights_create(buf, 0, 2); }, "out: expected a positive integer, got 0");
+    expect_error([] { mmca_cpu_linear(nullptr, buf, 2, buf, 2, 1); }, "weights: expected live mmca_cpu_weights, got NULL");
+    mmca_cpu_weights *w = mmca_cpu_weights_create(buf, 3, 4);  // [out 3, in 4]
+    expect_error([&] { mmca_cpu_linear(w, buf, 3, buf + 64, 3, 1); }, "ldx: expected at least in=4, got 3");
+    expect_error([&] { mmca_cpu_linear(w, buf, 4, buf + 64, 2, 1); }, "ldy: expected at least out=3, got 2");
+    expect_error([&] { mmca_cpu_linear(w, buf, 4, nullptr, 3, 1); }, "y: expected a non-null pointer, got NULL");
+    expect_error([&] { mmca_cpu_linear(w, buf, 4, buf + 64, 3, 0); }, "rows: expected a positive integer, got 0");
+    mmca_cpu_weights_free(w);
+    expect_error([] { mmca_cpu_add(nullptr, buf, buf, 4); }, "out: expected a non-null pointer, got NULL");
+    expect_error([] { mmca_cpu_add(buf, buf, buf, -1); }, "n: expected a positive integer, got -1");
     std::printf("%s (%d failures)\n", failures() ? "FAILED" : "passed", failures());
     return failures() != 0;
 }

@@ -1,4 +1,4 @@
-/* The host entry points of api.h: validate, then launch on the caller's stream. */
+/* The host entry points of api.h: make the caller's device current, validate, then launch on the caller's stream. */
 #include "mmca_cuda/api.h"
 
 #include <dlfcn.h>
@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common.cuh"
+#include "dim_heads.h"
 #include "launch.cuh"
 #include "validate.h"
 
@@ -22,7 +23,16 @@ void check_grid(const mmca_attention_params &p, const char *which) {
 
 }  // namespace
 
-int mmca_cuda_desc_len() { return MMCA_DESC_LEN; }
+namespace mmca_cuda {
+
+void use_device(int device) {
+    if (device < 0) throw std::invalid_argument("device: expected a device ordinal >= 0, got " + std::to_string(device));
+    int current = -1;
+    MMCA_CUDA_CHECK(cudaGetDevice(&current));
+    if (current != device) MMCA_CUDA_CHECK(cudaSetDevice(device));
+}
+
+}  // namespace mmca_cuda
 
 const char *mmca_cuda_driver_problem() {
     static thread_local std::string problem;
@@ -51,12 +61,13 @@ const char *mmca_cuda_error_string(int code) {
     return s.c_str();
 }
 
-void mmca_cuda_device_info(int device, int *major, int *minor, int64_t *total_bytes) {
+void mmca_cuda_device_info(int device, int *major, int *minor, int64_t *total_bytes, int64_t *shared_per_block) {
     cudaDeviceProp prop;
     MMCA_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
     if (major) *major = prop.major;
     if (minor) *minor = prop.minor;
     if (total_bytes) *total_bytes = (int64_t)prop.totalGlobalMem;
+    if (shared_per_block) *shared_per_block = (int64_t)prop.sharedMemPerBlockOptin;
 }
 
 const char *mmca_cuda_device_name(int device) {
@@ -67,37 +78,25 @@ const char *mmca_cuda_device_name(int device) {
     return name.c_str();
 }
 
-void mmca_cuda_validate(const int64_t *desc, int len, int math) {
-    mmca_attention_params p = unpack(desc, len, "attention");
-    validate(p, math, "attention");
-}
-
-void mmca_cuda_validate_text(const int64_t *self_desc, const int64_t *cross_desc, int len, int math) {
+void mmca_cuda_attention(int device, const mmca_attention_params *params, int math, int64_t stream) {
+    validate(params, math, "attention");
+    check_grid(*params, "attention");
+    use_device(device);
     mmca_text_params t;
-    t.self = unpack(self_desc, len, "self");
-    t.cross = unpack(cross_desc, len, "cross");
-    validate_text(t, math);
-}
-
-void mmca_cuda_attention(const int64_t *desc, int len, int math, int64_t stream) {
-    mmca_text_params t;
-    t.self = unpack(desc, len, "attention");
-    validate(t.self, math, "attention");
-    check_grid(t.self, "attention");
-    t.cross = t.self;  // unused with one problem
+    t.self = *params;
+    t.cross = *params;  // unused with one problem
     launch_attention(t, 1, math, reinterpret_cast<cudaStream_t>(stream));
 }
 
-void mmca_cuda_text(const int64_t *self_desc, const int64_t *cross_desc, int len, int math, int64_t stream) {
-    mmca_text_params t;
-    t.self = unpack(self_desc, len, "self");
-    t.cross = unpack(cross_desc, len, "cross");
-    validate_text(t, math);
-    check_grid(t.self, "self");
-    launch_attention(t, 2, math, reinterpret_cast<cudaStream_t>(stream));
+void mmca_cuda_text(int device, const mmca_text_params *params, int math, int64_t stream) {
+    validate_text(params, math);
+    check_grid(params->self, "self");
+    use_device(device);
+    launch_attention(*params, 2, math, reinterpret_cast<cudaStream_t>(stream));
 }
 
-void mmca_cuda_synchronize(int64_t stream) {
+void mmca_cuda_synchronize(int device, int64_t stream) {
+    use_device(device);
     MMCA_CUDA_CHECK(cudaStreamSynchronize(reinterpret_cast<cudaStream_t>(stream)));
     MMCA_CUDA_CHECK(cudaGetLastError());
 }

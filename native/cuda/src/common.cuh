@@ -22,6 +22,9 @@ inline void check(cudaError_t e, const char *what) {
 
 #define MMCA_CUDA_CHECK(call) ::mmca_cuda::check((call), #call)
 
+/* Makes `device` current in this library's runtime (api.cu); throws on a bad ordinal. */
+void use_device(int device);
+
 __device__ __forceinline__ float to_float(float x) { return x; }
 __device__ __forceinline__ float to_float(__half x) { return __half2float(x); }
 __device__ __forceinline__ float to_float(__nv_bfloat16 x) { return __bfloat162float(x); }

@@ -46,9 +46,10 @@ __global__ void to_f32_kernel(float *dst, const T *src, long long n) {
 
 using namespace mmca_cuda;
 
-void mmca_cuda_add(int64_t out, int64_t a, int64_t b, int64_t n, int dtype, int64_t stream) {
+void mmca_cuda_add(int device, int64_t out, int64_t a, int64_t b, int64_t n, int dtype, int64_t stream) {
     require(out != 0 && a != 0 && b != 0, "add: expected device pointers out, a and b, got NULL");
     require(n >= 0, "n: expected >= 0, got " + std::to_string(n));
+    use_device(device);
     cudaStream_t s = reinterpret_cast<cudaStream_t>(stream);
     switch (dtype) {
         case MMCA_DTYPE_F32: if (n > 0) launch_add<float>(out, a, b, n, s); break;
@@ -59,12 +60,13 @@ void mmca_cuda_add(int64_t out, int64_t a, int64_t b, int64_t n, int dtype, int6
     MMCA_CUDA_CHECK(cudaGetLastError());
 }
 
-void mmca_cuda_convert(int64_t dst, int64_t src, int64_t n, int dtype, int to_f32, int64_t stream) {
+void mmca_cuda_convert(int device, int64_t dst, int64_t src, int64_t n, int dtype, int to_f32, int64_t stream) {
     require(dst != 0 && src != 0, "convert: expected device pointers dst and src, got NULL");
     require(n >= 0, "n: expected >= 0, got " + std::to_string(n));
     require(dtype == MMCA_DTYPE_F16 || dtype == MMCA_DTYPE_BF16,
             "dtype: expected 1 (f16) or 2 (bf16), got " + std::to_string(dtype));
     if (n == 0) return;
+    use_device(device);
     cudaStream_t s = reinterpret_cast<cudaStream_t>(stream);
     const float *fsrc = reinterpret_cast<const float *>(src);
     float *fdst = reinterpret_cast<float *>(dst);

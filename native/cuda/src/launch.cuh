@@ -2,7 +2,7 @@
  * The one place where a runtime problem (dtype, math, head dim) picks a compiled kernel, and where
  * kernels are launched. The launch templates are instantiated once each, in attention_exact.cu /
  * attention_tc_*.cu (declared extern below, so other files never compile kernels), and adding a head
- * dim means touching MMCA_FOR_EACH_DIM_HEAD and nothing else. The kernel headers themselves hold only
+ * dim means touching MMCA_FOR_EACH_DIM_HEAD (dim_heads.h) and nothing else. The kernel headers themselves hold only
  * device code (the host emulation test compiles them with a plain C++ compiler).
  */
 #ifndef MMCA_CUDA_LAUNCH_CUH
@@ -18,10 +18,10 @@
 #include "attention_exact.cuh"
 #include "attention_tc.cuh"
 #include "common.cuh"
+#include "dim_heads.h"
 #include "mmca/attention_params.h"
 #include "mmca_cuda/api.h"
 
-#define MMCA_FOR_EACH_DIM_HEAD(X) X(32) X(64) X(80) X(96) X(128)
 
 namespace mmca_cuda {
 
@@ -72,8 +72,7 @@ inline void launch_attention(const mmca_text_params &tp, int nproblems, int math
         MMCA_FOR_EACH_DIM_HEAD(MMCA_CASE)
 #undef MMCA_CASE
         default:
-            throw std::invalid_argument("dim_head: unsupported head dim " + std::to_string(tp.self.dim_head)
-                    + " (the CUDA kernels support 32, 64, 80, 96 and 128)");
+            throw std::invalid_argument("dim_head: unsupported head dim " + std::to_string(tp.self.dim_head));
     }
 }
 

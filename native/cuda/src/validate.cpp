@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "dim_heads.h"
 #include "mmca_cuda/api.h"
 
 namespace mmca_cuda {
@@ -19,13 +20,6 @@ void positive(const char *which, const char *name, int64_t v) {
     if (v <= 0) {
         fail(which, std::string(name) + ": expected a positive integer, got " + std::to_string(v));
     }
-}
-
-int32_t to_int32(const char *which, const char *name, int64_t v) {
-    if (v < INT32_MIN || v > INT32_MAX) {
-        fail(which, std::string(name) + ": expected a 32-bit integer, got " + std::to_string(v));
-    }
-    return static_cast<int32_t>(v);
 }
 
 void non_null(const char *which, const char *name, const void *ptr) {
@@ -45,54 +39,26 @@ void strides(const char *which, const char *name, int64_t batch_stride, int64_t 
 }  // namespace
 
 bool supported_dim_head(int d) {
-    return d == 32 || d == 64 || d == 80 || d == 96 || d == 128;
+#define MMCA_IS(D) if (d == D) return true;
+    MMCA_FOR_EACH_DIM_HEAD(MMCA_IS)
+#undef MMCA_IS
+    return false;
 }
 
-mmca_attention_params unpack(const int64_t *desc, int len, const char *which) {
-    if (desc == nullptr) {
-        fail(which, "desc: expected a descriptor, got NULL");
-    }
-    if (len != MMCA_DESC_LEN) {
-        fail(which, "desc: expected " + std::to_string(MMCA_DESC_LEN) + " slots, got " + std::to_string(len));
-    }
-    mmca_attention_params p;
-    std::memset(&p, 0, sizeof p);
-    p.q = reinterpret_cast<const void *>(desc[MMCA_DESC_Q]);
-    p.k = reinterpret_cast<const void *>(desc[MMCA_DESC_K]);
-    p.v = reinterpret_cast<const void *>(desc[MMCA_DESC_V]);
-    p.o = reinterpret_cast<void *>(desc[MMCA_DESC_O]);
-    p.q_batch_stride = desc[MMCA_DESC_Q_BATCH_STRIDE];
-    p.q_row_stride = desc[MMCA_DESC_Q_ROW_STRIDE];
-    p.q_head_stride = desc[MMCA_DESC_Q_HEAD_STRIDE];
-    p.k_batch_stride = desc[MMCA_DESC_K_BATCH_STRIDE];
-    p.k_row_stride = desc[MMCA_DESC_K_ROW_STRIDE];
-    p.k_head_stride = desc[MMCA_DESC_K_HEAD_STRIDE];
-    p.v_batch_stride = desc[MMCA_DESC_V_BATCH_STRIDE];
-    p.v_row_stride = desc[MMCA_DESC_V_ROW_STRIDE];
-    p.v_head_stride = desc[MMCA_DESC_V_HEAD_STRIDE];
-    p.o_batch_stride = desc[MMCA_DESC_O_BATCH_STRIDE];
-    p.o_row_stride = desc[MMCA_DESC_O_ROW_STRIDE];
-    p.o_head_stride = desc[MMCA_DESC_O_HEAD_STRIDE];
-    p.key_mask = reinterpret_cast<const uint8_t *>(desc[MMCA_DESC_KEY_MASK]);
-    p.key_mask_batch_stride = desc[MMCA_DESC_KEY_MASK_BATCH_STRIDE];
-    p.query_mask = reinterpret_cast<const uint8_t *>(desc[MMCA_DESC_QUERY_MASK]);
-    p.query_mask_batch_stride = desc[MMCA_DESC_QUERY_MASK_BATCH_STRIDE];
-    p.batch = to_int32(which, "batch", desc[MMCA_DESC_BATCH]);
-    p.heads = to_int32(which, "heads", desc[MMCA_DESC_HEADS]);
-    p.kv_heads = to_int32(which, "kv_heads", desc[MMCA_DESC_KV_HEADS]);
-    p.queries = to_int32(which, "queries", desc[MMCA_DESC_QUERIES]);
-    p.keys = to_int32(which, "keys", desc[MMCA_DESC_KEYS]);
-    p.dim_head = to_int32(which, "dim_head", desc[MMCA_DESC_DIM_HEAD]);
-    uint32_t bits = static_cast<uint32_t>(desc[MMCA_DESC_SCALE_BITS]);
-    std::memcpy(&p.scale, &bits, sizeof bits);
-    p.causal = to_int32(which, "causal", desc[MMCA_DESC_CAUSAL]);
-    p.qk_norm = to_int32(which, "qk_norm", desc[MMCA_DESC_QK_NORM]);
-    p.head_mapping = to_int32(which, "head_mapping", desc[MMCA_DESC_HEAD_MAPPING]);
-    p.dtype = to_int32(which, "dtype", desc[MMCA_DESC_DTYPE]);
-    return p;
+std::string supported_dim_heads_text() {
+    std::string all;
+#define MMCA_APPEND(D) all += (all.empty() ? "" : ", ") + std::to_string(D);
+    MMCA_FOR_EACH_DIM_HEAD(MMCA_APPEND)
+#undef MMCA_APPEND
+    const size_t last = all.rfind(", ");
+    return last == std::string::npos ? all : all.substr(0, last) + " and " + all.substr(last + 2);
 }
 
-void validate(const mmca_attention_params &p, int math, const char *which) {
+void validate(const mmca_attention_params *pp, int math, const char *which) {
+    if (pp == nullptr) {
+        throw std::invalid_argument(std::string(which) + ": expected a parameter block, got NULL");
+    }
+    const mmca_attention_params &p = *pp;
     positive(which, "batch", p.batch);
     positive(which, "heads", p.heads);
     positive(which, "kv_heads", p.kv_heads);
@@ -105,7 +71,7 @@ void validate(const mmca_attention_params &p, int math, const char *which) {
     }
     if (!supported_dim_head(p.dim_head)) {
         fail(which, "dim_head: unsupported head dim " + std::to_string(p.dim_head)
-                + " (the CUDA kernels support 32, 64, 80, 96 and 128)");
+                + " (the CUDA kernels support " + supported_dim_heads_text() + ")");
     }
     if (!(std::isfinite(p.scale) && p.scale > 0.0f)) {
         fail(which, "scale: expected a finite positive number, got " + std::to_string(p.scale));
@@ -131,6 +97,7 @@ void validate(const mmca_attention_params &p, int math, const char *which) {
     strides(which, "k", p.k_batch_stride, p.k_row_stride, p.k_head_stride);
     strides(which, "v", p.v_batch_stride, p.v_row_stride, p.v_head_stride);
     strides(which, "o", p.o_batch_stride, p.o_row_stride, p.o_head_stride);
+    if (p.reserved != 0) fail(which, "reserved: expected 0, got " + std::to_string(p.reserved));
     if (p.key_mask != nullptr && p.key_mask_batch_stride < p.keys && p.batch > 1) {
         fail(which, "key_mask_batch_stride: expected at least keys (" + std::to_string(p.keys) + "), got "
                 + std::to_string(p.key_mask_batch_stride));
@@ -141,11 +108,12 @@ void validate(const mmca_attention_params &p, int math, const char *which) {
     }
 }
 
-void validate_text(const mmca_text_params &t, int math) {
-    validate(t.self, math, "self");
-    validate(t.cross, math, "cross");
-    const mmca_attention_params &a = t.self;
-    const mmca_attention_params &b = t.cross;
+void validate_text(const mmca_text_params *t, int math) {
+    if (t == nullptr) throw std::invalid_argument("text: expected a parameter block pair, got NULL");
+    validate(&t->self, math, "self");
+    validate(&t->cross, math, "cross");
+    const mmca_attention_params &a = t->self;
+    const mmca_attention_params &b = t->cross;
     auto same = [](const char *name, int64_t x, int64_t y) {
         if (x != y) {
             throw std::invalid_argument(std::string("cross.") + name + ": expected the same value as self ("
@@ -160,3 +128,29 @@ void validate_text(const mmca_text_params &t, int math) {
 }
 
 }  // namespace mmca_cuda
+
+/* The host-only entry points of api.h. */
+
+int mmca_cuda_params_size() { return (int)sizeof(mmca_attention_params); }
+
+int mmca_cuda_format_params(const mmca_attention_params *params, char *buf, int size) {
+    if (params == nullptr || buf == nullptr || size <= 0) {
+        throw std::invalid_argument("format_params: expected a parameter block and a buffer, got NULL or size "
+                                    + std::to_string(size));
+    }
+    return mmca_attention_params_format(params, buf, (size_t)size);
+}
+
+int mmca_cuda_dim_heads(int32_t *out, int capacity) {
+    int n = 0;
+#define MMCA_PUT(D) \
+    if (out != nullptr && n < capacity) out[n] = D; \
+    n++;
+    MMCA_FOR_EACH_DIM_HEAD(MMCA_PUT)
+#undef MMCA_PUT
+    return n;
+}
+
+void mmca_cuda_validate(const mmca_attention_params *params, int math) { mmca_cuda::validate(params, math, "attention"); }
+
+void mmca_cuda_validate_text(const mmca_text_params *params, int math) { mmca_cuda::validate_text(params, math); }

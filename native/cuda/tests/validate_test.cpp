@@ -1,5 +1,6 @@
-// Host-only checks of descriptor unpacking and validation: every bad field is rejected with a message
-// that names it. Runs without a GPU.
+// Host-only checks of parameter block validation: every bad field is rejected with a message that names
+// it, and the head-width list matches the dispatcher's. Runs without a GPU.
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -14,37 +15,35 @@ namespace {
 
 int failures = 0;
 
-std::vector<int64_t> good_desc() {
-    std::vector<int64_t> d(MMCA_DESC_LEN, 0);
-    d[MMCA_DESC_Q] = 0x1000; d[MMCA_DESC_K] = 0x2000; d[MMCA_DESC_V] = 0x3000; d[MMCA_DESC_O] = 0x4000;
-    const int64_t B = 2, N = 5, M = 7, H = 4, G = 2, D = 64;
-    d[MMCA_DESC_Q_BATCH_STRIDE] = N * H * D; d[MMCA_DESC_Q_ROW_STRIDE] = H * D; d[MMCA_DESC_Q_HEAD_STRIDE] = D;
-    d[MMCA_DESC_K_BATCH_STRIDE] = M * G * D; d[MMCA_DESC_K_ROW_STRIDE] = G * D; d[MMCA_DESC_K_HEAD_STRIDE] = D;
-    d[MMCA_DESC_V_BATCH_STRIDE] = M * G * D; d[MMCA_DESC_V_ROW_STRIDE] = G * D; d[MMCA_DESC_V_HEAD_STRIDE] = D;
-    d[MMCA_DESC_O_BATCH_STRIDE] = N * H * D; d[MMCA_DESC_O_ROW_STRIDE] = H * D; d[MMCA_DESC_O_HEAD_STRIDE] = D;
-    d[MMCA_DESC_BATCH] = B; d[MMCA_DESC_HEADS] = H; d[MMCA_DESC_KV_HEADS] = G;
-    d[MMCA_DESC_QUERIES] = N; d[MMCA_DESC_KEYS] = M; d[MMCA_DESC_DIM_HEAD] = D;
-    float scale = 0.125f;
-    uint32_t bits;
-    std::memcpy(&bits, &scale, 4);
-    d[MMCA_DESC_SCALE_BITS] = bits;
-    return d;
+mmca_attention_params good() {
+    mmca_attention_params p;
+    std::memset(&p, 0, sizeof p);
+    p.q = reinterpret_cast<const void *>(0x1000);
+    p.k = reinterpret_cast<const void *>(0x2000);
+    p.v = reinterpret_cast<const void *>(0x3000);
+    p.o = reinterpret_cast<void *>(0x4000);
+    const int64_t N = 5, M = 7, H = 4, G = 2, D = 64;
+    p.q_batch_stride = N * H * D; p.q_row_stride = H * D; p.q_head_stride = D;
+    p.k_batch_stride = M * G * D; p.k_row_stride = G * D; p.k_head_stride = D;
+    p.v_batch_stride = M * G * D; p.v_row_stride = G * D; p.v_head_stride = D;
+    p.o_batch_stride = N * H * D; p.o_row_stride = H * D; p.o_head_stride = D;
+    p.batch = 2; p.heads = H; p.kv_heads = G; p.queries = N; p.keys = M; p.dim_head = D;
+    p.scale = 0.125f;
+    return p;
 }
 
-void check_one(const mmca_attention_params &p, int math) { mmca_cuda::validate(p, math, "attention"); }
-
-void expect_ok(const char *name, const std::vector<int64_t> &d, int math) {
+void expect_ok(const char *name, const mmca_attention_params &p, int math) {
     try {
-        check_one(mmca_cuda::unpack(d.data(), (int)d.size(), "attention"), math);
+        mmca_cuda::validate(&p, math, "attention");
     } catch (const std::exception &e) {
         std::printf("FAIL %s: unexpected error: %s\n", name, e.what());
         failures++;
     }
 }
 
-void expect_error(const char *name, const std::vector<int64_t> &d, int math, const std::string &fragment) {
+void expect_error(const char *name, const mmca_attention_params &p, int math, const std::string &fragment) {
     try {
-        check_one(mmca_cuda::unpack(d.data(), (int)d.size(), "attention"), math);
+        mmca_cuda::validate(&p, math, "attention");
         std::printf("FAIL %s: accepted, expected an error containing '%s'\n", name, fragment.c_str());
         failures++;
     } catch (const std::invalid_argument &e) {
@@ -55,59 +54,63 @@ void expect_error(const char *name, const std::vector<int64_t> &d, int math, con
     }
 }
 
-std::vector<int64_t> with(int slot, int64_t value) {
-    std::vector<int64_t> d = good_desc();
-    d[slot] = value;
-    return d;
+mmca_attention_params with(const std::function<void(mmca_attention_params &)> &change) {
+    mmca_attention_params p = good();
+    change(p);
+    return p;
 }
 
 }  // namespace
 
 int main() {
-    expect_ok("valid f32 exact", good_desc(), MMCA_MATH_EXACT);
-    expect_ok("valid f32 tf32", good_desc(), MMCA_MATH_TENSOR_CORE);
-    expect_ok("valid bf16", with(MMCA_DESC_DTYPE, MMCA_DTYPE_BF16), MMCA_MATH_TENSOR_CORE);
-    for (int d : {32, 64, 80, 96, 128}) expect_ok("supported dim", with(MMCA_DESC_DIM_HEAD, d), 0);
+    expect_ok("valid f32 exact", good(), MMCA_MATH_EXACT);
+    expect_ok("valid f32 tf32", good(), MMCA_MATH_TENSOR_CORE);
+    expect_ok("valid bf16", with([](auto &p) { p.dtype = MMCA_DTYPE_BF16; }), MMCA_MATH_TENSOR_CORE);
+    int32_t dims[16];
+    const int count = mmca_cuda_dim_heads(dims, 16);
+    if (count != 5 || dims[0] != 32 || dims[4] != 128) {
+        std::printf("FAIL dim_heads: expected 32 ... 128 (5), got %d\n", count);
+        failures++;
+    }
+    for (int i = 0; i < count; i++) expect_ok("supported dim", with([&](auto &p) { p.dim_head = dims[i]; }), 0);
     for (int d : {16, 48, 72, 100, 256}) {
-        expect_error("unsupported dim", with(MMCA_DESC_DIM_HEAD, d), 0, "attention.dim_head: unsupported head dim " + std::to_string(d));
+        expect_error("unsupported dim", with([&](auto &p) { p.dim_head = d; }), 0,
+                     "attention.dim_head: unsupported head dim " + std::to_string(d)
+                             + " (the CUDA kernels support 32, 64, 80, 96 and 128)");
     }
-    expect_error("zero batch", with(MMCA_DESC_BATCH, 0), 0, "attention.batch: expected a positive integer, got 0");
-    expect_error("negative keys", with(MMCA_DESC_KEYS, -3), 0, "attention.keys: expected a positive integer, got -3");
-    expect_error("kv not divisor", with(MMCA_DESC_KV_HEADS, 3), 0, "attention.kv_heads: expected a divisor of heads (4), got 3");
-    expect_error("null q", with(MMCA_DESC_Q, 0), 0, "attention.q: expected a device pointer, got NULL");
-    expect_error("null o", with(MMCA_DESC_O, 0), 0, "attention.o: expected a device pointer");
-    expect_error("bad row stride", with(MMCA_DESC_K_ROW_STRIDE, 0), 0, "attention.k_row_stride: expected > 0, got 0");
-    expect_error("bad mapping", with(MMCA_DESC_HEAD_MAPPING, 2), 0, "attention.head_mapping: expected 0 (modulo) or 1 (grouped), got 2");
-    expect_error("bad dtype", with(MMCA_DESC_DTYPE, 7), 1, "attention.dtype: expected 0 (f32), 1 (f16) or 2 (bf16), got 7");
-    expect_error("bf16 exact", with(MMCA_DESC_DTYPE, MMCA_DTYPE_BF16), 0, "attention.math: exact fp32 math needs dtype f32");
-    expect_error("bad math", good_desc(), 5, "attention.math: expected 0 (exact fp32) or 1 (tensor cores), got 5");
-    expect_error("zero scale", with(MMCA_DESC_SCALE_BITS, 0), 0, "attention.scale: expected a finite positive number");
-    expect_error("huge batch", with(MMCA_DESC_BATCH, (int64_t)1 << 40), 0, "attention.batch: expected a 32-bit integer");
-    {
-        std::vector<int64_t> d = good_desc();
-        d[MMCA_DESC_KEY_MASK] = 0x5000;
-        d[MMCA_DESC_KEY_MASK_BATCH_STRIDE] = 3;
-        expect_error("short key mask stride", d, 0, "attention.key_mask_batch_stride: expected at least keys (7), got 3");
-    }
+    expect_error("zero batch", with([](auto &p) { p.batch = 0; }), 0, "attention.batch: expected a positive integer, got 0");
+    expect_error("negative keys", with([](auto &p) { p.keys = -3; }), 0, "attention.keys: expected a positive integer, got -3");
+    expect_error("kv not divisor", with([](auto &p) { p.kv_heads = 3; }), 0, "attention.kv_heads: expected a divisor of heads (4), got 3");
+    expect_error("null q", with([](auto &p) { p.q = nullptr; }), 0, "attention.q: expected a device pointer, got NULL");
+    expect_error("null o", with([](auto &p) { p.o = nullptr; }), 0, "attention.o: expected a device pointer");
+    expect_error("bad row stride", with([](auto &p) { p.k_row_stride = 0; }), 0, "attention.k_row_stride: expected > 0, got 0");
+    expect_error("bad mapping", with([](auto &p) { p.head_mapping = 2; }), 0, "attention.head_mapping: expected 0 (modulo) or 1 (grouped), got 2");
+    expect_error("bad dtype", with([](auto &p) { p.dtype = 7; }), 1, "attention.dtype: expected 0 (f32), 1 (f16) or 2 (bf16), got 7");
+    expect_error("bf16 exact", with([](auto &p) { p.dtype = MMCA_DTYPE_BF16; }), 0, "attention.math: exact fp32 math needs dtype f32");
+    expect_error("bad math", good(), 5, "attention.math: expected 0 (exact fp32) or 1 (tensor cores), got 5");
+    expect_error("zero scale", with([](auto &p) { p.scale = 0; }), 0, "attention.scale: expected a finite positive number");
+    expect_error("nan scale", with([](auto &p) { p.scale = NAN; }), 0, "attention.scale: expected a finite positive number");
+    expect_error("reserved", with([](auto &p) { p.reserved = 1; }), 0, "attention.reserved: expected 0, got 1");
+    expect_error("short key mask stride", with([](auto &p) {
+                     p.key_mask = reinterpret_cast<const uint8_t *>(0x5000);
+                     p.key_mask_batch_stride = 3;
+                 }), 0, "attention.key_mask_batch_stride: expected at least keys (7), got 3");
     try {
-        std::vector<int64_t> d = good_desc();
-        mmca_cuda::unpack(d.data(), 5, "attention");
-        std::printf("FAIL short descriptor accepted\n");
+        mmca_cuda::validate(nullptr, 0, "attention");
+        std::printf("FAIL null block accepted\n");
         failures++;
     } catch (const std::invalid_argument &e) {
-        if (std::string(e.what()).find("attention.desc: expected") == std::string::npos) {
-            std::printf("FAIL short descriptor message: %s\n", e.what());
+        if (std::string(e.what()).find("attention: expected a parameter block, got NULL") == std::string::npos) {
+            std::printf("FAIL null block message: %s\n", e.what());
             failures++;
         }
     }
-    {  // text pair: cross must share queries with self
+    {  // text pair: cross must share queries with self, may have its own key count
         mmca_text_params t;
-        std::vector<int64_t> a = good_desc(), b = good_desc();
-        b[MMCA_DESC_QUERIES] = 6;
-        t.self = mmca_cuda::unpack(a.data(), MMCA_DESC_LEN, "self");
-        t.cross = mmca_cuda::unpack(b.data(), MMCA_DESC_LEN, "cross");
+        t.self = good();
+        t.cross = with([](auto &p) { p.queries = 6; });
         try {
-            mmca_cuda::validate_text(t, 0);
+            mmca_cuda::validate_text(&t, 0);
             std::printf("FAIL text pair with different queries accepted\n");
             failures++;
         } catch (const std::invalid_argument &e) {
@@ -116,11 +119,9 @@ int main() {
                 failures++;
             }
         }
-        b = good_desc();
-        b[MMCA_DESC_KEYS] = 11;  // cross may have its own key count
-        t.cross = mmca_cuda::unpack(b.data(), MMCA_DESC_LEN, "cross");
+        t.cross = with([](auto &p) { p.keys = 11; });
         try {
-            mmca_cuda::validate_text(t, 0);
+            mmca_cuda::validate_text(&t, 0);
         } catch (const std::exception &e) {
             std::printf("FAIL text pair with other keys rejected: %s\n", e.what());
             failures++;

@@ -11,11 +11,19 @@
  *
  * Every stride is in elements (not bytes) and 64-bit, so a caller can point q, k and v into one
  * packed projection output ([rows, (H + 2G) * D]) and o into one half of a wider buffer.
+ *
+ * This block is the one encoding of an attention problem: the CPU and CUDA libraries take it as it is,
+ * and the Java side (dev.mmca.plan.AttentionParamsLayout) writes it byte by byte at the offsets fixed
+ * below (LP64: pointers and int64 are 8 bytes, int32 and float 4, no hidden padding). The static
+ * assertions keep this header and those offsets the same; mmca_attention_params_format prints every
+ * field, which the Java tests compare against what they wrote.
  */
 #ifndef MMCA_ATTENTION_PARAMS_H
 #define MMCA_ATTENTION_PARAMS_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -54,7 +62,51 @@ typedef struct mmca_attention_params {
     int32_t qk_norm;       /* nonzero: L2-normalise q and k head vectors */
     int32_t head_mapping;  /* enum mmca_head_mapping */
     int32_t dtype;         /* enum mmca_dtype of q, k, v and o */
+    int32_t reserved;      /* zero; keeps the size a multiple of 8 without hidden padding */
 } mmca_attention_params;
+
+#ifdef __cplusplus
+#define MMCA_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#else
+#define MMCA_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#endif
+
+/* The byte layout, as dev.mmca.plan.AttentionParamsLayout writes it. */
+#define MMCA_ATTENTION_PARAMS_SIZE 208
+MMCA_STATIC_ASSERT(sizeof(void *) == 8, "mmca_attention_params assumes 64-bit pointers");
+MMCA_STATIC_ASSERT(sizeof(mmca_attention_params) == MMCA_ATTENTION_PARAMS_SIZE, "mmca_attention_params size");
+MMCA_STATIC_ASSERT(offsetof(mmca_attention_params, q_batch_stride) == 32, "q_batch_stride offset");
+MMCA_STATIC_ASSERT(offsetof(mmca_attention_params, o_head_stride) == 120, "o_head_stride offset");
+MMCA_STATIC_ASSERT(offsetof(mmca_attention_params, key_mask) == 128, "key_mask offset");
+MMCA_STATIC_ASSERT(offsetof(mmca_attention_params, query_mask_batch_stride) == 152, "query_mask_batch_stride offset");
+MMCA_STATIC_ASSERT(offsetof(mmca_attention_params, batch) == 160, "batch offset");
+MMCA_STATIC_ASSERT(offsetof(mmca_attention_params, dim_head) == 180, "dim_head offset");
+MMCA_STATIC_ASSERT(offsetof(mmca_attention_params, scale) == 184, "scale offset");
+MMCA_STATIC_ASSERT(offsetof(mmca_attention_params, dtype) == 200, "dtype offset");
+
+/*
+ * Every field of *p as "name=value" pairs in declaration order (pointers in hex, the scale with 9
+ * significant digits), into buf of `size` bytes; returns what snprintf returns. For logs, and for the
+ * tests that check a writer of this block field by field.
+ */
+static inline int mmca_attention_params_format(const mmca_attention_params *p, char *buf, size_t size) {
+    return snprintf(buf, size,
+        "q=%llx k=%llx v=%llx o=%llx"
+        " q_strides=%lld,%lld,%lld k_strides=%lld,%lld,%lld v_strides=%lld,%lld,%lld o_strides=%lld,%lld,%lld"
+        " key_mask=%llx,%lld query_mask=%llx,%lld"
+        " batch=%d heads=%d kv_heads=%d queries=%d keys=%d dim_head=%d scale=%.9g"
+        " causal=%d qk_norm=%d head_mapping=%d dtype=%d reserved=%d",
+        (unsigned long long)(uintptr_t)p->q, (unsigned long long)(uintptr_t)p->k,
+        (unsigned long long)(uintptr_t)p->v, (unsigned long long)(uintptr_t)p->o,
+        (long long)p->q_batch_stride, (long long)p->q_row_stride, (long long)p->q_head_stride,
+        (long long)p->k_batch_stride, (long long)p->k_row_stride, (long long)p->k_head_stride,
+        (long long)p->v_batch_stride, (long long)p->v_row_stride, (long long)p->v_head_stride,
+        (long long)p->o_batch_stride, (long long)p->o_row_stride, (long long)p->o_head_stride,
+        (unsigned long long)(uintptr_t)p->key_mask, (long long)p->key_mask_batch_stride,
+        (unsigned long long)(uintptr_t)p->query_mask, (long long)p->query_mask_batch_stride,
+        p->batch, p->heads, p->kv_heads, p->queries, p->keys, p->dim_head, (double)p->scale,
+        p->causal, p->qk_norm, p->head_mapping, p->dtype, p->reserved);
+}
 
 /*
  * The fused MMCA text operation: two attention problems over the same text queries, each with its
@@ -67,6 +119,8 @@ typedef struct mmca_text_params {
     mmca_attention_params self;
     mmca_attention_params cross;
 } mmca_text_params;
+
+MMCA_STATIC_ASSERT(sizeof(mmca_text_params) == 2 * MMCA_ATTENTION_PARAMS_SIZE, "mmca_text_params size");
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,8 @@
 /*
- * The native CPU backend: fused float32 attention kernels and a whole SimpleMMCA forward over
- * weights packed once, with projections through OpenBLAS sgemm.
+ * The native CPU backend: the operations of a forward plan (dev.mmca.plan) over native memory: fused
+ * float32 attention kernels, the fused two-softmax text attention, projections over weights packed once
+ * (through OpenBLAS sgemm), and an element-wise addition. The composition of the model is not here;
+ * the Java side runs its plan with these operations.
  *
  * Every function validates its arguments on entry. Errors are reported by throwing a C++
  * std::exception whose what() names the argument, what was expected and what came (for example
@@ -33,48 +35,40 @@ void mmca_cpu_attention(const mmca_attention_params *params);
  */
 void mmca_cpu_text_attention(const mmca_text_params *params);
 
-/* ---- Whole SimpleMMCA model ---- */
-
-enum mmca_composition {
-    MMCA_COMPOSITION_CROSS = 0,
-    MMCA_COMPOSITION_SEED = 1
-};
+/* ---- Projections ---- */
 
 /*
- * Hyper-parameters and the twelve weight matrices, PyTorch nn.Linear layout [out, in]:
- * *_q [heads*dim_head, dim], *_k and *_v [kv_heads*dim_head, dim], *_out [dim, heads*dim_head].
- * The weights are copied (packed) by mmca_cpu_model_create and may be freed afterwards.
+ * A weight matrix [out, in] (PyTorch nn.Linear layout, y = x W^T), copied and packed once into the layout the
+ * projection kernels read; free with mmca_cpu_weights_free.
  */
-typedef struct mmca_cpu_model_desc {
-    int32_t dim, heads, kv_heads, dim_head;
-    int32_t causal;        /* textual self-attention causal (CROSS); every block causal (SEED) */
-    int32_t qk_norm;
-    int32_t composition;   /* enum mmca_composition */
-    int32_t head_mapping;  /* enum mmca_head_mapping */
-    const float *visual_q, *visual_k, *visual_v, *visual_out;
-    const float *textual_q, *textual_k, *textual_v, *textual_out;
-    const float *cross_q, *cross_k, *cross_v, *cross_out;
-} mmca_cpu_model_desc;
+typedef struct mmca_cpu_weights mmca_cpu_weights;
 
-typedef struct mmca_cpu_model mmca_cpu_model;
+mmca_cpu_weights *mmca_cpu_weights_create(const float *w, int64_t out, int64_t in);
 
-/* Packs the weights; the result must be released with mmca_cpu_model_free. */
-mmca_cpu_model *mmca_cpu_model_create(const mmca_cpu_model_desc *desc);
+/* Bytes of packed weights held. */
+int64_t mmca_cpu_weights_bytes(const mmca_cpu_weights *weights);
+
+/* Frees packed weights; NULL is ignored. */
+void mmca_cpu_weights_free(mmca_cpu_weights *weights);
 
 /*
- * One forward: visual [batch, visual_tokens, dim], text [batch, text_tokens, dim], optional masks
- * ([batch, tokens] bytes, 1 = real token; NULL = all real). Writes visual_out and text_out
- * completely. Safe to call concurrently on one model (every call has its own scratch).
+ * y[r, 0:out] = x[r, 0:in] W^T for r < rows, where x has row stride ldx >= in and y row stride ldy >= out
+ * (elements). Rows are split into blocks that depend on the shapes only, so results never depend on the
+ * thread count.
  */
-void mmca_cpu_model_forward(const mmca_cpu_model *model, const float *visual, const float *text,
-                            const uint8_t *visual_mask, const uint8_t *text_mask, float *visual_out,
-                            float *text_out, int32_t batch, int32_t visual_tokens, int32_t text_tokens);
+void mmca_cpu_linear(const mmca_cpu_weights *weights, const float *x, int64_t ldx, float *y, int64_t ldy,
+                     int64_t rows);
 
-/* Bytes of packed weights the model holds. */
-int64_t mmca_cpu_model_bytes(const mmca_cpu_model *model);
+/* out[i] = a[i] + b[i] for i < n (out may alias a or b). */
+void mmca_cpu_add(float *out, const float *a, const float *b, int64_t n);
 
-/* Frees the model; NULL is ignored. */
-void mmca_cpu_model_free(mmca_cpu_model *model);
+/* ---- The parameter block ---- */
+
+/* sizeof(mmca_attention_params) as this library was compiled (the Java side checks it at load). */
+int32_t mmca_cpu_params_size(void);
+
+/* mmca_attention_params_format of *params into buf (size bytes); returns the formatted length. */
+int32_t mmca_cpu_format_params(const mmca_attention_params *params, char *buf, int32_t size);
 
 /* ---- Runtime settings and information ---- */
 
@@ -99,12 +93,6 @@ const char *mmca_cpu_features(void);
  * mmca_cpu_linear. A benchmark routine: do not run it concurrently with other computations.
  */
 double mmca_cpu_sgemm_gflops(int32_t n, int32_t repeats);
-
-/*
- * C [rows, cols] = A [rows, k] * W_T [k, cols] (a weight stored transposed), the projection path of the
- * model: OpenBLAS sgemm in row/column blocks over the threads (for tests and benchmarks).
- */
-void mmca_cpu_linear(const float *a, const float *w_t, float *c, int64_t rows, int64_t cols, int64_t k);
 
 /* Bytes currently allocated through malloc in this process (all arenas and mmapped blocks); for leak tests. */
 int64_t mmca_cpu_malloc_in_use(void);

@@ -4,6 +4,7 @@ import dev.mmca.backend.AttentionProblem;
 import dev.mmca.backend.Backend;
 import dev.mmca.backend.Backends;
 import dev.mmca.backend.java.PackedLinear;
+import dev.mmca.plan.PackedWeight;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -26,9 +27,9 @@ public final class Mgqa {
         this.config = config;
         this.backend = backend;
         weights.validate("mgqa", config);
-        this.toQ = PackedLinear.stack(weights.toQ());
-        this.toKv = PackedLinear.stack(weights.toK(), weights.toV());
-        this.toOut = PackedLinear.stack(weights.toOut());
+        this.toQ = PackedLinear.of(PackedWeight.stack("mgqa.to_q", weights.toQ()));
+        this.toKv = PackedLinear.of(PackedWeight.stack("mgqa.to_k|to_v", weights.toK(), weights.toV()));
+        this.toOut = PackedLinear.of(PackedWeight.stack("mgqa.to_out", weights.toOut()));
     }
 
     /** A block whose attention runs on the backend chosen by {@link Backends#select(MmcaConfig)}. */

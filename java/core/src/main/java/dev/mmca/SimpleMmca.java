@@ -4,7 +4,6 @@ import dev.mmca.backend.Backend;
 import dev.mmca.backend.Backends;
 import dev.mmca.backend.PreparedModel;
 import java.util.Objects;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * Multi-modal causal attention with grouped-query attention (SPEC "SimpleMMCA"): visual tokens get
@@ -20,8 +19,6 @@ public final class SimpleMmca implements AutoCloseable {
     private final MmcaConfig config;
     private final Backend backend;
     private final PreparedModel model;
-    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
-    private boolean closed;
 
     private SimpleMmca(MmcaConfig config, Backend backend, PreparedModel model) {
         this.config = config;
@@ -60,18 +57,9 @@ public final class SimpleMmca implements AutoCloseable {
         return forward(new MmcaInputs(visual, text, visualMask, textMask));
     }
 
-    /** Forward into new heap tensors (direct ones when the visual input is direct). */
+    /** Forward into new tensors (direct ones when the visual input is direct, heap ones otherwise). */
     public MmcaOutput forward(MmcaInputs inputs) {
-        Objects.requireNonNull(inputs, "inputs");
-        inputs.validate(config);
-        int b = inputs.batch();
-        boolean direct = inputs.visual().isDirect();
-        FloatTensor v = direct ? FloatTensor.allocateDirect(b, inputs.visualTokens(), config.dim())
-                : FloatTensor.zeros(b, inputs.visualTokens(), config.dim());
-        FloatTensor t = direct ? FloatTensor.allocateDirect(b, inputs.textTokens(), config.dim())
-                : FloatTensor.zeros(b, inputs.textTokens(), config.dim());
-        forwardInto(inputs, v, t);
-        return new MmcaOutput(v, t);
+        return model.forward(inputs);
     }
 
     /**
@@ -79,53 +67,17 @@ public final class SimpleMmca implements AutoCloseable {
      * (heap or direct), which are overwritten completely.
      */
     public void forwardInto(MmcaInputs inputs, FloatTensor visualOut, FloatTensor textOut) {
-        Objects.requireNonNull(inputs, "inputs");
-        Objects.requireNonNull(visualOut, "visualOut");
-        Objects.requireNonNull(textOut, "textOut");
-        inputs.validate(config);
-        checkOut("visualOut", visualOut, inputs.batch(), inputs.visualTokens(), config.dim());
-        checkOut("textOut", textOut, inputs.batch(), inputs.textTokens(), config.dim());
-        ReentrantReadWriteLock.ReadLock lock = lifecycle.readLock();
-        lock.lock();
-        try {
-            if (closed) {
-                throw new IllegalStateException("SimpleMmca: forward() called after close()");
-            }
-            model.forward(inputs, visualOut, textOut);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private static void checkOut(String name, FloatTensor t, int b, int n, int dim) {
-        int[] s = t.shape();
-        if (s.length != 3 || s[0] != b || s[1] != n || s[2] != dim) {
-            throw new IllegalArgumentException(name + ": expected shape [" + b + ", " + n + ", " + dim + "], got "
-                    + java.util.Arrays.toString(s));
-        }
+        model.forward(inputs, visualOut, textOut);
     }
 
     public boolean isClosed() {
-        lifecycle.readLock().lock();
-        try {
-            return closed;
-        } finally {
-            lifecycle.readLock().unlock();
-        }
+        return model.isClosed();
     }
 
     /** Releases the backend's resources after the calls in flight finish; idempotent. */
     @Override
     public void close() {
-        lifecycle.writeLock().lock();
-        try {
-            if (!closed) {
-                closed = true;
-                model.close();
-            }
-        } finally {
-            lifecycle.writeLock().unlock();
-        }
+        model.close();
     }
 
     @Override

@@ -89,7 +89,6 @@ final class RunCommand implements Callable<Integer> {
         Mask vm = visualMask == null ? null : Npy.read(visualMask).toMask();
         Mask tm = textMask == null ? null : Npy.read(textMask).toMask();
         MmcaInputs inputs = new MmcaInputs(v, t, vm, tm);
-        inputs.validate(loaded.config());
         Backend b = Backends.select(backend, loaded.config());
         try (SimpleMmca model = SimpleMmca.create(loaded.config(), loaded.weights(), b)) {
             long t0 = System.nanoTime();

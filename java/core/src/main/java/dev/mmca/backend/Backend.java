@@ -3,20 +3,28 @@ package dev.mmca.backend;
 import dev.mmca.FloatTensor;
 import dev.mmca.MmcaConfig;
 import dev.mmca.MmcaWeights;
+import dev.mmca.plan.AttentionCallPlan;
+import dev.mmca.plan.Machine;
+import dev.mmca.plan.PackedWeight;
+import dev.mmca.plan.PlanIo;
+import dev.mmca.plan.SimpleMmcaPlan;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * A place where the heavy operations run: pure Java, native CPU kernels, or CUDA.
  *
- * <p>The two operations are a whole model ({@link #prepare}: projection GEMMs, fused GQA attention
- * and the fused MMCA text path, with weights packed once) and a single fused attention call
- * ({@link #attention}). Both entry points are final: they check {@link #availability()} and the
- * matching {@code supports(...)} first, then the arguments, and only then dispatch to the
- * implementation, so what a backend says it supports and what it runs cannot disagree.
+ * <p>A backend does not know the model: it provides a {@link Machine} that executes plans
+ * ({@link dev.mmca.plan.Plan}: projection GEMMs, fused GQA attention, the fused two-softmax text
+ * attention, an addition) over its own memory, and the plans come from core
+ * ({@link SimpleMmcaPlan}, {@link AttentionCallPlan}). The two entry points are final: they check
+ * {@link #availability()} and the matching {@code supports(...)} first, then the arguments, and only
+ * then hand a plan to the machine, so what a backend says it supports and what it runs cannot disagree.
  *
  * <p>Implementations are found with {@link java.util.ServiceLoader} (see {@link Backends}).
  */
 public abstract class Backend {
+    private volatile Machine attentionMachine;
 
     /** Short name used on the command line and in properties: {@code java}, {@code cpu}, {@code cuda}. */
     public abstract String name();
@@ -47,7 +55,8 @@ public abstract class Backend {
                     + s.reason());
         }
         weights.validate(config);
-        return doPrepare(config, weights);
+        SimpleMmcaPlan plan = SimpleMmcaPlan.of(config);
+        return new PlanModel(plan, newMachine(plan.packWeights(weights)));
     }
 
     /**
@@ -77,7 +86,24 @@ public abstract class Backend {
                         + " at index " + t.indexString(bad));
             }
         }
-        doAttention(problem, q, k, v, out);
+        AttentionCallPlan call = AttentionCallPlan.of(problem);
+        PlanIo io = new PlanIo().tensor(call.q, q).tensor(call.k, k).tensor(call.v, v).tensor(call.out, out)
+                .mask(call.keyMask, problem.keyMask()).mask(call.queryMask, problem.queryMask());
+        attentionMachine().run(call.plan, io);
+    }
+
+    /** The machine of single attention calls, made on first use and kept for the life of the backend. */
+    private Machine attentionMachine() {
+        Machine m = attentionMachine;
+        if (m == null) {
+            synchronized (this) {
+                m = attentionMachine;
+                if (m == null) {
+                    attentionMachine = m = newMachine(List.of());
+                }
+            }
+        }
+        return m;
     }
 
     private void requireAvailable() {
@@ -95,12 +121,11 @@ public abstract class Backend {
         }
     }
 
-    /** Implementation of {@link #prepare}; arguments are already checked. */
-    protected abstract PreparedModel doPrepare(MmcaConfig config, MmcaWeights weights);
-
-    /** Implementation of {@link #attention}; arguments are already checked. */
-    protected abstract void doAttention(AttentionProblem problem, FloatTensor q, FloatTensor k, FloatTensor v,
-            FloatTensor out);
+    /**
+     * A machine with {@code weights} loaded (packed, copied to native memory or uploaded), which runs the plans
+     * of one model; called once the backend is available and supports the model.
+     */
+    protected abstract Machine newMachine(List<PackedWeight> weights);
 
     @Override
     public String toString() {

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mmca.FloatTensor;
 import dev.mmca.MmcaConfig;
 import dev.mmca.MmcaWeights;
+import dev.mmca.plan.Machine;
+import dev.mmca.plan.PackedWeight;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class BackendsTest {
@@ -65,13 +68,9 @@ class BackendsTest {
         @Override public Availability availability() { return Availability.available("test"); }
         @Override public Support supports(MmcaConfig config) { return Support.no("only odd moons"); }
         @Override public Support supports(AttentionProblem problem) { return Support.no("only odd moons"); }
-        @Override protected PreparedModel doPrepare(MmcaConfig c, MmcaWeights w) {
+        @Override protected Machine newMachine(List<PackedWeight> weights) {
             dispatched = true;
             return null;
-        }
-        @Override protected void doAttention(AttentionProblem p, FloatTensor q, FloatTensor k, FloatTensor v,
-                FloatTensor o) {
-            dispatched = true;
         }
     }
 

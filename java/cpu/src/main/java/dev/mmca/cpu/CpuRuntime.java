@@ -1,5 +1,7 @@
 package dev.mmca.cpu;
 
+import dev.mmca.plan.AttentionParamsLayout;
+
 /**
  * Loads the native CPU library once and exposes its process-wide settings: threads and the kernel
  * instruction set. Loading never throws from {@link #loadFailure()}; every other method throws
@@ -24,6 +26,11 @@ public final class CpuRuntime {
         private static Throwable load() {
             try {
                 Class.forName("dev.mmca.cpu.MmcaCpuNative", true, CpuRuntime.class.getClassLoader());
+                int size = MmcaCpuNative.mmca_cpu_params_size();
+                if (size != AttentionParamsLayout.SIZE) {
+                    return new IllegalStateException("libmmcacpu mismatch: its mmca_attention_params has " + size
+                            + " bytes, this jar writes " + AttentionParamsLayout.SIZE);
+                }
                 String threads = System.getProperty(THREADS_PROPERTY);
                 if (threads != null && !threads.isBlank()) {
                     MmcaCpuNative.mmca_cpu_set_threads(parseThreads(threads.trim()));

@@ -11,6 +11,7 @@ import dev.mmca.MmcaInputs;
 import dev.mmca.MmcaWeights;
 import dev.mmca.SimpleMmca;
 import dev.mmca.backend.PreparedModel;
+import dev.mmca.plan.SimpleMmcaPlan;
 import dev.mmca.testing.RandomInputs;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -24,11 +25,12 @@ class CpuLifetimeTest {
     @Test
     void forwardAfterCloseThrowsClearException() {
         MmcaInputs in = new MmcaInputs(RandomInputs.normal(1, 1, 3, 64), RandomInputs.normal(2, 1, 2, 64), null, null);
+        CpuMachine machine = new CpuMachine(SimpleMmcaPlan.of(TINY).packWeights(MmcaWeights.random(TINY, 1)));
+        assertTrue(machine.nativeBytes() > 0, "packed weights live in native memory");
+        machine.close();
+        assertEquals(0, machine.nativeBytes());
         PreparedModel m = new CpuBackend().prepare(TINY, MmcaWeights.random(TINY, 1));
-        CpuPreparedModel cpu = (CpuPreparedModel) m;
-        assertTrue(cpu.nativeBytes() > 0, "packed weights live in native memory");
         m.close();
-        assertEquals(0, cpu.nativeBytes());
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> m.forward(in, FloatTensor.zeros(1, 3, 64), FloatTensor.zeros(1, 2, 64)));
         assertTrue(e.getMessage().contains("after close"), e.getMessage());

@@ -1,11 +1,12 @@
 package dev.mmca.backend.java;
 
 import dev.mmca.HeadMapping;
+import dev.mmca.plan.AttentionOp;
 
 /**
- * The Java twin of {@code mmca_attention_params} (native/include/mmca/attention_params.h): arrays,
- * element offsets and explicit strides, so one kernel reads q, k and v out of a packed projection
- * and writes into one half of a wider output.
+ * The Java encoding of an {@link AttentionOp} (itself the twin of {@code mmca_attention_params}): arrays with
+ * element offsets where the C block has pointers, the op's strides as they are, so one kernel reads q, k
+ * and v out of a packed projection and writes into one half of a wider output.
  */
 final class AttentionArgs {
     float[] q;
@@ -39,28 +40,50 @@ final class AttentionArgs {
     boolean qkNorm;
     HeadMapping headMapping;
 
-    /** q, k, v and o in their own dense {@code [B, rows, heads*D]} arrays. */
-    static AttentionArgs dense(float[] q, float[] k, float[] v, float[] o, int batch, int heads, int kvHeads,
-            int queries, int keys, int dimHead) {
+    /** Where a plan buffer lives in Java memory. */
+    interface Memory {
+        float[] array(dev.mmca.plan.Buffer b);
+
+        /** Index in {@link #array} of the buffer's first element. */
+        int base(dev.mmca.plan.Buffer b);
+
+        byte[] mask(dev.mmca.plan.Buffer b);
+    }
+
+    static AttentionArgs of(AttentionOp op, Memory mem) {
         AttentionArgs a = new AttentionArgs();
-        a.q = q;
-        a.k = k;
-        a.v = v;
-        a.o = o;
-        a.batch = batch;
-        a.heads = heads;
-        a.kvHeads = kvHeads;
-        a.queries = queries;
-        a.keys = keys;
-        a.dimHead = dimHead;
-        a.qRowStride = heads * dimHead;
-        a.qBatchStride = queries * a.qRowStride;
-        a.oRowStride = a.qRowStride;
-        a.oBatchStride = a.qBatchStride;
-        a.kRowStride = kvHeads * dimHead;
-        a.kBatchStride = keys * a.kRowStride;
-        a.vRowStride = a.kRowStride;
-        a.vBatchStride = a.kBatchStride;
+        a.q = mem.array(op.q().buffer());
+        a.qOffset = offset(op.q(), mem);
+        a.qBatchStride = Math.toIntExact(op.q().batchStride());
+        a.qRowStride = Math.toIntExact(op.q().rowStride());
+        a.k = mem.array(op.k().buffer());
+        a.kOffset = offset(op.k(), mem);
+        a.kBatchStride = Math.toIntExact(op.k().batchStride());
+        a.kRowStride = Math.toIntExact(op.k().rowStride());
+        a.v = mem.array(op.v().buffer());
+        a.vOffset = offset(op.v(), mem);
+        a.vBatchStride = Math.toIntExact(op.v().batchStride());
+        a.vRowStride = Math.toIntExact(op.v().rowStride());
+        a.o = mem.array(op.o().buffer());
+        a.oOffset = offset(op.o(), mem);
+        a.oBatchStride = Math.toIntExact(op.o().batchStride());
+        a.oRowStride = Math.toIntExact(op.o().rowStride());
+        a.keyMask = op.keyMask() == null ? null : mem.mask(op.keyMask());
+        a.queryMask = op.queryMask() == null ? null : mem.mask(op.queryMask());
+        a.batch = op.batch();
+        a.heads = op.heads();
+        a.kvHeads = op.kvHeads();
+        a.queries = op.queries();
+        a.keys = op.keys();
+        a.dimHead = op.dimHead();
+        a.scale = op.scale();
+        a.causal = op.causal();
+        a.qkNorm = op.qkNorm();
+        a.headMapping = op.headMapping();
         return a;
+    }
+
+    private static int offset(AttentionOp.Operand x, Memory mem) {
+        return Math.toIntExact(mem.base(x.buffer()) + x.offset());
     }
 }

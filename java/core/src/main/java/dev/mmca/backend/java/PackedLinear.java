@@ -1,12 +1,11 @@
 package dev.mmca.backend.java;
 
-import dev.mmca.FloatTensor;
+import dev.mmca.plan.PackedWeight;
 
 /**
- * A projection {@code y = x * W^T} with {@code W} given as one or more {@code [out_i, in]} matrices
- * stacked along out (so q, k and v of a block come from one GEMM), stored transposed as
- * {@code [in, out]} once, so that the inner loop runs over contiguous outputs and the JIT can
- * vectorise it. Measured on a 2-core AVX-512 machine (Java 17): about 150 GFLOP/s for
+ * A projection {@code y = x * W^T} with {@code W} a {@link PackedWeight} ({@code [out, in]}), stored
+ * transposed as {@code [in, out]} once, so that the inner loop runs over contiguous outputs and the
+ * JIT can vectorise it. Measured on a 2-core AVX-512 machine (Java 17): about 150 GFLOP/s for
  * [2304 x 1024] * [1024 x 1536].
  */
 public final class PackedLinear {
@@ -28,64 +27,37 @@ public final class PackedLinear {
      */
     private final float[][] wt;
 
-    private PackedLinear(int in, int out, float[] flat) {
+    private PackedLinear(int in, int out, float[][] wt) {
         this.in = in;
         this.out = out;
-        this.wt = new float[in][];
-        for (int i = 0; i < in; i++) {
-            wt[i] = java.util.Arrays.copyOfRange(flat, i * out, (i + 1) * out);
-        }
+        this.wt = wt;
     }
 
-    /** Stacks {@code parts} (each {@code [out_i, in]}) along out and transposes. */
-    public static PackedLinear stack(FloatTensor... parts) {
-        int in = parts[0].dim(1);
-        int out = 0;
-        for (FloatTensor p : parts) {
-            out += p.dim(0);
-        }
-        float[] wt = new float[in * out];
-        int col = 0;
-        for (FloatTensor p : parts) {
-            int rows = p.dim(0);
-            float[] src = p.toArray();
-            for (int o = 0; o < rows; o++) {
-                for (int i = 0; i < in; i++) {
-                    wt[i * out + col + o] = src[o * in + i];
-                }
+    /** {@code w} ({@code [out, in]}) stored transposed, as {@code in} rows of {@code out} weights. */
+    public static PackedLinear of(PackedWeight w) {
+        int in = w.in();
+        int out = w.out();
+        float[] src = w.data();
+        float[][] wt = new float[in][out];
+        for (int o = 0; o < out; o++) {
+            int row = o * in;
+            for (int i = 0; i < in; i++) {
+                wt[i][o] = src[row + i];
             }
-            col += rows;
-        }
-        return new PackedLinear(in, out, wt);
-    }
-
-    /**
-     * Concatenates {@code parts} (each {@code [out, in_i]}) along in, i.e. {@code y = [x_1 | x_2] * [W_1 | W_2]^T},
-     * and transposes.
-     */
-    public static PackedLinear concatInputs(FloatTensor... parts) {
-        int out = parts[0].dim(0);
-        int in = 0;
-        for (FloatTensor p : parts) {
-            in += p.dim(1);
-        }
-        float[] wt = new float[in * out];
-        int base = 0;
-        for (FloatTensor p : parts) {
-            int cols = p.dim(1);
-            float[] src = p.toArray();
-            for (int o = 0; o < out; o++) {
-                for (int i = 0; i < cols; i++) {
-                    wt[(base + i) * out + o] = src[o * cols + i];
-                }
-            }
-            base += cols;
         }
         return new PackedLinear(in, out, wt);
     }
 
     /** {@code y[r, :] = x[r, :] * W^T} for {@code rows} rows; {@code x [rows, in]}, {@code y [rows, out]}. */
     public void apply(float[] x, int rows, float[] y) {
+        apply(x, 0, rows, y, 0);
+    }
+
+    /**
+     * {@code y[yOffset + r * out ..] = x[xOffset + r * in ..] * W^T} for {@code rows} rows: dense rows starting at
+     * the given offsets.
+     */
+    public void apply(float[] x, int xOffset, int rows, float[] y, int yOffset) {
         int rowBlocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
         int colTiles = (out + COL_TILE - 1) / COL_TILE;
         Parallel.forEach(rowBlocks * colTiles, task -> {
@@ -95,25 +67,25 @@ public final class PackedLinear {
             int r1 = Math.min(rows, r0 + ROW_BLOCK);
             int c0 = ct * COL_TILE;
             int c1 = Math.min(out, c0 + COL_TILE);
-            block(x, y, r0, r1, c0, c1);
+            block(x, xOffset, y, yOffset, r0, r1, c0, c1);
         });
     }
 
-    private void block(float[] x, float[] y, int r0, int r1, int c0, int c1) {
+    private void block(float[] x, int xOffset, float[] y, int yOffset, int r0, int r1, int c0, int c1) {
         // accumulator rows indexed by the output column c, like the weight rows (see wt)
         float[][] acc = new float[r1 - r0][c1];
         for (int k0 = 0; k0 < in; k0 += K_TILE) {
             int k1 = Math.min(in, k0 + K_TILE);
             int r = r0;
             for (; r + 1 < r1; r += 2) {
-                rows2(x, acc[r - r0], acc[r - r0 + 1], r, k0, k1, c0, c1);
+                rows2(x, xOffset, acc[r - r0], acc[r - r0 + 1], r, k0, k1, c0, c1);
             }
             for (; r < r1; r++) {
-                row1(x, acc[r - r0], r, k0, k1, c0, c1);
+                row1(x, xOffset, acc[r - r0], r, k0, k1, c0, c1);
             }
         }
         for (int r = r0; r < r1; r++) {
-            System.arraycopy(acc[r - r0], c0, y, r * out + c0, c1 - c0);
+            System.arraycopy(acc[r - r0], c0, y, yOffset + r * out + c0, c1 - c0);
         }
     }
 
@@ -129,9 +101,9 @@ public final class PackedLinear {
      * takes two products before it is stored. (Bigger bodies, such as four by four, stop C2 from
      * vectorising the loop at all.)
      */
-    private void rows2(float[] x, float[] t0, float[] t1, int r, int k0, int k1, int c0, int c1) {
+    private void rows2(float[] x, int xOffset, float[] t0, float[] t1, int r, int k0, int k1, int c0, int c1) {
         final float[][] wt = this.wt;
-        int x0 = r * in;
+        int x0 = xOffset + r * in;
         int x1 = x0 + in;
         int k = k0;
         for (; k + 1 < k1; k += 2) {
@@ -167,9 +139,9 @@ public final class PackedLinear {
     }
 
     /** One row (the tail of a row block), same order as {@link #rows2}. */
-    private void row1(float[] x, float[] t, int r, int k0, int k1, int c0, int c1) {
+    private void row1(float[] x, int xOffset, float[] t, int r, int k0, int k1, int c0, int c1) {
         final float[][] wt = this.wt;
-        int xo = r * in;
+        int xo = xOffset + r * in;
         int k = k0;
         for (; k + 3 < k1; k += 4) {
             float a0 = x[xo + k], a1 = x[xo + k + 1], a2 = x[xo + k + 2], a3 = x[xo + k + 3];

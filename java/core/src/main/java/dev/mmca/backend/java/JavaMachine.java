@@ -1,0 +1,141 @@
+package dev.mmca.backend.java;
+
+import dev.mmca.FloatTensor;
+import dev.mmca.plan.AddOp;
+import dev.mmca.plan.AttentionOp;
+import dev.mmca.plan.Buffer;
+import dev.mmca.plan.LinearOp;
+import dev.mmca.plan.Machine;
+import dev.mmca.plan.Op;
+import dev.mmca.plan.PackedWeight;
+import dev.mmca.plan.Plan;
+import dev.mmca.plan.PlanIo;
+import dev.mmca.plan.TextAttentionOp;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * The Java backend's machine: weights as {@link PackedLinear}s, scratch in a {@code float[]} arena reused across
+ * calls (one per concurrent call), heap inputs and outputs used in place, direct ones copied through arrays.
+ */
+final class JavaMachine extends Machine {
+    /** Java arrays index with int: no tensor of a plan may exceed this many elements. */
+    static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+
+    private final PackedLinear[] weights;
+    private final ConcurrentLinkedQueue<float[]> arenas = new ConcurrentLinkedQueue<>();
+
+    JavaMachine(List<PackedWeight> packed) {
+        weights = new PackedLinear[packed.size()];
+        for (int i = 0; i < weights.length; i++) {
+            weights[i] = PackedLinear.of(packed.get(i));
+        }
+    }
+
+    @Override
+    public void run(Plan plan, PlanIo io) {
+        for (Buffer b : plan.buffers()) {
+            if (b.elements() > MAX_ELEMENTS) {
+                throw new IllegalArgumentException(b.name() + ": " + b.elements() + " elements ([" + b.rows() + ", "
+                        + b.width() + "]); the java backend holds at most " + MAX_ELEMENTS + " per tensor");
+            }
+        }
+        if (plan.arenaElements() > MAX_ELEMENTS) {
+            throw new IllegalArgumentException("intermediate tensors: " + plan.arenaElements() + " elements; the java"
+                    + " backend holds at most " + MAX_ELEMENTS + " in one call");
+        }
+        float[] arena = takeArena((int) plan.arenaElements());
+        try {
+            Executor e = new Executor(io, arena);
+            plan.run(e);
+            e.copyBackOutputs();
+        } finally {
+            arenas.offer(arena);
+        }
+    }
+
+    private float[] takeArena(int elements) {
+        float[] a = arenas.poll();
+        return a != null && a.length >= elements ? a : new float[elements];
+    }
+
+    @Override
+    public void close() {
+        arenas.clear();
+    }
+
+    /** One call's memory and the operations over it. */
+    private final class Executor implements Op.Visitor, AttentionArgs.Memory {
+        private final PlanIo io;
+        private final float[] arena;
+        /** Arrays standing in for direct (non-heap) inputs and outputs. */
+        private final Map<Buffer, float[]> staged = new IdentityHashMap<>();
+
+        Executor(PlanIo io, float[] arena) {
+            this.io = io;
+            this.arena = arena;
+        }
+
+        @Override
+        public float[] array(Buffer b) {
+            if (b.isScratch()) {
+                return arena;
+            }
+            FloatTensor t = io.tensor(b);
+            if (t.hasArray()) {
+                return t.array();
+            }
+            return staged.computeIfAbsent(b, x -> x.role() == Buffer.Role.INPUT ? t.toArray() : new float[t.size()]);
+        }
+
+        @Override
+        public int base(Buffer b) {
+            return b.isScratch() ? (int) b.arenaOffset() : 0;
+        }
+
+        @Override
+        public byte[] mask(Buffer b) {
+            return io.mask(b).bytesView();
+        }
+
+        @Override
+        public void linear(LinearOp op) {
+            weights[op.weight()].apply(array(op.x()), base(op.x()), (int) op.rows(), array(op.y()), base(op.y()));
+        }
+
+        @Override
+        public void attention(AttentionOp op) {
+            FusedAttention.run(AttentionArgs.of(op, this));
+        }
+
+        @Override
+        public void textAttention(TextAttentionOp op) {
+            attention(op.self());
+            attention(op.cross());
+        }
+
+        @Override
+        public void add(AddOp op) {
+            float[] a = array(op.a());
+            float[] b = array(op.b());
+            float[] out = array(op.out());
+            int ai = base(op.a());
+            int bi = base(op.b());
+            int oi = base(op.out());
+            int n = (int) op.elements();
+            for (int i = 0; i < n; i++) {
+                out[oi + i] = a[ai + i] + b[bi + i];
+            }
+        }
+
+        void copyBackOutputs() {
+            for (Map.Entry<Buffer, float[]> e : staged.entrySet()) {
+                if (e.getKey().role() == Buffer.Role.OUTPUT) {
+                    io.tensor(e.getKey()).copyFrom(e.getValue(), 0);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,202 @@
+package dev.mmca.cpu;
+
+import dev.mmca.FloatTensor;
+import dev.mmca.Mask;
+import dev.mmca.plan.AddOp;
+import dev.mmca.plan.AttentionOp;
+import dev.mmca.plan.AttentionParamsLayout;
+import dev.mmca.plan.Buffer;
+import dev.mmca.plan.LinearOp;
+import dev.mmca.plan.Machine;
+import dev.mmca.plan.Op;
+import dev.mmca.plan.PackedWeight;
+import dev.mmca.plan.Plan;
+import dev.mmca.plan.PlanIo;
+import dev.mmca.plan.TextAttentionOp;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+
+/**
+ * The native CPU backend's machine: packed weights in native memory (one {@code mmca_cpu_weights} per plan
+ * weight) and one native workspace per concurrent call, reused across calls, holding the scratch arena,
+ * the parameter blocks and copies of heap tensors; direct tensors are read and written where they are.
+ * Each plan operation is one native call.
+ */
+final class CpuMachine extends Machine {
+    private final List<MmcaCpuNative.Weights> weights = new ArrayList<>();
+    private final ConcurrentLinkedQueue<NativeWorkspace> idle = new ConcurrentLinkedQueue<>();
+
+    CpuMachine(List<PackedWeight> packed) {
+        CpuRuntime.requireLoaded();
+        try {
+            for (PackedWeight w : packed) {
+                try (FloatPointer data = new FloatPointer(w.data())) {
+                    weights.add(MmcaCpuNative.mmca_cpu_weights_create(data, w.out(), w.in()));
+                }
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Bytes of native memory held: packed weights plus idle workspaces. */
+    long nativeBytes() {
+        long total = 0;
+        for (MmcaCpuNative.Weights w : weights) {
+            total += MmcaCpuNative.mmca_cpu_weights_bytes(w);
+        }
+        for (NativeWorkspace ws : idle) {
+            total += ws.bytes();
+        }
+        return total;
+    }
+
+    @Override
+    public void run(Plan plan, PlanIo io) {
+        Layout layout = new Layout(plan, io);
+        NativeWorkspace ws = take(layout.bytes);
+        try {
+            new Executor(io, layout, ws).run(plan);
+        } finally {
+            idle.offer(ws);
+        }
+    }
+
+    private NativeWorkspace take(long bytes) {
+        NativeWorkspace ws = idle.poll();
+        if (ws != null && ws.bytes() >= bytes) {
+            return ws;
+        }
+        if (ws != null) {
+            ws.close();
+        }
+        return NativeWorkspace.allocate(bytes);
+    }
+
+    @Override
+    public void close() {
+        for (MmcaCpuNative.Weights w : weights) {
+            MmcaCpuNative.mmca_cpu_weights_free(w);
+        }
+        weights.clear();
+        for (NativeWorkspace ws = idle.poll(); ws != null; ws = idle.poll()) {
+            ws.close();
+        }
+    }
+
+    /**
+     * Byte offsets in the workspace: parameter blocks first, then the arena, then a copy of every heap tensor
+     * and every mask.
+     */
+    private static final class Layout {
+        static final long PARAMS = 0;
+        final long arena;
+        final Map<Buffer, Long> staged = new IdentityHashMap<>();
+        final long bytes;
+
+        Layout(Plan plan, PlanIo io) {
+            arena = NativeWorkspace.aligned(2L * AttentionParamsLayout.SIZE);
+            long at = NativeWorkspace.aligned(arena + plan.arenaElements() * Float.BYTES);
+            for (Buffer b : plan.buffers()) {
+                if (b.isScratch()) {
+                    continue;
+                }
+                boolean copy = b.type() == Buffer.Type.U8 || !io.tensor(b).isDirect();
+                if (copy) {
+                    staged.put(b, at);
+                    at = NativeWorkspace.aligned(at + b.elements() * (b.type() == Buffer.Type.U8 ? 1 : Float.BYTES));
+                }
+            }
+            bytes = at;
+        }
+    }
+
+    /** One call: addresses of the plan's buffers, and each operation as one native call. */
+    private final class Executor implements Op.Visitor, AttentionParamsLayout.Addresses {
+        private final PlanIo io;
+        private final Layout layout;
+        private final NativeWorkspace ws;
+        private final ByteBuffer params;
+        private final Map<Buffer, Long> direct = new IdentityHashMap<>();
+
+        Executor(PlanIo io, Layout layout, NativeWorkspace ws) {
+            this.io = io;
+            this.layout = layout;
+            this.ws = ws;
+            this.params = ws.view(Layout.PARAMS, 2 * AttentionParamsLayout.SIZE);
+        }
+
+        void run(Plan plan) {
+            for (Map.Entry<Buffer, Long> e : layout.staged.entrySet()) {
+                Buffer b = e.getKey();
+                if (b.type() == Buffer.Type.U8) {
+                    Mask m = io.mask(b);
+                    ws.put(e.getValue(), m.bytesView());
+                } else if (b.role() == Buffer.Role.INPUT) {
+                    FloatTensor t = io.tensor(b);
+                    ws.put(e.getValue(), t.array(), t.size());
+                }
+            }
+            plan.run(this);
+            for (Map.Entry<Buffer, Long> e : layout.staged.entrySet()) {
+                Buffer b = e.getKey();
+                if (b.role() == Buffer.Role.OUTPUT) {
+                    FloatTensor t = io.tensor(b);
+                    ws.get(e.getValue(), t.array(), t.size());
+                }
+            }
+        }
+
+        @Override
+        public long address(Buffer b) {
+            if (b.isScratch()) {
+                return ws.address(layout.arena + b.arenaOffset() * Float.BYTES);
+            }
+            Long staged = layout.staged.get(b);
+            if (staged != null) {
+                return ws.address(staged);
+            }
+            return direct.computeIfAbsent(b, x -> new Pointer(io.tensor(x).buffer()).address());
+        }
+
+        @Override
+        public void linear(LinearOp op) {
+            MmcaCpuNative.mmca_cpu_linear(weights.get(op.weight()), address(op.x()), op.in(), address(op.y()), op.out(),
+                    op.rows());
+        }
+
+        @Override
+        public void attention(AttentionOp op) {
+            write(op, 0);
+            MmcaCpuNative.mmca_cpu_attention(ws.address(Layout.PARAMS));
+        }
+
+        @Override
+        public void textAttention(TextAttentionOp op) {
+            write(op.self(), 0);
+            write(op.cross(), AttentionParamsLayout.SIZE);
+            MmcaCpuNative.mmca_cpu_text_attention(ws.address(Layout.PARAMS));
+        }
+
+        @Override
+        public void add(AddOp op) {
+            MmcaCpuNative.mmca_cpu_add(address(op.out()), address(op.a()), address(op.b()), op.elements());
+        }
+
+        private void write(AttentionOp op, int position) {
+            AttentionParamsLayout.write(op, this, AttentionParamsLayout.DTYPE_F32, Float.BYTES, params, position);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "CpuMachine{" + weights.size() + " weights}";
+    }
+}
