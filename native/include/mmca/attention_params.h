@@ -62,7 +62,18 @@ typedef struct mmca_attention_params {
     int32_t qk_norm;       /* nonzero: L2-normalise q and k head vectors */
     int32_t head_mapping;  /* enum mmca_head_mapping */
     int32_t dtype;         /* enum mmca_dtype of q, k, v and o */
-    int32_t reserved;      /* zero; keeps the size a multiple of 8 without hidden padding */
+    int32_t reserved;      /* zero; keeps the next field 8-byte aligned without hidden padding */
+
+    /*
+     * Incremental decoding (a key/value cache of `keys` rows per batch element, partly filled):
+     * key_lengths[b] keys are valid in batch element b (later keys are never visible; values are clamped
+     * to [0, keys]); NULL = all `keys`. With causal, query i of batch element b sees keys
+     * j <= query_positions[b * query_positions_batch_stride + i] (a negative position sees none); NULL =
+     * the right-aligned rule j <= i + (keys - queries) above. Host memory on the CPU, device memory on CUDA.
+     */
+    const int32_t *key_lengths;
+    const int32_t *query_positions;
+    int64_t query_positions_batch_stride;
 } mmca_attention_params;
 
 #ifdef __cplusplus
@@ -72,7 +83,7 @@ typedef struct mmca_attention_params {
 #endif
 
 /* The byte layout, as dev.mmca.plan.AttentionParamsLayout writes it. */
-#define MMCA_ATTENTION_PARAMS_SIZE 208
+#define MMCA_ATTENTION_PARAMS_SIZE 232
 MMCA_STATIC_ASSERT(sizeof(void *) == 8, "mmca_attention_params assumes 64-bit pointers");
 MMCA_STATIC_ASSERT(sizeof(mmca_attention_params) == MMCA_ATTENTION_PARAMS_SIZE, "mmca_attention_params size");
 MMCA_STATIC_ASSERT(offsetof(mmca_attention_params, q_batch_stride) == 32, "q_batch_stride offset");
@@ -83,6 +94,8 @@ MMCA_STATIC_ASSERT(offsetof(mmca_attention_params, batch) == 160, "batch offset"
 MMCA_STATIC_ASSERT(offsetof(mmca_attention_params, dim_head) == 180, "dim_head offset");
 MMCA_STATIC_ASSERT(offsetof(mmca_attention_params, scale) == 184, "scale offset");
 MMCA_STATIC_ASSERT(offsetof(mmca_attention_params, dtype) == 200, "dtype offset");
+MMCA_STATIC_ASSERT(offsetof(mmca_attention_params, key_lengths) == 208, "key_lengths offset");
+MMCA_STATIC_ASSERT(offsetof(mmca_attention_params, query_positions_batch_stride) == 224, "query_positions_batch_stride offset");
 
 /*
  * Every field of *p as "name=value" pairs in declaration order (pointers in hex, the scale with 9
@@ -95,7 +108,7 @@ static inline int mmca_attention_params_format(const mmca_attention_params *p, c
         " q_strides=%lld,%lld,%lld k_strides=%lld,%lld,%lld v_strides=%lld,%lld,%lld o_strides=%lld,%lld,%lld"
         " key_mask=%llx,%lld query_mask=%llx,%lld"
         " batch=%d heads=%d kv_heads=%d queries=%d keys=%d dim_head=%d scale=%.9g"
-        " causal=%d qk_norm=%d head_mapping=%d dtype=%d reserved=%d",
+        " causal=%d qk_norm=%d head_mapping=%d dtype=%d reserved=%d key_lengths=%llx query_positions=%llx,%lld",
         (unsigned long long)(uintptr_t)p->q, (unsigned long long)(uintptr_t)p->k,
         (unsigned long long)(uintptr_t)p->v, (unsigned long long)(uintptr_t)p->o,
         (long long)p->q_batch_stride, (long long)p->q_row_stride, (long long)p->q_head_stride,
@@ -105,7 +118,9 @@ static inline int mmca_attention_params_format(const mmca_attention_params *p, c
         (unsigned long long)(uintptr_t)p->key_mask, (long long)p->key_mask_batch_stride,
         (unsigned long long)(uintptr_t)p->query_mask, (long long)p->query_mask_batch_stride,
         p->batch, p->heads, p->kv_heads, p->queries, p->keys, p->dim_head, (double)p->scale,
-        p->causal, p->qk_norm, p->head_mapping, p->dtype, p->reserved);
+        p->causal, p->qk_norm, p->head_mapping, p->dtype, p->reserved,
+        (unsigned long long)(uintptr_t)p->key_lengths, (unsigned long long)(uintptr_t)p->query_positions,
+        (long long)p->query_positions_batch_stride);
 }
 
 /*
