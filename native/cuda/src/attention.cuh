@@ -16,9 +16,9 @@
  *   - Q: staged once through shared memory, then held in registers (mma A fragments) for the whole
  *     key loop;
  *   - K/V: tiles of Cfg::kKeys keys, copied with cp.async into two shared-memory stages (tile t + 1
- *     is in flight while tile t is computed), rows swizzled (chunk c of row r at c ^ (r % 8)) where a row
- *     is a whole number of 128-byte lines, padded by 16 bytes otherwise, so that ldmatrix and the fp32
- *     V reads are free of bank conflicts;
+ *     is in flight while tile t is computed), rows swizzled (chunk c of row r at c ^ (r % 8)) or padded
+ *     by 16 bytes (RowLayout; launch.cuh chooses), so that ldmatrix and the fp32 V reads are free of bank
+ *     conflicts;
  *   - S = Q K^T with mma.sync, K fragments by ldmatrix; the softmax works on the accumulator fragments
  *     (each lane holds two rows, g and g + 8, and columns 2t, 2t + 1 of every 8-key block);
  *   - P stays in registers and becomes the A operand of P V: for fp16/bf16 the accumulator layout of two
@@ -62,19 +62,20 @@ template <> struct MathElem<Math::kF16> { using type = __half; };
 template <> struct MathElem<Math::kBF16> { using type = __nv_bfloat16; };
 
 /*
- * Rows of ChunksPerRow 16-byte chunks in shared memory. Swizzled (chunk c of row r stored at c ^ (r % 8))
- * when a row is a whole number of 128-byte lines; otherwise padded by one chunk, an odd pitch that also
- * puts the same chunk of 8 consecutive rows in 8 different bank groups.
+ * Rows of ChunksPerRow 16-byte chunks in shared memory, either swizzled (chunk c of row r stored at
+ * c ^ (r % 8); needs whole 128-byte lines per row) or padded by one chunk (an odd pitch). Both put the
+ * same chunk of 8 consecutive rows, which one ldmatrix matrix reads, in 8 different bank groups.
  */
-template <int ChunksPerRow>
+template <int ChunksPerRow, bool Swizzle>
 struct RowLayout {
-    static constexpr bool kSwizzled = ChunksPerRow % 8 == 0;
-    static constexpr int kPitch = kSwizzled ? ChunksPerRow : ChunksPerRow + 1;
-    static __host__ __device__ constexpr int chunk(int r, int c) { return r * kPitch + (kSwizzled ? (c ^ (r & 7)) : c); }
+    static_assert(!Swizzle || ChunksPerRow % 8 == 0, "a swizzled row is a whole number of 128-byte lines");
+    static constexpr bool kSwizzled = Swizzle;
+    static constexpr int kPitch = Swizzle ? ChunksPerRow : ChunksPerRow + 1;
+    static __host__ __device__ constexpr int chunk(int r, int c) { return r * kPitch + (Swizzle ? (c ^ (r & 7)) : c); }
 };
 
 /* Shapes and shared-memory layout of one kernel instantiation (chosen in launch.cuh). */
-template <Math M, int D, int Warps, int Keys>
+template <Math M, int D, int Warps, int Keys, bool Swizzle>
 struct AttentionConfig {
     using Elem = typename MathElem<M>::type;
     static constexpr Math kMath = M;
@@ -87,7 +88,7 @@ struct AttentionConfig {
     static constexpr int kSteps = D * (int)sizeof(Elem) / 32;   // mma k-steps over the head dim (32 bytes each)
     static constexpr int kKeyBlocks = Keys / 8;                 // 8-key column blocks of S
     static constexpr int kDimBlocks = D / 8;                    // 8-column blocks of O
-    using Layout = RowLayout<kChunks>;
+    using Layout = RowLayout<kChunks, Swizzle>;
     static constexpr int kTileBytes = Keys * Layout::kPitch * 16;  // one K or V tile
     static constexpr int kMaskWords = Keys / 32;
     // Shared memory: two stages of (K tile, V tile); the Q tile is staged in stage 1 before the loop.

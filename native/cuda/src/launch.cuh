@@ -5,6 +5,7 @@
  * The shapes (compile-time switches):
  *   - kAttentionWarps warps per CTA, 16 query rows each (4 warps: 64 rows);
  *   - key tiles of 64 keys for fp16/bf16, 32 for fp32 data (twice the bytes per key);
+ *   - swizzled or padded shared-memory rows (swizzle_rows);
  *   - one instantiation per (family, head dim): MMCA_FOR_EACH_DIM_HEAD in dim_heads.h is the list.
  * The kernels are instantiated once each, in attention_{f16,bf16,tf32,exact}.cu (declared extern below,
  * so no other file compiles them). Everything outside `#if defined(__CUDACC__)` is plain C++, which
@@ -33,8 +34,19 @@ constexpr int keys_per_tile() {
     return (M == Math::kF16 || M == Math::kBF16) ? 64 : 32;
 }
 
+/*
+ * Shared-memory rows swizzled wherever a head vector is a whole number of 128-byte lines, padded
+ * elsewhere; and padded for fp32 data at D = 96, where the swizzle's per-chunk address arithmetic cost
+ * the exact family more registers than it has (ptxas spilled; the padded layout does not).
+ */
 template <Math M, int D>
-using KernelConfig = AttentionConfig<M, D, kAttentionWarps, keys_per_tile<M>()>;
+constexpr bool swizzle_rows() {
+    constexpr int bytes = (M == Math::kF16 || M == Math::kBF16) ? 2 : 4;
+    return (D * bytes / 16) % 8 == 0 && !(bytes == 4 && D == 96);
+}
+
+template <Math M, int D>
+using KernelConfig = AttentionConfig<M, D, kAttentionWarps, keys_per_tile<M>(), swizzle_rows<M, D>()>;
 
 constexpr int kRowsPerCta = 16 * kAttentionWarps;
 
