@@ -5,10 +5,13 @@
 // Without an NVIDIA driver or a device of compute capability 8.0+, prints why and exits 77, which
 // ctest reports as skipped.
 //
-// Usage: device_test [--tiny]   (--tiny: small problems only, for compute-sanitizer)
+// Usage: device_test [--tiny] [--dim D] [--family NAME]
+//   --tiny: small problems only (for compute-sanitizer); --dim / --family: only that head width / family
+//   (exact, tf32, fp16, bf16).
 #include <cuda_runtime.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -25,6 +28,8 @@ using mmca_test::Problem;
 
 int failures = 0, checks = 0;
 bool tiny = false;
+int only_dim = 0;
+std::string only_family;
 
 void check_cuda(cudaError_t e, const char *what) {
     if (e != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(e));
@@ -164,6 +169,7 @@ void family(const std::string &name, int math, double tol) {
              MMCA_FOR_EACH_DIM_HEAD(MMCA_LIST)
 #undef MMCA_LIST
          }) {
+        if (only_dim != 0 && d != only_dim) continue;
         const std::string problem = mmca_cuda_support_problem(0, mmca_test::dtype_of<T>(), math, d);
         if (!problem.empty()) {  // the device says no with a reason: then the launch must refuse too
             std::printf("note %s D=%d not supported here: %s\n", name.c_str(), d, problem.c_str());
@@ -209,7 +215,18 @@ void family(const std::string &name, int math, double tol) {
 }  // namespace
 
 int main(int argc, char **argv) {
-    for (int i = 1; i < argc; i++) tiny = tiny || std::strcmp(argv[i], "--tiny") == 0;
+    for (int i = 1; i < argc; i++) {
+        if (std::strcmp(argv[i], "--tiny") == 0) {
+            tiny = true;
+        } else if (std::strcmp(argv[i], "--dim") == 0 && i + 1 < argc) {
+            only_dim = std::atoi(argv[++i]);
+        } else if (std::strcmp(argv[i], "--family") == 0 && i + 1 < argc) {
+            only_family = argv[++i];
+        } else {
+            std::printf("usage: device_test [--tiny] [--dim D] [--family exact|tf32|fp16|bf16]\n");
+            return 2;
+        }
+    }
     const std::string driver = mmca_cuda_driver_problem();
     if (!driver.empty()) {
         std::printf("device_test: skipped: %s\n", driver.c_str());
@@ -230,10 +247,15 @@ int main(int argc, char **argv) {
         std::printf("device_test: skipped: compute capability %d.%d (the kernels need 8.0)\n", major, minor);
         return 77;
     }
-    family<float>("exact fp32", MMCA_MATH_EXACT, 1e-5);
-    family<float>("tf32", MMCA_MATH_TENSOR_CORE, 1e-3);
-    family<__half>("fp16", MMCA_MATH_TENSOR_CORE, 1e-2);
-    family<__nv_bfloat16>("bf16", MMCA_MATH_TENSOR_CORE, 1e-2);
+    auto wanted = [](const char *f) { return only_family.empty() || only_family == f; };
+    if (wanted("exact")) family<float>("exact fp32", MMCA_MATH_EXACT, 1e-5);
+    if (wanted("tf32")) family<float>("tf32", MMCA_MATH_TENSOR_CORE, 1e-3);
+    if (wanted("fp16")) family<__half>("fp16", MMCA_MATH_TENSOR_CORE, 1e-2);
+    if (wanted("bf16")) family<__nv_bfloat16>("bf16", MMCA_MATH_TENSOR_CORE, 1e-2);
+    if (checks == 0) {
+        std::printf("device_test: no check matched the arguments\n");
+        return 2;
+    }
     std::printf("device_test: %d checks, %d failures\n", checks, failures);
     return failures == 0 ? 0 : 1;
 }
