@@ -163,7 +163,9 @@ for r in sorted(roots):
   for d in $wheels; do dirs+=("$d"); done
   local out=()
   for d in "${dirs[@]}"; do
-    if [ "$1" = all ] || ls "$d"/libcudart.so.13* "$d"/libcublas.so.13* >/dev/null 2>&1; then out+=("$d"); fi
+    if [ "$1" = all ] || compgen -G "$d/libcudart.so.13*" >/dev/null || compgen -G "$d/libcublas.so.13*" >/dev/null; then
+      out+=("$d")
+    fi
   done
   printf '%s\n' "${out[@]}" | awk '!seen[$0]++'
 }
@@ -295,7 +297,11 @@ resources() {
     { echo "# ptxas resource usage of the rebuilt kernels"; "$PYTHON" "$HERE/gpu-check/resource_usage.py" "$OUTDIR/build.log"; } \
       >>"$OUTDIR/resource-usage.txt"
   elif [ -f "$BUNDLE/native/resource-usage.txt" ]; then
-    cat "$BUNDLE/native/resource-usage.txt" >>"$OUTDIR/resource-usage.txt"
+    if grep -q "Compiling entry" "$BUNDLE/native/resource-usage.txt"; then  # the compiler's own lines
+      "$PYTHON" "$HERE/gpu-check/resource_usage.py" "$BUNDLE/native/resource-usage.txt" >>"$OUTDIR/resource-usage.txt"
+    else
+      cat "$BUNDLE/native/resource-usage.txt" >>"$OUTDIR/resource-usage.txt"
+    fi
   fi
   local cuobjdump
   cuobjdump="$(command -v cuobjdump || ls /usr/local/cuda/bin/cuobjdump 2>/dev/null)"
@@ -305,7 +311,7 @@ resources() {
     echo "# cuobjdump not found: the compiler's report only" >>"$OUTDIR/resource-usage.txt"
   fi
   grep -q registers "$OUTDIR/resource-usage.txt" || { echo "skipped: no resource report (no build report, no cuobjdump)"; return 77; }
-  grep -E '^sm_|kernels compiled' "$OUTDIR/resource-usage.txt" | grep -E 'attention|kernels compiled'
+  grep -E '^sm_.*attention|kernels compiled' "$OUTDIR/resource-usage.txt" || true
 }
 export LIB LIB_FROM
 export -f resources
