@@ -6,9 +6,11 @@
  * Fibers switch only where CUDA threads synchronise: __syncthreads, and the warp-collective operations
  * (__shfl*_sync, __ballot_sync, __syncwarp, ldmatrix, mma.sync in mma_ops.cuh), where every lane
  * deposits its operands and the last lane to arrive computes all 32 lanes' results. Which ready fiber
- * runs next is drawn from a seeded generator, so warps interleave differently from run to run of the
- * test's cases; a read of shared memory that no barrier orders after its write can then see the
- * poison (0xff bytes, NaN) the CTA's shared memory starts with.
+ * runs next follows one of two policies, drawn per CTA from a seeded generator: any ready fiber at
+ * random (warps interleave finely), or the warps in a random order of strict priority (the first warp
+ * runs ahead until it waits at a barrier, then the next). Under the second, a read of shared memory
+ * that no barrier orders after another warp's write sees the old contents: the previous tile's, or
+ * the poison (0xff bytes, NaN) the CTA's shared memory starts with.
  *
  * What the emulation refuses (the case fails with a message, the test goes on): a barrier or warp
  * collective that not every thread reaches (deadlock), lanes of one warp in different collectives,
@@ -21,6 +23,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -125,7 +128,9 @@ constexpr size_t kStackBytes = 256 * 1024;
 struct Scheduler {
     std::vector<Fiber> fibers;
     std::vector<Warp> warps;
-    std::vector<int> ready;
+    std::vector<std::vector<int>> ready;  // ready fibers per warp
+    std::vector<int> warp_order;          // priority policy: warps, highest priority first
+    bool priority = false;
     std::vector<int> barrier_waiting;
     int barrier_arrived = 0;
     int current = -1;
@@ -182,7 +187,37 @@ inline void yield() {
 #endif
 }
 
-inline void wake(int f) { sched().ready.push_back(f); }
+inline void wake(int f) { sched().ready[f / 32].push_back(f); }
+
+/* The next fiber to run under the CTA's policy, or -1 when none is ready. */
+inline int next_fiber() {
+    Scheduler &s = sched();
+    const int warps = (int)s.ready.size();
+    if (s.priority) {
+        for (int w : s.warp_order) {
+            if (!s.ready[w].empty()) {
+                const int f = s.ready[w].back();
+                s.ready[w].pop_back();
+                return f;
+            }
+        }
+        return -1;
+    }
+    int nonempty = 0;
+    for (int w = 0; w < warps; w++) nonempty += !s.ready[w].empty();
+    if (nonempty == 0) return -1;
+    int pick = std::uniform_int_distribution<int>(0, nonempty - 1)(s.rng);
+    for (int w = 0; w < warps; w++) {
+        if (s.ready[w].empty() || pick-- > 0) continue;
+        std::vector<int> &r = s.ready[w];
+        const size_t k = std::uniform_int_distribution<size_t>(0, r.size() - 1)(s.rng);
+        const int f = r[k];
+        r[k] = r.back();
+        r.pop_back();
+        return f;
+    }
+    return -1;
+}
 
 inline void prepare(Fiber &f) {
     if (f.stack == nullptr) {
@@ -219,7 +254,11 @@ inline void run_block(unsigned threads, char *shared, size_t shared_bytes, const
     if (threads % 32 != 0) throw Fault("emulation: block size must be whole warps");
     if (s.fibers.size() < threads) s.fibers.resize(threads);
     s.warps.assign(threads / 32, Warp());
-    s.ready.clear();
+    s.ready.assign(threads / 32, std::vector<int>());
+    s.warp_order.resize(threads / 32);
+    for (unsigned w = 0; w < threads / 32; w++) s.warp_order[w] = (int)w;
+    std::shuffle(s.warp_order.begin(), s.warp_order.end(), s.rng);
+    s.priority = std::uniform_int_distribution<int>(0, 1)(s.rng) == 1;
     s.barrier_waiting.clear();
     s.barrier_arrived = 0;
     s.error = nullptr;
@@ -231,15 +270,10 @@ inline void run_block(unsigned threads, char *shared, size_t shared_bytes, const
     for (unsigned t = 0; t < threads; t++) {
         s.fibers[t].tid = t;
         prepare(s.fibers[t]);
-        s.ready.push_back((int)t);
+        s.ready[t / 32].push_back((int)t);
     }
     unsigned finished = 0;
-    while (!s.ready.empty() && !s.error) {
-        std::uniform_int_distribution<size_t> pick(0, s.ready.size() - 1);
-        const size_t k = pick(s.rng);
-        const int f = s.ready[k];
-        s.ready[k] = s.ready.back();
-        s.ready.pop_back();
+    for (int f = next_fiber(); f >= 0 && !s.error; f = next_fiber()) {
         s.current = f;
         threadIdx = make_uint3(s.fibers[f].tid, 0, 0);
 #if defined(__x86_64__)
