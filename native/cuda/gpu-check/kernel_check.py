@@ -494,7 +494,7 @@ def bench(lib, torch, rows, budget_ms, quick):
         torch.backends.cudnn.allow_tf32 = fam == "tf32"
         ref_out = None
         for name, fn in sdpa_peers(torch, F, qs, ks, vs, causal, G, H, dtype == DTYPE_F32):
-            if name == "math" and N * M * H * B > 2 ** 31:
+            if name == "math" and N * M * H * B >= 2 ** 31:
                 rows.append(("bench", fam, D, label, "", "", "sdpa math: not timed (score tensor of %.1f GB)"
                              % (B * H * N * M * q.element_size() / 1e9)))
                 continue

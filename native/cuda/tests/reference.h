@@ -149,49 +149,50 @@ struct Data {
         const Problem &p = pr;
         const int d = p.dim_head, hd = p.heads * d, gd = p.kv_heads * d;
         std::vector<double> out((size_t)p.batch * p.queries * hd, 0.0);
-        auto normed = [&](const double *x) {
-            std::vector<double> r(x, x + d);
-            if (p.qk_norm) {
-                double s = 0;
-                for (double e : r) s += e * e;
-                const double n = std::max(std::sqrt(s), 1e-12);
-                for (double &e : r) e /= n;
-            }
-            return r;
+        // SPEC step 3: with qk_norm, every head vector divided by max(||x||, 1e-12) (keys once, here).
+        auto normalise = [&](double *x) {
+            if (!p.qk_norm) return;
+            double s = 0;
+            for (int e = 0; e < d; e++) s += x[e] * x[e];
+            const double n = std::max(std::sqrt(s), 1e-12);
+            for (int e = 0; e < d; e++) x[e] /= n;
         };
+        std::vector<double> kn = kd;
+        for (size_t r = 0; r < kn.size() / d; r++) normalise(&kn[r * d]);
         const double scale = p.qk_norm ? 10.0 : 1.0 / std::sqrt((double)d);
+        std::vector<double> qi(d), logit(p.keys);
+        std::vector<char> vis(p.keys);
         for (int b = 0; b < p.batch; b++) {
             const int limit = p.key_lengths ? std::max(0, std::min(lengths[b], p.keys)) : p.keys;
             for (int h = 0; h < p.heads; h++) {
-                const int g = p.grouped ? h / (p.heads / p.kv_heads) : h % p.kv_heads;
+                const int g = p.grouped ? h / (p.heads / p.kv_heads) : h % p.kv_heads;  // SPEC step 2
                 for (int i = 0; i < p.queries; i++) {
-                    if (p.query_mask && !qmask[(size_t)b * p.queries + i]) continue;
+                    if (p.query_mask && !qmask[(size_t)b * p.queries + i]) continue;  // masked row: zeros
                     const long long pos = p.query_positions ? positions[(size_t)b * p.queries + i]
                                                             : (long long)i + (p.keys - p.queries);
-                    std::vector<double> qi = normed(&qd[((size_t)b * p.queries + i) * hd + h * d]);
-                    std::vector<double> logit(p.keys);
-                    std::vector<bool> vis(p.keys);
+                    std::copy_n(&qd[((size_t)b * p.queries + i) * hd + h * d], d, qi.begin());
+                    normalise(qi.data());
                     double mx = -INFINITY;
-                    for (int j = 0; j < p.keys; j++) {
+                    for (int j = 0; j < p.keys; j++) {  // SPEC step 4 with the key limit and positions
                         vis[j] = j < limit && (!p.key_mask || kmask[(size_t)b * p.keys + j]) && (!p.causal || j <= pos);
                         if (!vis[j]) continue;
-                        std::vector<double> kj = normed(&kd[((size_t)b * p.keys + j) * gd + g * d]);
+                        const double *kj = &kn[((size_t)b * p.keys + j) * gd + g * d];
                         double dot = 0;
                         for (int e = 0; e < d; e++) dot += qi[e] * kj[e];
                         logit[j] = scale * dot;
                         mx = std::max(mx, logit[j]);
                     }
-                    if (mx == -INFINITY) continue;
+                    if (mx == -INFINITY) continue;  // no visible key: zeros
                     double sum = 0;
                     for (int j = 0; j < p.keys; j++) {
                         if (vis[j]) sum += std::exp(logit[j] - mx);
                     }
-                    for (int j = 0; j < p.keys; j++) {
+                    double *o = &out[((size_t)b * p.queries + i) * hd + h * d];
+                    for (int j = 0; j < p.keys; j++) {  // SPEC step 5
                         if (!vis[j]) continue;
                         const double w = std::exp(logit[j] - mx) / sum;
-                        for (int e = 0; e < d; e++) {
-                            out[((size_t)b * p.queries + i) * hd + h * d + e] += w * vd[((size_t)b * p.keys + j) * gd + g * d + e];
-                        }
+                        const double *vj = &vd[((size_t)b * p.keys + j) * gd + g * d];
+                        for (int e = 0; e < d; e++) o[e] += w * vj[e];
                     }
                 }
             }
