@@ -60,6 +60,18 @@ inline void cp_wait(int pending) {
     }
 }
 
+/*
+ * Shared-memory bank conflicts of ldmatrix: each 8x8 matrix is read in one pass of 8 rows x 16 bytes,
+ * free of conflicts when the 8 rows fall in 8 different 16-byte bank groups (address / 16 mod 8).
+ */
+struct BankStats {
+    long long matrices = 0, conflicted = 0;
+};
+inline BankStats &bank_stats() {
+    static BankStats s;
+    return s;
+}
+
 inline void ldmatrix(uint32_t (&r)[4], const void *row, bool trans) {
     if (!in_shared(row, 16) || reinterpret_cast<uintptr_t>(row) % 16 != 0) {
         throw Fault("emulation: ldmatrix row address outside shared memory or not 16-byte aligned");
@@ -73,6 +85,12 @@ inline void ldmatrix(uint32_t (&r)[4], const void *row, bool trans) {
                                                                       | ((uint64_t)i[8 * m + rr][1] << 32));
                         };
                         for (int m = 0; m < 4; m++) {
+                            unsigned groups = 0;
+                            for (int rr = 0; rr < 8; rr++) {
+                                groups |= 1u << ((reinterpret_cast<uintptr_t>(row_of(m, rr)) / 16) % 8);
+                            }
+                            bank_stats().matrices++;
+                            if (groups != 0xffu) bank_stats().conflicted++;
                             for (int l = 0; l < 32; l++) {
                                 uint16_t lo, hi;
                                 if (!trans) {
