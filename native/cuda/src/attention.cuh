@@ -136,7 +136,7 @@ __device__ __forceinline__ void stage_rows(unsigned char *tile, int rows, bool a
     }
 }
 
-/* The two values of a 32-bit fragment register (16-bit data: two elements; fp32: one, twice counted as one). */
+/* The sum of the squares of the values in one 32-bit fragment register: two 16-bit elements, or one fp32. */
 template <typename Elem>
 __device__ __forceinline__ float sum_squares(uint32_t reg) {
     if constexpr (sizeof(Elem) == 4) {
@@ -156,7 +156,7 @@ __device__ __forceinline__ void split_tf32(uint32_t x, uint32_t &hi, uint32_t &l
     lo = tf32_round(__uint_as_float(x) - __uint_as_float(hi));
 }
 
-/* acc += a * b for one mma shape of the family; a and b as loaded (tf32: a already rounded, b raw). */
+/* acc += a * b for one mma shape of the family; b as loaded (tf32: a already rounded; exact: a, a_lo the parts of A). */
 template <Math M>
 __device__ __forceinline__ void mma_step(float (&acc)[4], const uint32_t (&a)[4], const uint32_t (&a_lo)[4], uint32_t b0,
                                          uint32_t b1) {
