@@ -16,10 +16,12 @@ import org.apache.spark.sql.SparkSession;
  * Embeds records with Spark and writes them as Parquet.
  *
  * <pre>
- * EmbedExample                          # a generated sample, in local[*]
- * EmbedExample WEIGHTS INPUT OUTPUT     # INPUT: a directory of .safetensors shards, or Parquet with
- *                                       # visual and text array&lt;array&lt;float&gt;&gt; columns
+ * EmbedExample [--backend NAME]                        # a generated sample, in local[*]
+ * EmbedExample [--backend NAME] WEIGHTS INPUT OUTPUT   # INPUT: a directory of .safetensors shards, or
+ *                                                      # Parquet with visual and text array&lt;array&lt;float&gt;&gt;
  * </pre>
+ *
+ * The backend is {@code auto} unless named (e.g. {@code cpu}, which fails when it cannot run).
  *
  * Runs in {@code local[*]} unless a master is configured (e.g. by {@code spark-submit --master}).
  */
@@ -28,8 +30,13 @@ public final class EmbedExample {
     }
 
     public static void main(String[] args) throws Exception {
+        String backend = "auto";
+        if (args.length >= 2 && args[0].equals("--backend")) {
+            backend = args[1];
+            args = java.util.Arrays.copyOfRange(args, 2, args.length);
+        }
         if (args.length != 0 && args.length != 3) {
-            System.err.println("usage: EmbedExample [WEIGHTS INPUT OUTPUT]");
+            System.err.println("usage: EmbedExample [--backend NAME] [WEIGHTS INPUT OUTPUT]");
             System.exit(2);
         }
         Path weights;
@@ -61,10 +68,11 @@ public final class EmbedExample {
             } else {
                 rows = spark.read().parquet(input.toString());
             }
-            Dataset<Row> embedded = MmcaEmbeddings.builder(weights.toString()).build().transform(rows);
+            Dataset<Row> embedded = MmcaEmbeddings.builder(weights.toString()).backend(backend).build()
+                    .transform(rows);
             embedded.write().mode(SaveMode.Overwrite).parquet(output.toString());
             Dataset<Row> back = spark.read().parquet(output.toString());
-            System.out.println("wrote " + back.count() + " rows to " + output);
+            System.out.println("wrote " + back.count() + " rows to " + output + " (backend " + backend + ")");
             back.selectExpr("size(visual_out) as visual_tokens", "size(text_out) as text_tokens",
                     "slice(text_out[0], 1, 4) as first_text_token_head").show(5, false);
         } finally {
