@@ -14,44 +14,33 @@ import org.apache.spark.sql.Row;
 import scala.Tuple2;
 
 /**
- * Embeds one partition: takes rows in windows, batches them with {@link BatchEmbedder} and emits
- * each row with its embeddings, lazily (a partition is never held whole). A row is a pair of the
- * pass-through columns and the token columns.
+ * Embeds one partition: takes rows in windows of {@code window} rows, batches each window with
+ * {@link BatchEmbedder} (length-sorted, padded batches within the token budget, as the file
+ * pipeline batches a shard) and emits each row with its embeddings, lazily: a partition is never
+ * held whole. A row is a pair of the pass-through columns and the layout's token bean.
+ *
+ * @param <I> the layout's input bean
+ * @param <O> the layout's output bean
  */
-final class PartitionEmbedder implements
-        MapPartitionsFunction<Tuple2<Row, TokenBeans.Inputs>, Tuple2<Row, TokenBeans.Outputs>> {
+final class PartitionEmbedder<I, O> implements MapPartitionsFunction<Tuple2<Row, I>, Tuple2<Row, O>> {
     private static final long serialVersionUID = 1L;
 
-    private final String weights;
-    private final String backend;
-    private final String idColumn;
-    private final String visualName;
-    private final String textName;
-    private final int window;
-    private final int batchTokens;
-    private final boolean keepTokens;
+    private final StageSettings settings;
+    private final TokenCodec<I, O> codec;
 
-    PartitionEmbedder(String weights, String backend, String idColumn, String visualName, String textName, int window,
-            int batchTokens, boolean keepTokens) {
-        this.weights = weights;
-        this.backend = backend;
-        this.idColumn = idColumn;
-        this.visualName = visualName;
-        this.textName = textName;
-        this.window = window;
-        this.batchTokens = batchTokens;
-        this.keepTokens = keepTokens;
+    PartitionEmbedder(StageSettings settings, TokenCodec<I, O> codec) {
+        this.settings = settings;
+        this.codec = codec;
     }
 
     @Override
-    public Iterator<Tuple2<Row, TokenBeans.Outputs>> call(Iterator<Tuple2<Row, TokenBeans.Inputs>> rows) {
-        SimpleMmca model = ExecutorModels.get(weights, backend);
-        BatchEmbedder embedder = new BatchEmbedder(model, window, batchTokens);
-        int dim = model.config().dim();
+    public Iterator<Tuple2<Row, O>> call(Iterator<Tuple2<Row, I>> rows) {
         TaskContext task = TaskContext.get();
         int partition = task == null ? 0 : task.partitionId();
         return new Iterator<>() {
-            private final ArrayDeque<Tuple2<Row, TokenBeans.Outputs>> ready = new ArrayDeque<>();
+            private final ArrayDeque<Tuple2<Row, O>> ready = new ArrayDeque<>();
+            private BatchEmbedder embedder;
+            private int dim;
             private long position;
 
             @Override
@@ -63,7 +52,7 @@ final class PartitionEmbedder implements
             }
 
             @Override
-            public Tuple2<Row, TokenBeans.Outputs> next() {
+            public Tuple2<Row, O> next() {
                 if (!hasNext()) {
                     throw new NoSuchElementException();
                 }
@@ -71,25 +60,30 @@ final class PartitionEmbedder implements
             }
 
             private void fill() {
-                List<Tuple2<Row, TokenBeans.Inputs>> in = new ArrayList<>(window);
+                if (embedder == null) {
+                    // Here rather than in call(): a partition without rows loads nothing.
+                    SimpleMmca model = ExecutorModels.get(settings.weights(),
+                            TaskBackend.forCurrentTask(settings.backend()));
+                    embedder = new BatchEmbedder(model, settings.window(), settings.batchTokens());
+                    dim = model.config().dim();
+                }
+                int window = settings.window();
+                List<Row> rests = new ArrayList<>(window);
+                List<I> kept = settings.keepInputs() ? new ArrayList<>(window) : null;
                 List<EmbedRecord> records = new ArrayList<>(window);
-                while (in.size() < window && rows.hasNext()) {
-                    Tuple2<Row, TokenBeans.Inputs> r = rows.next();
-                    String where = describe(r._1(), partition, position++);
-                    records.add(new EmbedRecord(RowTokens.flatten(r._2().getVisual(), visualName, dim, where),
-                            RowTokens.flatten(r._2().getText(), textName, dim, where), dim));
-                    in.add(r);
+                while (records.size() < window && rows.hasNext()) {
+                    Tuple2<Row, I> r = rows.next();
+                    long at = position++;
+                    records.add(codec.read(r._2(), dim, () -> describe(r._1(), partition, at)));
+                    rests.add(r._1());
+                    if (kept != null) {
+                        kept.add(r._2());
+                    }
                 }
                 List<BatchEmbedder.Embedding> out = embedder.embed(records);
-                for (int i = 0; i < in.size(); i++) {
-                    TokenBeans.Outputs o = new TokenBeans.Outputs();
-                    if (keepTokens) {
-                        o.setVisual(in.get(i)._2().getVisual());
-                        o.setText(in.get(i)._2().getText());
-                    }
-                    o.setVisualOut(RowTokens.toTokens(out.get(i).visual(), dim));
-                    o.setTextOut(RowTokens.toTokens(out.get(i).text(), dim));
-                    ready.add(new Tuple2<>(in.get(i)._1(), o));
+                for (int i = 0; i < out.size(); i++) {
+                    ready.add(new Tuple2<>(rests.get(i), codec.write(kept == null ? null : kept.get(i), out.get(i),
+                            dim)));
                 }
             }
         };
@@ -97,6 +91,7 @@ final class PartitionEmbedder implements
 
     private String describe(Row rest, int partition, long position) {
         String where = "row " + position + " of partition " + partition;
-        return idColumn != null ? where + " (" + idColumn + " = " + rest.getAs(idColumn) + ")" : where;
+        String id = settings.idColumn();
+        return id != null ? where + " (" + id + " = " + rest.getAs(id) + ")" : where;
     }
 }
