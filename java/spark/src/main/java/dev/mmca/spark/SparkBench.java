@@ -24,7 +24,8 @@ import org.apache.spark.sql.SparkSession;
  * synthetic records (fixed shapes, as {@code EmbedBench}: {@code w1} = 10 + 10 tokens, dim 512;
  * {@code w2} = 576 + 512 tokens, dim 1024). Not a test: run it by hand,
  * {@code SparkBench w1|w2 RECORDS SHARDS [MASTER [BACKEND [ROUNDS [LAYOUTS]]]]}, LAYOUTS being
- * {@code nested,flat} (the default) or one of them.
+ * {@code nested,flat} (the default) or one of them. Besides wall time it reports the process's
+ * CPU time per run (all threads, native ones included), which a busy machine disturbs less.
  */
 public final class SparkBench {
     private SparkBench() {
@@ -79,30 +80,42 @@ public final class SparkBench {
             EmbedPipeline.run(options, null); // warm-up
             // Rounds alternate Spark and embed so that load from elsewhere hits both alike.
             Map<TokenLayout, double[]> sparkSeconds = new LinkedHashMap<>();
+            Map<TokenLayout, double[]> sparkCpu = new LinkedHashMap<>();
             for (TokenLayout layout : layouts) {
                 sparkSeconds.put(layout, new double[rounds]);
+                sparkCpu.put(layout, new double[rounds]);
             }
             double[] embedSeconds = new double[rounds];
+            double[] embedCpu = new double[rounds];
             String used = "";
             for (int r = 0; r < rounds; r++) {
                 for (TokenLayout layout : layouts) {
+                    double cpu0 = cpuSeconds();
                     sparkSeconds.get(layout)[r] = run(stages.get(layout), rows.get(layout));
+                    sparkCpu.get(layout)[r] = cpuSeconds() - cpu0;
                 }
+                double cpu0 = cpuSeconds();
                 EmbedReport e2e = EmbedPipeline.run(options.withOutput(dir.resolve("out-" + (r + 1))), null);
+                embedCpu[r] = cpuSeconds() - cpu0;
                 embedSeconds[r] = e2e.seconds();
                 used = e2e.backend();
             }
             double em = median(embedSeconds);
+            double emCpu = median(embedCpu);
             System.out.printf(Locale.ROOT, "%s: %d records (%d tokens each) in %d partitions, %s, median of %d rounds%n",
                     args[0], records, visual + text, partitions, master, rounds);
-            System.out.printf(Locale.ROOT, "embed: %.2f s -> %.1f records/s, %.0f tokens/s (backend %s) %s%n", em,
-                    records / em, tokens / em, used, Arrays.toString(round2(embedSeconds)));
+            System.out.printf(Locale.ROOT, "embed: %.2f s -> %.1f records/s, %.0f tokens/s (backend %s) %s; cpu %.2f s %s%n",
+                    em, records / em, tokens / em, used, Arrays.toString(round2(embedSeconds)), emCpu,
+                    Arrays.toString(round2(embedCpu)));
             for (TokenLayout layout : layouts) {
                 double sp = median(sparkSeconds.get(layout));
-                System.out.printf(Locale.ROOT, "spark %s: %.2f s -> %.1f records/s, %.0f tokens/s %s%n",
+                double spCpu = median(sparkCpu.get(layout));
+                System.out.printf(Locale.ROOT, "spark %s: %.2f s -> %.1f records/s, %.0f tokens/s %s; cpu %.2f s %s%n",
                         layout.paramValue(), sp, records / sp, tokens / sp,
-                        Arrays.toString(round2(sparkSeconds.get(layout))));
-                System.out.printf(Locale.ROOT, "spark %s time / embed time: %.2f%n", layout.paramValue(), sp / em);
+                        Arrays.toString(round2(sparkSeconds.get(layout))), spCpu,
+                        Arrays.toString(round2(sparkCpu.get(layout))));
+                System.out.printf(Locale.ROOT, "spark %s time / embed time: %.2f (cpu time: %.2f)%n",
+                        layout.paramValue(), sp / em, spCpu / emCpu);
             }
         } finally {
             spark.stop();
@@ -119,6 +132,12 @@ public final class SparkBench {
         long t0 = System.nanoTime();
         stage.transform(rows).write().format("noop").mode("overwrite").save();
         return (System.nanoTime() - t0) / 1e9;
+    }
+
+    /** CPU time of this process so far, every thread included. */
+    private static double cpuSeconds() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
     }
 
     private static double median(double[] a) {
