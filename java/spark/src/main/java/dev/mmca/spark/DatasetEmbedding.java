@@ -17,9 +17,10 @@ import org.apache.spark.sql.types.StructType;
 import scala.Tuple2;
 
 /**
- * Builds the plan of one transform: the pass-through columns travel as a {@link Row}, the token
- * columns as the layout's bean (see {@link TokenBeans}), through {@link PartitionEmbedder}, and
- * come back in the input's column order with the two embedding columns appended.
+ * Builds the plan of one transform. Going in, the pass-through columns travel as a {@link Row} and
+ * the token columns as the layout's bean (see {@link TokenBeans}); coming out, each row is one
+ * {@link Row} of the output schema whose token values are primitive arrays, which Spark's row
+ * serializer writes in bulk, straight into the output row (no struct to unpack afterwards).
  */
 final class DatasetEmbedding {
     /** Stands in for the pass-through columns when the input has none besides the tokens. */
@@ -28,25 +29,24 @@ final class DatasetEmbedding {
     private DatasetEmbedding() {
     }
 
-    /** The embedded dataset; {@code input} has been checked against {@code s} ({@link StageSchema}). */
-    static Dataset<Row> apply(Dataset<Row> input, StageSettings s) {
+    /** The embedded dataset, of schema {@code output} ({@link StageSchema#output} of the input). */
+    static Dataset<Row> apply(Dataset<Row> input, StageSettings s, StructType output) {
         if (s.layout() == TokenLayout.FLAT) {
-            Column counts = struct(col(quote(s.visualColumn())).as("visual"), col(quote(s.textColumn())).as("text"),
+            Column tokens = struct(col(quote(s.visualColumn())).as("visual"), col(quote(s.textColumn())).as("text"),
                     count(s.visualTokensColumn()).as("visualTokens"), count(s.textTokensColumn()).as("textTokens"));
-            return apply(input, s, counts, TokenBeans.flatInputs(), TokenBeans.flatOutputs(),
+            return apply(input, s, output, tokens, TokenBeans.flatInputs(),
                     new FlatTokenCodec(s.visualColumn(), s.textColumn(), s.visualTokensColumn(), s.textTokensColumn()));
         }
         Column tokens = struct(col(quote(s.visualColumn())).as("visual"), col(quote(s.textColumn())).as("text"));
-        return apply(input, s, tokens, TokenBeans.nestedInputs(), TokenBeans.nestedOutputs(),
+        return apply(input, s, output, tokens, TokenBeans.nestedInputs(),
                 new NestedTokenCodec(s.visualColumn(), s.textColumn()));
     }
 
-    private static <I, O> Dataset<Row> apply(Dataset<Row> input, StageSettings s, Column tokens, Encoder<I> in,
-            Encoder<O> out, TokenCodec<I, O> codec) {
-        StructType schema = input.schema();
+    private static <I> Dataset<Row> apply(Dataset<Row> input, StageSettings s, StructType output, Column tokens,
+            Encoder<I> in, TokenCodec<I> codec) {
         List<Column> rest = new ArrayList<>();
         StructType restSchema = new StructType();
-        for (StructField f : schema.fields()) {
+        for (StructField f : input.schema().fields()) {
             if (!f.name().equals(s.visualColumn()) && !f.name().equals(s.textColumn())) {
                 rest.add(col(quote(f.name())));
                 restSchema = restSchema.add(f);
@@ -58,26 +58,8 @@ final class DatasetEmbedding {
         }
         Dataset<Tuple2<Row, I>> pairs = input.select(struct(rest.toArray(new Column[0])).as("_1"), tokens.as("_2"))
                 .as(Encoders.tuple(Encoders.row(restSchema), in));
-        Dataset<Tuple2<Row, O>> embedded = pairs.mapPartitions(new PartitionEmbedder<>(s, codec),
-                Encoders.tuple(Encoders.row(restSchema), out));
-        List<Column> columns = new ArrayList<>();
-        for (StructField field : schema.fields()) {
-            String name = field.name();
-            if (name.equals(s.visualColumn())) {
-                if (s.keepInputs()) {
-                    columns.add(col("_2.visual").as(name, field.metadata()));
-                }
-            } else if (name.equals(s.textColumn())) {
-                if (s.keepInputs()) {
-                    columns.add(col("_2.text").as(name, field.metadata()));
-                }
-            } else {
-                columns.add(col("_1." + quote(name)).as(name, field.metadata()));
-            }
-        }
-        columns.add(col("_2.visualOut").as(s.visualOutColumn()));
-        columns.add(col("_2.textOut").as(s.textOutColumn()));
-        return embedded.select(columns.toArray(new Column[0]));
+        PartitionEmbedder<I> embedder = new PartitionEmbedder<>(s, codec, OutputRowLayout.of(output, restSchema, s));
+        return pairs.mapPartitions(embedder, Encoders.row(output));
     }
 
     /** A count column as int, or a null int where none is set (the count is then inferred). */

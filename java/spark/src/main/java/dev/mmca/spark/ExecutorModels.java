@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.SparkFiles;
 
@@ -22,6 +23,7 @@ import org.apache.spark.SparkFiles;
  */
 final class ExecutorModels {
     private static final Map<String, SimpleMmca> MODELS = new ConcurrentHashMap<>();
+    private static final Map<String, Semaphore> FORWARDS = new ConcurrentHashMap<>();
     private static final AtomicInteger LOADS = new AtomicInteger();
 
     static {
@@ -35,6 +37,18 @@ final class ExecutorModels {
     /** The model for {@code weights} on the backend {@code request} ({@code auto}, a name, or {@code cuda:N}). */
     static SimpleMmca get(String weights, String request) {
         return MODELS.computeIfAbsent(weights + "\u0000" + request, k -> load(weights, request));
+    }
+
+    /**
+     * The permits to call forward on the model of {@code weights} and {@code request}: at most
+     * {@code computeThreads} calls at once in this JVM, whichever tasks make them. Backends use
+     * every core of the machine (or the whole device) for one call, so one call at a time, with
+     * the other tasks converting rows meanwhile, beats calls competing for the same cores, as in
+     * the file pipeline.
+     */
+    static Semaphore forwards(String weights, String request, int computeThreads) {
+        return FORWARDS.computeIfAbsent(weights + "\u0000" + request + "\u0000" + computeThreads,
+                k -> new Semaphore(computeThreads));
     }
 
     /** How many models this JVM has loaded (for tests: loading happens once, not per task). */

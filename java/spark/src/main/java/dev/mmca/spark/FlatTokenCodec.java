@@ -1,14 +1,13 @@
 package dev.mmca.spark;
 
-import dev.mmca.embed.BatchEmbedder;
 import dev.mmca.embed.EmbedRecord;
 import java.util.function.Supplier;
 
 /**
  * Tokens as {@code array<float>} (tokens x dim, row-major): the arrays Spark hands over are the
- * records' arrays and the embeddings are the output arrays, with no copy in between.
+ * records' arrays and the embeddings are the output values, with no copy in between.
  */
-final class FlatTokenCodec implements TokenCodec<TokenBeans.FlatInputs, TokenBeans.FlatOutputs> {
+final class FlatTokenCodec implements TokenCodec<TokenBeans.FlatInputs> {
     private static final long serialVersionUID = 1L;
 
     private final String visualColumn;
@@ -32,14 +31,17 @@ final class FlatTokenCodec implements TokenCodec<TokenBeans.FlatInputs, TokenBea
     }
 
     @Override
-    public TokenBeans.FlatOutputs write(TokenBeans.FlatInputs in, BatchEmbedder.Embedding e, int dim) {
-        TokenBeans.FlatOutputs o = new TokenBeans.FlatOutputs();
-        if (in != null) {
-            o.setVisual(in.getVisual());
-            o.setText(in.getText());
-        }
-        o.setVisualOut(e.visual());
-        o.setTextOut(e.text());
-        return o;
+    public Object visual(TokenBeans.FlatInputs in) {
+        return in.getVisual();
+    }
+
+    @Override
+    public Object text(TokenBeans.FlatInputs in) {
+        return in.getText();
+    }
+
+    @Override
+    public Object tokens(float[] flat, int dim) {
+        return flat;
     }
 }

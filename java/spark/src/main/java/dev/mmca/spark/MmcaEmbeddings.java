@@ -34,10 +34,10 @@ import org.apache.spark.sql.types.StructType;
 public final class MmcaEmbeddings extends Transformer implements DefaultParamsWritable {
     private static final long serialVersionUID = 1L;
 
-    /** {@code array<array<float>>}: tokens of {@code dim} floats each. */
+    /** {@code array<array<float>>}: tokens of {@code dim} floats each (the type of nested embeddings). */
     public static final DataType TOKENS = DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.FloatType, false),
             false);
-    /** {@code array<float>}: {@code tokens * dim} floats, row-major. */
+    /** {@code array<float>}: {@code tokens * dim} floats, row-major (the type of flat embeddings). */
     public static final DataType FLAT_TOKENS = DataTypes.createArrayType(DataTypes.FloatType, false);
 
     private final String uid;
@@ -50,6 +50,7 @@ public final class MmcaEmbeddings extends Transformer implements DefaultParamsWr
     private final Param<String> idCol;
     private final IntParam window;
     private final IntParam batchTokens;
+    private final IntParam computeThreads;
     private final Param<String> tokenLayout;
     private final Param<String> visualTokensCol;
     private final Param<String> textTokensCol;
@@ -77,6 +78,9 @@ public final class MmcaEmbeddings extends Transformer implements DefaultParamsWr
                 ParamValidators.gtEq(1));
         batchTokens = new IntParam(this, "batchTokens", "padded tokens (visual + text) per forward call (>= 1)",
                 ParamValidators.gtEq(1));
+        computeThreads = new IntParam(this, "computeThreads", "forward calls at once per model in one executor JVM,"
+                + " across its tasks (>= 1); 1 suits backends that use every core (or the whole GPU) for one call",
+                ParamValidators.gtEq(1));
         tokenLayout = new Param<>(this, "tokenLayout", "layout of the token columns: nested (array<array<float>>,"
                 + " tokens x dim) or flat (array<float> of tokens * dim floats)",
                 ParamValidators.inArray(java.util.List.of(TokenLayout.NESTED.paramValue(),
@@ -94,6 +98,7 @@ public final class MmcaEmbeddings extends Transformer implements DefaultParamsWr
         setDefault(textOutputCol, "text_out");
         setDefault(window, EmbedOptions.DEFAULT_WINDOW);
         setDefault(batchTokens, EmbedOptions.DEFAULT_BATCH_TOKENS);
+        setDefault(computeThreads, 1);
         setDefault(tokenLayout, TokenLayout.NESTED.paramValue());
         setDefault(keepInputs, true);
     }
@@ -114,6 +119,7 @@ public final class MmcaEmbeddings extends Transformer implements DefaultParamsWr
     public Param<String> idCol() { return idCol; }
     public IntParam window() { return window; }
     public IntParam batchTokens() { return batchTokens; }
+    public IntParam computeThreads() { return computeThreads; }
     public Param<String> tokenLayout() { return tokenLayout; }
     public Param<String> visualTokensCol() { return visualTokensCol; }
     public Param<String> textTokensCol() { return textTokensCol; }
@@ -129,6 +135,7 @@ public final class MmcaEmbeddings extends Transformer implements DefaultParamsWr
     public String getIdCol() { return optional(idCol); }
     public int getWindow() { return (Integer) getOrDefault(window); }
     public int getBatchTokens() { return (Integer) getOrDefault(batchTokens); }
+    public int getComputeThreads() { return (Integer) getOrDefault(computeThreads); }
     public String getTokenLayout() { return getOrDefault(tokenLayout); }
     /** Null when unset. */
     public String getVisualTokensCol() { return optional(visualTokensCol); }
@@ -164,6 +171,14 @@ public final class MmcaEmbeddings extends Transformer implements DefaultParamsWr
             throw new IllegalArgumentException("batchTokens: expected at least 1 token, got " + tokens);
         }
         return put(batchTokens, tokens);
+    }
+
+    public MmcaEmbeddings setComputeThreads(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("computeThreads: expected at least 1 forward call at once, got "
+                    + threads);
+        }
+        return put(computeThreads, threads);
     }
 
     private <T> MmcaEmbeddings put(Param<T> p, T value) {
@@ -203,7 +218,7 @@ public final class MmcaEmbeddings extends Transformer implements DefaultParamsWr
         }
         return new StageSettings(w, getBackend(), TokenLayout.of(getTokenLayout()), getVisualCol(), getTextCol(),
                 getVisualOutputCol(), getTextOutputCol(), getVisualTokensCol(), getTextTokensCol(), getIdCol(),
-                getWindow(), getBatchTokens(), getKeepInputs());
+                getWindow(), getBatchTokens(), getComputeThreads(), getKeepInputs());
     }
 
     /**
@@ -221,12 +236,12 @@ public final class MmcaEmbeddings extends Transformer implements DefaultParamsWr
     public Dataset<Row> transform(Dataset<?> dataset) {
         Objects.requireNonNull(dataset, "dataset");
         StageSettings s = settings();
-        StageSchema.output(dataset.schema(), s);
+        StructType output = StageSchema.output(dataset.schema(), s);
         if (!WeightsLocation.isLocal(s.weights())) {
             // Executors find it by file name among the files the driver ships (SparkFiles).
             dataset.sparkSession().sparkContext().addFile(s.weights());
         }
-        return DatasetEmbedding.apply(dataset.toDF(), s);
+        return DatasetEmbedding.apply(dataset.toDF(), s, output);
     }
 
     @Override
@@ -287,6 +302,8 @@ public final class MmcaEmbeddings extends Transformer implements DefaultParamsWr
         public Builder window(int w) { stage.setWindow(w); return this; }
         /** Padded tokens per forward call. */
         public Builder batchTokens(int n) { stage.setBatchTokens(n); return this; }
+        /** Forward calls at once per model in one executor JVM (default 1). */
+        public Builder computeThreads(int n) { stage.setComputeThreads(n); return this; }
         public Builder tokenLayout(TokenLayout l) { stage.setTokenLayout(l); return this; }
         /** Flat layout: the visual token counts' column (else the length over dim). */
         public Builder visualTokensColumn(String c) { stage.setVisualTokensCol(c); return this; }

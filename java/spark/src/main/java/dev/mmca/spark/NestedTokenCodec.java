@@ -1,11 +1,10 @@
 package dev.mmca.spark;
 
-import dev.mmca.embed.BatchEmbedder;
 import dev.mmca.embed.EmbedRecord;
 import java.util.function.Supplier;
 
 /** Tokens as {@code array<array<float>>}: flattened into a record on the way in, split per token on the way out. */
-final class NestedTokenCodec implements TokenCodec<TokenBeans.NestedInputs, TokenBeans.NestedOutputs> {
+final class NestedTokenCodec implements TokenCodec<TokenBeans.NestedInputs> {
     private static final long serialVersionUID = 1L;
 
     private final String visualColumn;
@@ -23,14 +22,17 @@ final class NestedTokenCodec implements TokenCodec<TokenBeans.NestedInputs, Toke
     }
 
     @Override
-    public TokenBeans.NestedOutputs write(TokenBeans.NestedInputs in, BatchEmbedder.Embedding e, int dim) {
-        TokenBeans.NestedOutputs o = new TokenBeans.NestedOutputs();
-        if (in != null) {
-            o.setVisual(in.getVisual());
-            o.setText(in.getText());
-        }
-        o.setVisualOut(RowTokens.toTokens(e.visual(), dim));
-        o.setTextOut(RowTokens.toTokens(e.text(), dim));
-        return o;
+    public Object visual(TokenBeans.NestedInputs in) {
+        return in.getVisual();
+    }
+
+    @Override
+    public Object text(TokenBeans.NestedInputs in) {
+        return in.getText();
+    }
+
+    @Override
+    public Object tokens(float[] flat, int dim) {
+        return RowTokens.toTokens(flat, dim);
     }
 }

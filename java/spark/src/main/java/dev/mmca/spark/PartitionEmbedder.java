@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.concurrent.Semaphore;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
@@ -17,29 +18,32 @@ import scala.Tuple2;
  * Embeds one partition: takes rows in windows of {@code window} rows, batches each window with
  * {@link BatchEmbedder} (length-sorted, padded batches within the token budget, as the file
  * pipeline batches a shard) and emits each row with its embeddings, lazily: a partition is never
- * held whole. A row is a pair of the pass-through columns and the layout's token bean.
+ * held whole. Forward calls take turns across the JVM's tasks ({@link ExecutorModels#forwards}). A row comes in as a pair of the pass-through columns and the layout's token bean,
+ * and goes out as one row of the output schema.
  *
  * @param <I> the layout's input bean
- * @param <O> the layout's output bean
  */
-final class PartitionEmbedder<I, O> implements MapPartitionsFunction<Tuple2<Row, I>, Tuple2<Row, O>> {
+final class PartitionEmbedder<I> implements MapPartitionsFunction<Tuple2<Row, I>, Row> {
     private static final long serialVersionUID = 1L;
 
     private final StageSettings settings;
-    private final TokenCodec<I, O> codec;
+    private final TokenCodec<I> codec;
+    private final OutputRowLayout layout;
 
-    PartitionEmbedder(StageSettings settings, TokenCodec<I, O> codec) {
+    PartitionEmbedder(StageSettings settings, TokenCodec<I> codec, OutputRowLayout layout) {
         this.settings = settings;
         this.codec = codec;
+        this.layout = layout;
     }
 
     @Override
-    public Iterator<Tuple2<Row, O>> call(Iterator<Tuple2<Row, I>> rows) {
+    public Iterator<Row> call(Iterator<Tuple2<Row, I>> rows) {
         TaskContext task = TaskContext.get();
         int partition = task == null ? 0 : task.partitionId();
         return new Iterator<>() {
-            private final ArrayDeque<Tuple2<Row, O>> ready = new ArrayDeque<>();
+            private final ArrayDeque<Row> ready = new ArrayDeque<>();
             private BatchEmbedder embedder;
+            private Semaphore forwards;
             private int dim;
             private long position;
 
@@ -52,7 +56,7 @@ final class PartitionEmbedder<I, O> implements MapPartitionsFunction<Tuple2<Row,
             }
 
             @Override
-            public Tuple2<Row, O> next() {
+            public Row next() {
                 if (!hasNext()) {
                     throw new NoSuchElementException();
                 }
@@ -62,31 +66,61 @@ final class PartitionEmbedder<I, O> implements MapPartitionsFunction<Tuple2<Row,
             private void fill() {
                 if (embedder == null) {
                     // Here rather than in call(): a partition without rows loads nothing.
-                    SimpleMmca model = ExecutorModels.get(settings.weights(),
-                            TaskBackend.forCurrentTask(settings.backend()));
+                    String request = TaskBackend.forCurrentTask(settings.backend());
+                    SimpleMmca model = ExecutorModels.get(settings.weights(), request);
                     embedder = new BatchEmbedder(model, settings.window(), settings.batchTokens());
+                    forwards = ExecutorModels.forwards(settings.weights(), request, settings.computeThreads());
                     dim = model.config().dim();
                 }
                 int window = settings.window();
-                List<Row> rests = new ArrayList<>(window);
-                List<I> kept = settings.keepInputs() ? new ArrayList<>(window) : null;
+                long first = position;
+                List<Tuple2<Row, I>> in = new ArrayList<>(window);
                 List<EmbedRecord> records = new ArrayList<>(window);
                 while (records.size() < window && rows.hasNext()) {
                     Tuple2<Row, I> r = rows.next();
                     long at = position++;
                     records.add(codec.read(r._2(), dim, () -> describe(r._1(), partition, at)));
-                    rests.add(r._1());
-                    if (kept != null) {
-                        kept.add(r._2());
-                    }
+                    in.add(r);
                 }
-                List<BatchEmbedder.Embedding> out = embedder.embed(records);
+                List<BatchEmbedder.Embedding> out;
+                forwards.acquireUninterruptibly();
+                try {
+                    out = embedder.embed(records);
+                } catch (IllegalArgumentException e) {
+                    throw nameTheRow(e, in, records, partition, first);
+                } finally {
+                    forwards.release();
+                }
+                boolean keep = settings.keepInputs();
                 for (int i = 0; i < out.size(); i++) {
-                    ready.add(new Tuple2<>(rests.get(i), codec.write(kept == null ? null : kept.get(i), out.get(i),
-                            dim)));
+                    I tokens = in.get(i)._2();
+                    ready.add(layout.row(in.get(i)._1(), keep ? codec.visual(tokens) : null,
+                            keep ? codec.text(tokens) : null, codec.tokens(out.get(i).visual(), dim),
+                            codec.tokens(out.get(i).text(), dim)));
                 }
             }
         };
+    }
+
+    /**
+     * The model checks a batch's values (finite floats) and names the batch position; this finds
+     * the row behind it, so the error names the row and column as every other row error does.
+     */
+    private RuntimeException nameTheRow(IllegalArgumentException e, List<Tuple2<Row, I>> in,
+            List<EmbedRecord> records, int partition, long first) {
+        for (int i = 0; i < records.size(); i++) {
+            Row rest = in.get(i)._1();
+            long at = first + i;
+            try {
+                EmbedRecord r = records.get(i);
+                RowTokens.requireFinite(r.visual(), settings.visualColumn(), r.dim(), () -> describe(rest, partition, at));
+                RowTokens.requireFinite(r.text(), settings.textColumn(), r.dim(), () -> describe(rest, partition, at));
+            } catch (IllegalArgumentException named) {
+                named.addSuppressed(e);
+                return named;
+            }
+        }
+        return e;
     }
 
     private String describe(Row rest, int partition, long position) {

@@ -15,8 +15,8 @@ final class RowTokens {
     /**
      * Nested tokens {@code float[tokens][dim]} as {@code tokens * dim} floats, row-major.
      *
-     * @throws IllegalArgumentException when the value is null, a token is null or holds other than
-     *     {@code dim} floats, or a float is not finite
+     * @throws IllegalArgumentException when the value is null, or a token is null or holds other than
+     *     {@code dim} floats
      */
     static float[] flatten(float[][] tokens, String column, int dim, Supplier<String> where) {
         if (tokens == null) {
@@ -36,13 +36,12 @@ final class RowTokens {
             }
             System.arraycopy(token, 0, out, i * dim, dim);
         }
-        requireFinite(out, column, dim, where);
         return out;
     }
 
     /**
      * Flat tokens, checked: {@code floats} holds whole tokens of {@code dim} floats, as many as
-     * {@code tokens} says when a count column ({@code countColumn}) is set, all finite.
+     * {@code tokens} says when a count column ({@code countColumn}) is set.
      *
      * @param tokens the row's value of the count column; ignored when {@code countColumn} is null
      * @return {@code floats} itself (no copy)
@@ -67,7 +66,6 @@ final class RowTokens {
             throw new IllegalArgumentException(where.get() + ": column '" + column + "': expected a multiple of dim = "
                     + dim + " floats (tokens x dim, the model's dim), got " + floats.length);
         }
-        requireFinite(floats, column, dim, where);
         return floats;
     }
 
@@ -80,8 +78,11 @@ final class RowTokens {
         return t;
     }
 
-    /** Non-finite inputs would poison every output they reach; the batch check could not name the row. */
-    private static void requireFinite(float[] floats, String column, int dim, Supplier<String> where) {
+    /**
+     * Requires finite floats. The model checks every batch already (non-finite inputs would poison
+     * every output they reach); this runs only after that check failed, to name the row.
+     */
+    static void requireFinite(float[] floats, String column, int dim, Supplier<String> where) {
         for (int i = 0; i < floats.length; i++) {
             if (!Float.isFinite(floats[i])) {
                 throw new IllegalArgumentException(where.get() + ": column '" + column + "', token " + i / dim

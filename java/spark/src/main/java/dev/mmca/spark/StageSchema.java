@@ -9,9 +9,8 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * The schema side of the stage: checks an input schema against the settings (every error names
- * the param, the column, what was expected and what came) and derives the output schema. The
- * types of the token columns that come out are those of the layout's output bean, so that the
- * schema announced here is the one {@code transform} produces.
+ * the param, the column, what was expected and what came) and derives the output schema, which
+ * is the schema {@code transform} produces (its rows are serialized with it).
  */
 final class StageSchema {
     private static final List<DataType> COUNT_TYPES = List.of(DataTypes.ByteType, DataTypes.ShortType,
@@ -20,31 +19,22 @@ final class StageSchema {
     private StageSchema() {
     }
 
-    /** The output schema for {@code input}; throws {@link IllegalArgumentException} when the input does not fit. */
+    /**
+     * The output schema for {@code input}: its columns in order (the token columns unless dropped),
+     * then the two embedding columns, never null; throws {@link IllegalArgumentException} when the
+     * input does not fit.
+     */
     static StructType output(StructType input, StageSettings s) {
         check(input, s);
-        StructType beanSchema = outputBeanSchema(s.layout());
         StructType out = new StructType();
         for (StructField f : input.fields()) {
-            if (f.name().equals(s.visualColumn())) {
-                if (s.keepInputs()) {
-                    out = out.add(f.name(), beanSchema.apply("visual").dataType(), true, f.metadata());
-                }
-            } else if (f.name().equals(s.textColumn())) {
-                if (s.keepInputs()) {
-                    out = out.add(f.name(), beanSchema.apply("text").dataType(), true, f.metadata());
-                }
-            } else {
-                // Pass-through columns come back through an object encoder, which makes every column nullable.
-                out = out.add(f.name(), f.dataType(), true, f.metadata());
+            boolean token = f.name().equals(s.visualColumn()) || f.name().equals(s.textColumn());
+            if (!token || s.keepInputs()) {
+                out = out.add(f);
             }
         }
-        return out.add(s.visualOutColumn(), beanSchema.apply("visualOut").dataType(), true)
-                .add(s.textOutColumn(), beanSchema.apply("textOut").dataType(), true);
-    }
-
-    static StructType outputBeanSchema(TokenLayout layout) {
-        return layout == TokenLayout.FLAT ? TokenBeans.flatOutputs().schema() : TokenBeans.nestedOutputs().schema();
+        DataType embeddings = s.layout() == TokenLayout.FLAT ? MmcaEmbeddings.FLAT_TOKENS : MmcaEmbeddings.TOKENS;
+        return out.add(s.visualOutColumn(), embeddings, false).add(s.textOutColumn(), embeddings, false);
     }
 
     private static void check(StructType input, StageSettings s) {

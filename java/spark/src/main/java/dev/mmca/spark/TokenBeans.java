@@ -5,10 +5,11 @@ import org.apache.spark.sql.Encoder;
 import org.apache.spark.sql.Encoders;
 
 /**
- * The token columns as Java beans of primitive arrays, so that Spark's encoders move them with bulk
- * copies ({@code UnsafeArrayData.toFloatArray} in, {@code UnsafeArrayData.fromPrimitiveArray} out)
- * instead of one boxed {@code Float} per element, which would cost more than the model. Nested
- * tokens are {@code float[tokens][dim]}, flat ones {@code float[tokens * dim]}.
+ * The input token columns as Java beans of primitive arrays, so that Spark's encoder hands them
+ * over with bulk copies ({@code UnsafeArrayData.toFloatArray}) instead of one boxed {@code Float}
+ * per element, which would cost more than the model (a {@code Row} would box). Nested tokens are
+ * {@code float[tokens][dim]}, flat ones {@code float[tokens * dim]}. (On the way out, a
+ * {@code Row} holding {@code float[]} values is serialized in bulk too, see {@link DatasetEmbedding}.)
  */
 public final class TokenBeans {
     private TokenBeans() {
@@ -24,24 +25,6 @@ public final class TokenBeans {
         public void setVisual(float[][] visual) { this.visual = visual; }
         public float[][] getText() { return text; }
         public void setText(float[][] text) { this.text = text; }
-    }
-
-    /** A row's input tokens and embeddings, nested; the inputs are null unless kept. */
-    public static final class NestedOutputs implements Serializable {
-        private static final long serialVersionUID = 1L;
-        private float[][] visual;
-        private float[][] text;
-        private float[][] visualOut;
-        private float[][] textOut;
-
-        public float[][] getVisual() { return visual; }
-        public void setVisual(float[][] visual) { this.visual = visual; }
-        public float[][] getText() { return text; }
-        public void setText(float[][] text) { this.text = text; }
-        public float[][] getVisualOut() { return visualOut; }
-        public void setVisualOut(float[][] visualOut) { this.visualOut = visualOut; }
-        public float[][] getTextOut() { return textOut; }
-        public void setTextOut(float[][] textOut) { this.textOut = textOut; }
     }
 
     /** A row's input tokens, flat, with the token counts of the count columns (null where none is set). */
@@ -62,26 +45,6 @@ public final class TokenBeans {
         public void setTextTokens(Integer textTokens) { this.textTokens = textTokens; }
     }
 
-    /** A row's input tokens and embeddings, flat; the inputs are null unless kept. */
-    public static final class FlatOutputs implements Serializable {
-        private static final long serialVersionUID = 1L;
-        private float[] visual;
-        private float[] text;
-        private float[] visualOut;
-        private float[] textOut;
-
-        public float[] getVisual() { return visual; }
-        public void setVisual(float[] visual) { this.visual = visual; }
-        public float[] getText() { return text; }
-        public void setText(float[] text) { this.text = text; }
-        public float[] getVisualOut() { return visualOut; }
-        public void setVisualOut(float[] visualOut) { this.visualOut = visualOut; }
-        public float[] getTextOut() { return textOut; }
-        public void setTextOut(float[] textOut) { this.textOut = textOut; }
-    }
-
     static Encoder<NestedInputs> nestedInputs() { return Encoders.bean(NestedInputs.class); }
-    static Encoder<NestedOutputs> nestedOutputs() { return Encoders.bean(NestedOutputs.class); }
     static Encoder<FlatInputs> flatInputs() { return Encoders.bean(FlatInputs.class); }
-    static Encoder<FlatOutputs> flatOutputs() { return Encoders.bean(FlatOutputs.class); }
 }

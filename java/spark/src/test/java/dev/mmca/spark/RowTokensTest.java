@@ -45,8 +45,8 @@ class RowTokensTest {
                 assertThrows(IllegalArgumentException.class,
                         () -> RowTokens.flatten(new float[][] {{1, 2}, {1, 2, 3}}, "t", 2, ROW)).getMessage());
         assertEquals("row 7: column 't', token 1: expected finite floats, got Infinity at 0",
-                assertThrows(IllegalArgumentException.class, () -> RowTokens.flatten(
-                        new float[][] {{1, 2}, {Float.POSITIVE_INFINITY, 2}}, "t", 2, ROW)).getMessage());
+                assertThrows(IllegalArgumentException.class, () -> RowTokens.requireFinite(
+                        new float[] {1, 2, Float.POSITIVE_INFINITY, 2}, "t", 2, ROW)).getMessage());
     }
 
     @Test
@@ -56,5 +56,6 @@ class RowTokensTest {
         };
         RowTokens.flatten(new float[][] {{1, 2}}, "t", 2, never);
         RowTokens.checkFlat(new float[] {1, 2}, "t", 2, null, null, never);
+        RowTokens.requireFinite(new float[] {1, 2}, "t", 2, never);
     }
 }

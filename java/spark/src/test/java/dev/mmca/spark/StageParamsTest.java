@@ -23,6 +23,7 @@ class StageParamsTest {
                 s.getVisualCol(), s.getTextCol(), s.getVisualOutputCol(), s.getTextOutputCol(), s.getTokenLayout()));
         assertEquals(EmbedOptions.DEFAULT_WINDOW, s.getWindow());
         assertEquals(EmbedOptions.DEFAULT_BATCH_TOKENS, s.getBatchTokens());
+        assertEquals(1, s.getComputeThreads(), "one forward at a time, as the file pipeline's default");
         assertTrue(s.getKeepInputs());
         assertNull(s.getWeights());
         assertNull(s.getIdCol());
@@ -32,7 +33,7 @@ class StageParamsTest {
     @Test
     void sparkSeesEveryParam() {
         List<String> names = Arrays.stream(new MmcaEmbeddings().params()).map(Param::name).sorted().toList();
-        assertEquals(List.of("backend", "batchTokens", "idCol", "keepInputs", "textCol", "textOutputCol",
+        assertEquals(List.of("backend", "batchTokens", "computeThreads", "idCol", "keepInputs", "textCol", "textOutputCol",
                 "textTokensCol", "tokenLayout", "visualCol", "visualOutputCol", "visualTokensCol", "weights",
                 "window"), names);
     }
@@ -41,13 +42,14 @@ class StageParamsTest {
     void theBuilderSetsTheParams() {
         MmcaEmbeddings s = MmcaEmbeddings.builder("w.safetensors").backend("cpu").visualColumn("v").textColumn("t")
                 .visualOutColumn("vo").textOutColumn("to").idColumn("key").window(7).batchTokens(300)
-                .tokenLayout(TokenLayout.FLAT).visualTokensColumn("nv").textTokensColumn("nt").keepInputs(false)
+                .computeThreads(3).tokenLayout(TokenLayout.FLAT).visualTokensColumn("nv").textTokensColumn("nt").keepInputs(false)
                 .build();
         assertEquals(List.of("w.safetensors", "cpu", "v", "t", "vo", "to", "key", "flat", "nv", "nt"),
                 List.of(s.getWeights(), s.getBackend(), s.getVisualCol(), s.getTextCol(), s.getVisualOutputCol(),
                         s.getTextOutputCol(), s.getIdCol(), s.getTokenLayout(), s.getVisualTokensCol(),
                         s.getTextTokensCol()));
-        assertEquals(List.of(7, 300, false), List.of(s.getWindow(), s.getBatchTokens(), s.getKeepInputs()));
+        assertEquals(List.of(7, 300, 3, false), List.of(s.getWindow(), s.getBatchTokens(), s.getComputeThreads(),
+                s.getKeepInputs()));
     }
 
     @Test
@@ -68,6 +70,8 @@ class StageParamsTest {
                 assertThrows(IllegalArgumentException.class, () -> s.setWindow(0)).getMessage());
         assertEquals("batchTokens: expected at least 1 token, got -3",
                 assertThrows(IllegalArgumentException.class, () -> s.setBatchTokens(-3)).getMessage());
+        assertEquals("computeThreads: expected at least 1 forward call at once, got 0",
+                assertThrows(IllegalArgumentException.class, () -> s.setComputeThreads(0)).getMessage());
         assertEquals("tokenLayout: expected nested (array<array<float>>) or flat (array<float>), got 'ragged'",
                 assertThrows(IllegalArgumentException.class, () -> s.setTokenLayout("ragged")).getMessage());
         assertEquals("textCol: expected a non-empty string, got ' '",
