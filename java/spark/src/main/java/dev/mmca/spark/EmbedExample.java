@@ -39,21 +39,22 @@ public final class EmbedExample {
             System.err.println("usage: EmbedExample [--backend NAME] [WEIGHTS INPUT OUTPUT]");
             System.exit(2);
         }
-        Path weights;
-        Path input;
-        Path output;
+        // Strings, not Paths: the weights, input and output may be Hadoop URIs (hdfs://, s3a://bucket/...).
+        String weights;
+        String input;
+        String output;
         if (args.length == 0) {
             Path dir = Files.createTempDirectory("mmca-spark-example");
             MmcaConfig config = MmcaConfig.builder().dim(64).heads(4).kvHeads(2).dimHead(16).build();
             new SampleGenerator(64, 4, config, 16, 12, 42).write(dir);
-            weights = dir.resolve(SampleGenerator.WEIGHTS_FILE);
-            input = dir.resolve(SampleGenerator.INPUT_DIR);
-            output = dir.resolve("output.parquet");
+            weights = dir.resolve(SampleGenerator.WEIGHTS_FILE).toString();
+            input = dir.resolve(SampleGenerator.INPUT_DIR).toString();
+            output = dir.resolve("output.parquet").toString();
             System.out.println("generated a sample in " + dir);
         } else {
-            weights = Path.of(args[0]);
-            input = Path.of(args[1]);
-            output = Path.of(args[2]);
+            weights = args[0];
+            input = args[1];
+            output = args[2];
         }
         SparkSession.Builder builder = SparkSession.builder().appName("mmca-embed-example");
         if (!new SparkConf().contains("spark.master")) {
@@ -62,16 +63,16 @@ public final class EmbedExample {
         SparkSession spark = builder.getOrCreate();
         try {
             Dataset<Row> rows;
-            List<Path> shards = Files.isDirectory(input) ? EmbedPipeline.listShards(input) : List.of();
+            boolean localDirectory = WeightsLocation.scheme(input) == null && Files.isDirectory(Path.of(input));
+            List<Path> shards = localDirectory ? EmbedPipeline.listShards(Path.of(input)) : List.of();
             if (!shards.isEmpty()) {
                 rows = ShardRows.read(spark, shards, spark.sparkContext().defaultParallelism());
             } else {
-                rows = spark.read().parquet(input.toString());
+                rows = spark.read().parquet(input);
             }
-            Dataset<Row> embedded = MmcaEmbeddings.builder(weights.toString()).backend(backend).build()
-                    .transform(rows);
-            embedded.write().mode(SaveMode.Overwrite).parquet(output.toString());
-            Dataset<Row> back = spark.read().parquet(output.toString());
+            Dataset<Row> embedded = MmcaEmbeddings.builder(weights).backend(backend).build().transform(rows);
+            embedded.write().mode(SaveMode.Overwrite).parquet(output);
+            Dataset<Row> back = spark.read().parquet(output);
             System.out.println("wrote " + back.count() + " rows to " + output + " (backend " + backend + ")");
             back.selectExpr("size(visual_out) as visual_tokens", "size(text_out) as text_tokens",
                     "slice(text_out[0], 1, 4) as first_text_token_head").show(5, false);
