@@ -35,8 +35,8 @@ public final class MmcaEmbeddings extends Transformer implements DefaultParamsWr
     private static final long serialVersionUID = 1L;
 
     /** {@code array<array<float>>}: tokens of {@code dim} floats each (the type of nested embeddings). */
-    public static final DataType TOKENS = DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.FloatType, false),
-            false);
+    public static final DataType TOKENS =
+            DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.FloatType, false), false);
     /** {@code array<float>}: {@code tokens * dim} floats, row-major (the type of flat embeddings). */
     public static final DataType FLAT_TOKENS = DataTypes.createArrayType(DataTypes.FloatType, false);
 
@@ -74,7 +74,8 @@ public final class MmcaEmbeddings extends Transformer implements DefaultParamsWr
         textOutputCol = new Param<>(this, "textOutputCol", "column for the text embeddings (added)");
         idCol = new Param<>(this, "idCol", "column whose value names a row in error messages (optional; else"
                 + " partition and position)");
-        window = new IntParam(this, "window", "rows sorted together by length before batching, per partition (>= 1)",
+        window = new IntParam(this, "window", "rows sorted together by length before batching, per partition (>= 1;"
+                + " a window also ends at twice batchTokens tokens)",
                 ParamValidators.gtEq(1));
         batchTokens = new IntParam(this, "batchTokens", "padded tokens (visual + text) per forward call (>= 1)",
                 ParamValidators.gtEq(1));
@@ -298,7 +299,7 @@ public final class MmcaEmbeddings extends Transformer implements DefaultParamsWr
         public Builder textOutColumn(String c) { stage.setTextOutputCol(c); return this; }
         /** A column whose value names a row in error messages (else: partition and position). */
         public Builder idColumn(String c) { stage.setIdCol(c); return this; }
-        /** Rows sorted together by length before batching (per partition). */
+        /** Rows sorted together by length before batching (a window also ends at twice batchTokens tokens). */
         public Builder window(int w) { stage.setWindow(w); return this; }
         /** Padded tokens per forward call. */
         public Builder batchTokens(int n) { stage.setBatchTokens(n); return this; }

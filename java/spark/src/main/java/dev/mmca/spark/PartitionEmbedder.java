@@ -9,22 +9,32 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.concurrent.Semaphore;
+import java.util.function.Supplier;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import scala.Tuple2;
 
 /**
- * Embeds one partition: takes rows in windows of {@code window} rows, batches each window with
+ * Embeds one partition: takes rows in windows of {@code window} rows (fewer when they hold
+ * {@link #WINDOW_BATCHES} batches' worth of tokens), batches each window with
  * {@link BatchEmbedder} (length-sorted, padded batches within the token budget, as the file
  * pipeline batches a shard) and emits each row with its embeddings, lazily: a partition is never
- * held whole. Forward calls take turns across the JVM's tasks ({@link ExecutorModels#forwards}). A row comes in as a pair of the pass-through columns and the layout's token bean,
- * and goes out as one row of the output schema.
+ * held whole. Forward calls take turns across the JVM's tasks ({@link ExecutorModels#forwards}).
+ * A row comes in as a pair of the pass-through columns and the layout's token bean, and goes out
+ * as one row of the output schema.
  *
  * @param <I> the layout's input bean
  */
 final class PartitionEmbedder<I> implements MapPartitionsFunction<Tuple2<Row, I>, Row> {
     private static final long serialVersionUID = 1L;
+
+    /**
+     * A window also ends once it holds this many batches' worth of tokens: enough rows to sort into
+     * well-filled batches, few enough that large rows (hundreds of tokens each) do not make a task
+     * hold a whole partition before its first forward call, nor its memory.
+     */
+    static final int WINDOW_BATCHES = 2;
 
     private final StageSettings settings;
     private final TokenCodec<I> codec;
@@ -73,14 +83,18 @@ final class PartitionEmbedder<I> implements MapPartitionsFunction<Tuple2<Row, I>
                     dim = model.config().dim();
                 }
                 int window = settings.window();
+                long windowTokens = WINDOW_BATCHES * (long) settings.batchTokens();
                 long first = position;
-                List<Tuple2<Row, I>> in = new ArrayList<>(window);
-                List<EmbedRecord> records = new ArrayList<>(window);
-                while (records.size() < window && rows.hasNext()) {
+                List<Tuple2<Row, I>> in = new ArrayList<>();
+                List<EmbedRecord> records = new ArrayList<>();
+                long windowed = 0;
+                while (records.size() < window && windowed < windowTokens && rows.hasNext()) {
                     Tuple2<Row, I> r = rows.next();
                     long at = position++;
-                    records.add(codec.read(r._2(), dim, () -> describe(r._1(), partition, at)));
+                    EmbedRecord record = codec.read(r._2(), dim, () -> describe(r._1(), partition, at));
+                    records.add(record);
                     in.add(r);
+                    windowed += Math.max(1, record.visualLength()) + Math.max(1, record.textLength());
                 }
                 List<BatchEmbedder.Embedding> out;
                 forwards.acquireUninterruptibly();
@@ -113,8 +127,9 @@ final class PartitionEmbedder<I> implements MapPartitionsFunction<Tuple2<Row, I>
             long at = first + i;
             try {
                 EmbedRecord r = records.get(i);
-                RowTokens.requireFinite(r.visual(), settings.visualColumn(), r.dim(), () -> describe(rest, partition, at));
-                RowTokens.requireFinite(r.text(), settings.textColumn(), r.dim(), () -> describe(rest, partition, at));
+                Supplier<String> where = () -> describe(rest, partition, at);
+                RowTokens.requireFinite(r.visual(), settings.visualColumn(), r.dim(), where);
+                RowTokens.requireFinite(r.text(), settings.textColumn(), r.dim(), where);
             } catch (IllegalArgumentException named) {
                 named.addSuppressed(e);
                 return named;

@@ -102,10 +102,10 @@ public final class SparkBench {
             }
             double em = median(embedSeconds);
             double emCpu = median(embedCpu);
-            System.out.printf(Locale.ROOT, "%s: %d records (%d tokens each) in %d partitions, %s, median of %d rounds%n",
-                    args[0], records, visual + text, partitions, master, rounds);
-            System.out.printf(Locale.ROOT, "embed: %.2f s -> %.1f records/s, %.0f tokens/s (backend %s) %s; cpu %.2f s %s%n",
-                    em, records / em, tokens / em, used, Arrays.toString(round2(embedSeconds)), emCpu,
+            System.out.printf(Locale.ROOT, "%s: %d records (%d tokens each) in %d partitions, %s, median of %d"
+                    + " rounds%n", args[0], records, visual + text, partitions, master, rounds);
+            System.out.printf(Locale.ROOT, "embed: %.2f s -> %.1f records/s, %.0f tokens/s (backend %s) %s; cpu %.2f s"
+                    + " %s%n", em, records / em, tokens / em, used, Arrays.toString(round2(embedSeconds)), emCpu,
                     Arrays.toString(round2(embedCpu)));
             for (TokenLayout layout : layouts) {
                 double sp = median(sparkSeconds.get(layout));

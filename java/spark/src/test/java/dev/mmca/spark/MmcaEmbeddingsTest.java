@@ -44,18 +44,22 @@ class MmcaEmbeddingsTest {
             expected.addAll(ShardRecords.readOutput(out.resolve(s.getFileName())));
         }
         Dataset<Row> nested = SparkTests.nestedRows(spark, sample.records(), 3);
+        // Windows of 8 rows; then windows cut by tokens (twice batchTokens = 32, a few rows each).
+        int[][] windowAndBatchTokens = {{8, 64}, {64, 16}};
         for (TokenLayout layout : TokenLayout.values()) {
-            Dataset<Row> in = layout == TokenLayout.FLAT ? SparkTests.flat(nested) : nested;
-            List<Row> got = MmcaEmbeddings.builder(sample.weights).tokenLayout(layout).window(8).batchTokens(64)
-                    .idColumn("id").build().transform(in).collectAsList();
-            assertEquals(expected.size(), got.size(), layout + ": rows");
-            for (Row row : got) {
-                int id = (int) row.getLong(0);
-                String what = layout + ", row " + id;
-                assertClose(expected.get(id).visual(), floats(row, "visual_out"), what + " visual_out");
-                assertClose(expected.get(id).text(), floats(row, "text_out"), what + " text_out");
-                assertEquals(expected.get(id).visualLength() * SparkTests.DIM, floats(row, "visual").length,
-                        what + ": passes inputs through");
+            for (int[] wb : windowAndBatchTokens) {
+                Dataset<Row> in = layout == TokenLayout.FLAT ? SparkTests.flat(nested) : nested;
+                List<Row> got = MmcaEmbeddings.builder(sample.weights).tokenLayout(layout).window(wb[0])
+                        .batchTokens(wb[1]).idColumn("id").build().transform(in).collectAsList();
+                assertEquals(expected.size(), got.size(), layout + ": rows");
+                for (Row row : got) {
+                    int id = (int) row.getLong(0);
+                    String what = layout + ", window " + wb[0] + ", batchTokens " + wb[1] + ", row " + id;
+                    assertClose(expected.get(id).visual(), floats(row, "visual_out"), what + " visual_out");
+                    assertClose(expected.get(id).text(), floats(row, "text_out"), what + " text_out");
+                    assertEquals(expected.get(id).visualLength() * SparkTests.DIM, floats(row, "visual").length,
+                            what + ": passes inputs through");
+                }
             }
         }
     }
