@@ -24,8 +24,9 @@ import org.apache.spark.sql.SparkSession;
  * synthetic records (fixed shapes, as {@code EmbedBench}: {@code w1} = 10 + 10 tokens, dim 512;
  * {@code w2} = 576 + 512 tokens, dim 1024). Not a test: run it by hand,
  * {@code SparkBench w1|w2 RECORDS SHARDS [MASTER [BACKEND [ROUNDS [LAYOUTS]]]]}, LAYOUTS being
- * {@code nested,flat} (the default) or one of them. Besides wall time it reports the process's
- * CPU time per run (all threads, native ones included), which a busy machine disturbs less.
+ * {@code nested,flat} (the default) or one of them. Besides the median wall time it reports the
+ * process's CPU time per run (all threads, native ones included) and the ratio of the fastest
+ * rounds, which other work on a busy machine disturbs less.
  */
 public final class SparkBench {
     private SparkBench() {
@@ -114,8 +115,8 @@ public final class SparkBench {
                         layout.paramValue(), sp, records / sp, tokens / sp,
                         Arrays.toString(round2(sparkSeconds.get(layout))), spCpu,
                         Arrays.toString(round2(sparkCpu.get(layout))));
-                System.out.printf(Locale.ROOT, "spark %s time / embed time: %.2f (cpu time: %.2f)%n",
-                        layout.paramValue(), sp / em, spCpu / emCpu);
+                System.out.printf(Locale.ROOT, "spark %s time / embed time: %.2f (cpu time: %.2f; best rounds: %.2f)%n",
+                        layout.paramValue(), sp / em, spCpu / emCpu, min(sparkSeconds.get(layout)) / min(embedSeconds));
             }
         } finally {
             spark.stop();
@@ -138,6 +139,11 @@ public final class SparkBench {
     private static double cpuSeconds() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
                 .getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
+    }
+
+    /** The fastest round: the one least disturbed by other work on the machine. */
+    private static double min(double[] a) {
+        return Arrays.stream(a).min().orElse(Double.NaN);
     }
 
     private static double median(double[] a) {
