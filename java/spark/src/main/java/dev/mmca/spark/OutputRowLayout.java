@@ -35,9 +35,10 @@ final class OutputRowLayout implements Serializable {
         StructField[] fields = output.fields();
         for (int i = 0; i < fields.length; i++) {
             String name = fields[i].name();
-            if (i == fields.length - 2) {
+            // Output names differ from every input name (StageSchema checks it).
+            if (name.equals(s.visualOutColumn())) {
                 sources[i] = VISUAL_OUT;
-            } else if (i == fields.length - 1) {
+            } else if (name.equals(s.textOutColumn())) {
                 sources[i] = TEXT_OUT;
             } else if (name.equals(s.visualColumn())) {
                 sources[i] = VISUAL_IN;
