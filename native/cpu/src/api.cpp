@@ -168,6 +168,8 @@ void mmca_cpu_set_isa(const char *name) {
 
 const char *mmca_cpu_features(void) { return cpu_features().c_str(); }
 
+const char *mmca_cpu_blas_core(void) { return openblas_get_corename(); }
+
 double mmca_cpu_sgemm_gflops(int32_t n, int32_t repeats) {
     positive("n", n);
     positive("repeats", repeats);

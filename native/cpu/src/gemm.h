@@ -11,8 +11,9 @@ namespace mmca::cpu {
 /**
  * C[rows, cols] (leading dim ldc) = A[rows, k] (lda) * Wt[k, cols] (ldw), where Wt is a weight
  * matrix stored transposed once at model preparation (nn.Linear's [out, in] becomes [in, out]).
- * Tiny products (a few rows, as in single-token calls) skip OpenBLAS, whose per-call overhead
- * would dominate, for a plain row-times-matrix loop; which path runs depends on the shape only.
+ * Up to kFewRows rows (a decoding step's tokens) skip OpenBLAS, whose packing of W for every call
+ * costs more than the multiply-adds, for one streaming pass over W (few_rows_kernel.cpp); which path
+ * runs depends on the shape only.
  *
  * Returns -1, or r * cols + j of the first output element that is not finite (products of finite inputs
  * that overflowed float32), found while each block is still in cache.

@@ -6,6 +6,7 @@
 
 #include "attention_kernel.h"
 #include "interleaved_kernel.h"
+#include "few_rows_kernel.h"
 
 namespace mmca::cpu {
 
@@ -22,6 +23,9 @@ void select_isa(const std::string &name);
 AttentionTileFn current_tile_kernel();
 /** The interleaved attention tile kernel of the path in use. */
 InterleavedTileFn current_interleaved_kernel();
+
+/** The few-rows projection kernel of the path in use. */
+FewRowsFn current_few_rows_kernel();
 
 /** The FMA peak routine (peak_kernel.cpp) of the path in use and its floats per vector. */
 using FmaChainsFn = float (*)(int64_t iterations);

@@ -34,6 +34,14 @@ void launch_for_dim(const mmca_interleaved_params &ip, cudaStream_t stream) {
 }  // namespace
 
 void launch_interleaved(const mmca_interleaved_params &ip, cudaStream_t stream) {
+    // The grid is (query tiles, heads, batch): its y and z extents stop at 65535.
+    const mmca_attention_params &p = ip.attention;
+    if (p.heads > 65535) {
+        throw std::invalid_argument("interleaved.attention.heads: expected at most 65535, got " + std::to_string(p.heads));
+    }
+    if (p.batch > 65535) {
+        throw std::invalid_argument("interleaved.attention.batch: expected at most 65535, got " + std::to_string(p.batch));
+    }
     switch (ip.attention.dim_head) {
 #define MMCA_CASE(D) case D: launch_for_dim<D>(ip, stream); return;
         MMCA_FOR_EACH_DIM_HEAD(MMCA_CASE)

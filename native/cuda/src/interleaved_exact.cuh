@@ -29,6 +29,13 @@
 
 namespace mmca_cuda {
 
+/* Sum over the 32 lanes of a warp. */
+__device__ __forceinline__ float interleaved_warp_sum(float x) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
+    return x;
+}
+
 __host__ __device__ __forceinline__ int imax(int a, int b) { return a > b ? a : b; }
 __host__ __device__ __forceinline__ int imin(int a, int b) { return a < b ? a : b; }
 
@@ -179,7 +186,7 @@ __global__ void __launch_bounds__(InterleavedShape::kThreads) interleaved_exact_
             for (int r = warp; r < BC; r += NT / 32) {
                 float ss = 0.0f;
                 for (int c = lane; c < D; c += 32) ss = fmaf(sk[r][c], sk[r][c], ss);
-                const float inv = inv_norm(warp_sum(ss));
+                const float inv = inv_norm(interleaved_warp_sum(ss));
                 for (int c = lane; c < D; c += 32) sk[r][c] *= inv;
             }
             __syncthreads();

@@ -98,9 +98,11 @@ void validate(const mmca_attention_params *pp, int math, const char *which) {
     strides(which, "v", p.v_batch_stride, p.v_row_stride, p.v_head_stride);
     strides(which, "o", p.o_batch_stride, p.o_row_stride, p.o_head_stride);
     if (p.reserved != 0) fail(which, "reserved: expected 0, got " + std::to_string(p.reserved));
-    if (p.key_lengths != nullptr || p.query_positions != nullptr) {
-        fail(which, "key_lengths: per-element key lengths and query positions are not supported by this build, got"
-                    " non-NULL");
+    // key_lengths and query_positions live in device memory: their values are the kernels' to read
+    // (clamped there); only the layout of query_positions is checked here.
+    if (p.query_positions != nullptr && p.query_positions_batch_stride < p.queries && p.batch > 1) {
+        fail(which, "query_positions_batch_stride: expected at least queries (" + std::to_string(p.queries) + "), got "
+                + std::to_string(p.query_positions_batch_stride));
     }
     if (p.key_mask != nullptr && p.key_mask_batch_stride < p.keys && p.batch > 1) {
         fail(which, "key_mask_batch_stride: expected at least keys (" + std::to_string(p.keys) + "), got "
@@ -134,20 +136,11 @@ void validate_text(const mmca_text_params *t, int math) {
 void validate_interleaved(const mmca_interleaved_params *ip, int math) {
     if (ip == nullptr) throw std::invalid_argument("interleaved: expected a parameter block, got NULL");
     const mmca_attention_params &a = ip->attention;
-    // The plain launches of this build take no key lengths or query positions, the interleaved kernel does:
-    // the block is checked without them, then they are checked here.
-    mmca_attention_params plain = a;
-    plain.key_lengths = nullptr;
-    plain.query_positions = nullptr;
-    validate(&plain, math, "interleaved.attention");
+    validate(&a, math, "interleaved.attention");
     const char *which = "interleaved";
     if (a.causal != 1) fail(which, "attention.causal: expected 1 (the text groups are causal), got " + std::to_string(a.causal));
     if (a.key_mask != nullptr || a.query_mask != nullptr) {
         fail(which, "attention.key_mask: expected NULL key and query masks (the modality marks padding), got a mask");
-    }
-    if (a.query_positions != nullptr && a.batch > 1 && a.query_positions_batch_stride < a.queries) {
-        fail(which, "attention.query_positions_batch_stride: expected at least queries (" + std::to_string(a.queries)
-                + "), got " + std::to_string(a.query_positions_batch_stride));
     }
     if (ip->image_rule != MMCA_IMAGE_RULE_SELF && ip->image_rule != MMCA_IMAGE_RULE_BLOCK) {
         fail(which, "image_rule: expected 0 (self) or 1 (block), got " + std::to_string(ip->image_rule));

@@ -110,6 +110,9 @@ int32_t mmca_cpu_threads(void);
 const char *mmca_cpu_isa(void);
 void mmca_cpu_set_isa(const char *name);
 
+/* OpenBLAS's kernel set in use (openblas_get_corename), e.g. "Haswell" or "SkylakeX". */
+const char *mmca_cpu_blas_core(void);
+
 /* What cpuid reported, e.g. "avx512f avx512bw avx512vl avx2 fma sse2". */
 const char *mmca_cpu_features(void);
 

@@ -45,6 +45,7 @@ public final class CpuCalibration {
         if (failure != null) {
             return "native CPU library not loaded: " + CpuRuntime.describe(failure);
         }
-        return "isa=" + CpuRuntime.isa() + " threads=" + CpuRuntime.threads() + " (" + CpuRuntime.cpuFeatures() + ")";
+        return "isa=" + CpuRuntime.isa() + " threads=" + CpuRuntime.threads() + " (" + CpuRuntime.cpuFeatures() + ");"
+                + " GEMM: OpenBLAS " + CpuRuntime.blasCore();
     }
 }

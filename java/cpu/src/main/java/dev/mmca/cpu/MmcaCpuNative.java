@@ -21,12 +21,22 @@ import org.bytedeco.javacpp.annotation.Platform;
  */
 @Platform(include = {"mmca/attention_params.h", "mmca/cpu.h"}, link = "mmcacpu")
 public final class MmcaCpuNative {
+    /** What {@link MmcaCpuEnv#mmca_cpu_prefer_blas_core} decided before OpenBLAS loaded (-1: OpenBLAS was loaded). */
+    static final int BLAS_CORE_CHOICE;
+
     static {
+        // OPENBLAS_CORETYPE must be set before OpenBLAS initialises; if someone else in this JVM already loaded it,
+        // its choice stands (and is reported).
+        BLAS_CORE_CHOICE = openBlasLoaded() ? -1 : MmcaCpuEnv.mmca_cpu_prefer_blas_core();
         Loader.load(org.bytedeco.openblas.global.openblas_nolapack.class);
         Loader.load();
     }
 
     private MmcaCpuNative() {
+    }
+
+    private static boolean openBlasLoaded() {
+        return Loader.getLoadedLibraries().keySet().stream().anyMatch(k -> k.contains("openblas"));
     }
 
     /** {@code mmca_cpu_weights}: an opaque packed weight matrix; free with {@link #mmca_cpu_weights_free}. */
@@ -93,6 +103,8 @@ public final class MmcaCpuNative {
     public static native void mmca_cpu_set_isa(@Cast("const char*") String name);
 
     public static native @Cast("const char*") String mmca_cpu_features();
+
+    public static native @Cast("const char*") String mmca_cpu_blas_core();
 
     public static native double mmca_cpu_sgemm_gflops(int n, int repeats);
 

@@ -20,6 +20,8 @@ final class GpuDevice implements CudaDevice {
     private final Cublas blas;
     private long stream;
     private boolean closed;
+    private long split;
+    private long splitBytes;
 
     GpuDevice(int ordinal, boolean tf32) {
         this.ordinal = ordinal;
@@ -118,12 +120,34 @@ final class GpuDevice implements CudaDevice {
 
     @Override
     public void attention(ParamsBlock params, int math) {
-        CudaNative.mmca_cuda_attention(ordinal, params.address(), math, stream);
+        long need = CudaNative.mmca_cuda_workspace_bytes(ordinal, params.address(), math);
+        long ws = splitWorkspace(need);
+        CudaNative.mmca_cuda_attention(ordinal, params.address(), math, ws, ws == 0 ? 0 : need, stream);
     }
 
     @Override
     public void text(ParamsBlock params, int math) {
-        CudaNative.mmca_cuda_text(ordinal, params.address(), math, stream);
+        long need = CudaNative.mmca_cuda_text_workspace_bytes(ordinal, params.address(), math);
+        long ws = splitWorkspace(need);
+        CudaNative.mmca_cuda_text(ordinal, params.address(), math, ws, ws == 0 ? 0 : need, stream);
+    }
+
+    /**
+     * The split-K workspace of a launch (decoding steps over long caches): one grow-only device buffer, used
+     * by one launch at a time, since every launch of this device runs in order on its one stream.
+     */
+    private long splitWorkspace(long bytes) {
+        if (bytes <= 0) {
+            return 0;
+        }
+        if (splitBytes < bytes) {
+            if (split != 0) {
+                free(split);
+            }
+            split = allocate(bytes);
+            splitBytes = bytes;
+        }
+        return split;
     }
 
     @Override
