@@ -53,7 +53,7 @@ final class InterleavedRunOptions {
     }
 
     /** Checks, reads, runs and writes; {@code stated} is the composition given on the command line, if any. */
-    void run(ModelRunOptions shared, Composition stated) throws PathArguments.Failure {
+    void run(ModelRunOptions shared, Composition stated) throws Exception {
         // every check that needs no reading first, so nothing is read or computed in vain
         OptionChecks.refuse(spec, shared.twoStreamOptions(), "with --composition interleaved (its inputs are --tokens"
                 + " and --modality, its output --out)");

@@ -173,6 +173,22 @@ class RunInterleavedTest {
     }
 
     @Test
+    void decodeRefusesTheInterleavedCompositionByName() {
+        // decode shares run's model options but has no --tokens or --modality: the composition is refused as such
+        CommandTestSupport.Result r = CommandTestSupport.run("decode", "--composition", "interleaved", "--weights",
+                weights.toString(), "--visual", tokens.toString(), "--text", tokens.toString(), "--out-visual",
+                tmp.resolve("a.npy").toString(), "--out-text", tmp.resolve("b.npy").toString());
+        assertEquals(2, r.exitCode, r.toString());
+        assertTrue(r.err.startsWith("mmca decode: error: --composition: interleaved takes --tokens and --modality,"
+                + " which are options of 'mmca run' only; 'mmca decode' runs cross or seed"), r.err);
+        r = CommandTestSupport.run("decode", "--weights", weights.toString());
+        assertEquals(2, r.exitCode, r.toString());
+        assertTrue(r.err.startsWith("mmca decode: error: Missing required options: '--visual=<visual>',"
+                + " '--text=<text>', '--out-visual=<outVisual>', '--out-text=<outText>'"), r.err);
+        assertFalse(Files.exists(tmp.resolve("a.npy")));
+    }
+
+    @Test
     void badFilesNameTheOptionAndThePath() throws IOException {
         Path out = tmp.resolve("o.npy");
         Path bad = tmp.resolve("bad.npy");
