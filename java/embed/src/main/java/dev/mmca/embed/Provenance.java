@@ -49,8 +49,9 @@ final class Provenance {
                 + " causal=" + c.causal() + " qk_norm=" + c.qkNorm() + " composition="
                 + c.composition().name().toLowerCase(Locale.ROOT) + " head_mapping="
                 + c.headMapping().name().toLowerCase(Locale.ROOT)
-                + (c.composition() == dev.mmca.Composition.INTERLEAVED ? " image_attention=" + c.imageAttention().label()
-                        : "");
+                // always written, though only composition interleaved reads it (the others hold self): every field
+                // of the config is recorded, so a shard's record never depends on which fields matter to it
+                + " image_attention=" + c.imageAttention().label();
     }
 
     /** SHA-256 of the twelve tensors in {@link MmcaWeights#parameterNames()} order: name, shape, float32 values. */
