@@ -307,16 +307,19 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1,
     const int key_end = static_cast<int>(max_last + 1);  // keys past every row's last are skipped
     for (int kt = k0; kt < key_end; kt += TK) {
         const int kn = min_int(TK, key_end - kt);
+        // Columns computed: the tile's keys rounded up to a register block, so that a short last tile (or
+        // a sequence of a few tokens) costs its own width, not TK's.
+        const int tw = round_up(kn, NV * W);
         // Key visibility inside the tile: the key mask (and the tile end) as an additive bias.
         int visible = 0;
-        for (int c = 0; c < TK; c++) {
+        for (int c = 0; c < tw; c++) {
             bool on = c < kn && (km == nullptr || km[kt + c] != 0);
             bias[c] = on ? 0.0f : NEG_INF;
             visible += on;
         }
         if (visible == 0) continue;  // a fully masked tile contributes nothing
         const bool causal_full = kt + kn - 1 <= min_last;  // every active row sees the whole tile
-        const bool need_mask = visible != TK || !causal_full;
+        const bool need_mask = visible != tw || !causal_full;
 
         // Pack the tile once for all R heads of the group: K transposed (optionally normalised), V padded.
         // V is read in place when its rows need no padding (dim_head a multiple of the vector width). With
@@ -324,7 +327,7 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1,
         // more than the scores, so they are dot products over K's rows instead (direct_scores).
         const bool direct = rows_p == MR;
         const bool v_in_place = Dp == D;
-        for (int c = 0; c < TK && !(direct && v_in_place); c++) {
+        for (int c = 0; c < tw && !(direct && v_in_place); c++) {
             float *vr = V + static_cast<size_t>(c) * Dp;
             if (c < kn) {
                 const float *ks = kb + static_cast<int64_t>(kt + c) * p.k_row_stride;
@@ -362,7 +365,7 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1,
                 direct_scores(Q, Dp, rows, kb + static_cast<int64_t>(kt) * p.k_row_stride, p.k_row_stride, kn, D,
                               p.qk_norm != 0, Vt, ldv, S);
         } else {
-            for (int c0 = 0; c0 < TK; c0 += NV * W)
+            for (int c0 = 0; c0 < tw; c0 += NV * W)
                 for (int r0 = 0; r0 < rows_p; r0 += MR)
                     if (on_block[r0 / MR])
                         qk_block<NV>(Q + static_cast<size_t>(r0) * Dp, Dp, Kt, D, S + r0 * TK, c0);
@@ -373,24 +376,24 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1,
             if (!on_block[r / MR]) continue;
             float *s = S + r * TK;
             if (need_mask) {
-                for (int c = 0; c < TK; c += W) store(s + c, load(s + c) + load(bias + c));
+                for (int c = 0; c < tw; c += W) store(s + c, load(s + c) + load(bias + c));
                 const int64_t lim = static_cast<int64_t>(last[r]) - kt;  // columns > lim are in the future
-                for (int c = lim < 0 ? 0 : static_cast<int>(lim + 1); c < TK; c++) s[c] = NEG_INF;
+                for (int c = lim < 0 ? 0 : static_cast<int>(lim + 1); c < tw; c++) s[c] = NEG_INF;
             }
             vf mx = load(s);
-            for (int c = W; c < TK; c += W) mx = vmax(mx, load(s + c));
+            for (int c = W; c < tw; c += W) mx = vmax(mx, load(s + c));
             const float m_old = m[r];
             const float tile_max = hmax(mx);
             const float m_new = tile_max > m_old ? tile_max : m_old;
             if (m_new == NEG_INF) {  // nothing visible to this row yet
                 alpha[r] = 1.0f;
-                std::memset(s, 0, sizeof(float) * TK);
+                std::memset(s, 0, sizeof(float) * tw);
                 continue;
             }
             alpha[r] = sexp(m_old - m_new);  // exp(-inf) = 0 on the first visible tile
             const vf mv = splat(m_new);
             vf sum = vf{};
-            for (int c = 0; c < TK; c += W) {
+            for (int c = 0; c < tw; c += W) {
                 vf e = vexp(load(s + c) - mv);
                 store(s + c, e);
                 sum += e;
