@@ -1,0 +1,214 @@
+package dev.mmca.backend.java;
+
+import dev.mmca.plan.PackedWeight;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * A projection {@code y = x W^T} on the Vector API: {@code W} ({@code [out, in]}) is packed once into panels of
+ * {@link #NR} output columns ({@code panel[k][c] = W[p * NR + c][k]}, zero past {@code out}), and a micro-kernel
+ * keeps a {@link #MR} x {@link #NR} block of {@code y} in registers while it streams one panel and broadcasts
+ * the rows' inputs:
+ * <pre>
+ *   for k:  b = panel[k][0 .. NR)          (two vectors)
+ *           y[r][0 .. NR) += x[r][k] * b    for the MR rows (fused multiply-adds)
+ * </pre>
+ * Summation order: every {@code y[r, c]} is one chain of fused multiply-adds over {@code k = 0, 1, ..., in - 1}
+ * starting from 0, whichever task computes it and whether its block is a full one or an edge computed in scratch;
+ * the blocking only decides when the partial sum is stored and reloaded, which is exact. So the bits depend on
+ * neither the thread count nor the position of a row.
+ */
+final class VectorLinear implements JavaKernels.Projection {
+    private static final VectorSpecies<Float> S = VectorKernels.SPECIES;
+    private static final int L = S.length();
+    /** Output columns per panel: two vectors. */
+    static final int NR = 2 * L;
+    /**
+     * Rows per micro-kernel: 6 x 2 accumulators, 2 weight vectors and a broadcast input use 15 of the 16 AVX2
+     * vector registers.
+     */
+    static final int MR = 6;
+    /** Inputs per pass: one panel's slice ({@code KC * NR} floats, 16 KiB at 256 bits) stays in L1 across a task's rows. */
+    static final int KC = 256;
+    /** Rows per task. */
+    static final int MC = 8 * MR;
+    /** Panels per task. */
+    static final int PANELS_PER_TASK = 8;
+
+    private final int in;
+    private final int out;
+    private final int panels;
+    /** Panel p at {@code p * in * NR}, then {@code [k][c]}. */
+    private final float[] packed;
+
+    private VectorLinear(int in, int out, int panels, float[] packed) {
+        this.in = in;
+        this.out = out;
+        this.panels = panels;
+        this.packed = packed;
+    }
+
+    static VectorLinear of(PackedWeight w) {
+        int in = w.in();
+        int out = w.out();
+        int panels = (out + NR - 1) / NR;
+        long size = (long) panels * in * NR;
+        if (size > JavaMachine.MAX_ELEMENTS) {
+            throw new IllegalArgumentException(w.name() + ": [" + out + ", " + in + "] packed in panels of " + NR
+                    + " columns needs " + size + " elements; the java backend holds at most " + JavaMachine.MAX_ELEMENTS);
+        }
+        float[] src = w.data();
+        float[] packed = new float[(int) size];
+        for (int o = 0; o < out; o++) {
+            int base = (o / NR) * in * NR + o % NR;
+            int row = o * in;
+            for (int k = 0; k < in; k++) {
+                packed[base + k * NR] = src[row + k];
+            }
+        }
+        return new VectorLinear(in, out, panels, packed);
+    }
+
+    @Override
+    public int in() {
+        return in;
+    }
+
+    @Override
+    public int out() {
+        return out;
+    }
+
+    @Override
+    public void apply(float[] x, int xOffset, int rows, float[] y, int yOffset) {
+        int rowBlocks = (rows + MC - 1) / MC;
+        int colBlocks = (panels + PANELS_PER_TASK - 1) / PANELS_PER_TASK;
+        Parallel.forEach(rowBlocks * colBlocks, task -> {
+            int r0 = task / colBlocks * MC;
+            int p0 = task % colBlocks * PANELS_PER_TASK;
+            block(x, xOffset, y, yOffset, r0, Math.min(rows, r0 + MC), p0, Math.min(panels, p0 + PANELS_PER_TASK));
+        });
+    }
+
+    /**
+     * Rows {@code [r0, r1)} times panels {@code [p0, p1)}, in passes of {@link #KC} inputs. Each pass first copies
+     * the rows' inputs into {@code [row group][k][MR]} (zero rows past r1), so that the kernel reads one input of
+     * each of its rows from consecutive addresses off one index.
+     */
+    private void block(float[] x, int xOffset, float[] y, int yOffset, int r0, int r1, int p0, int p1) {
+        int groups = (r1 - r0 + MR - 1) / MR;
+        float[] xp = new float[groups * MR * Math.min(KC, in)];
+        float[] edge = null;
+        for (int k0 = 0; k0 < in; k0 += KC) {
+            int kn = Math.min(KC, in - k0);
+            boolean load = k0 > 0;
+            for (int rg = 0; rg < groups; rg++) {
+                for (int r = 0; r < MR; r++) {
+                    int row = r0 + rg * MR + r;
+                    int dst = rg * kn * MR + r;
+                    if (row >= r1) {
+                        for (int k = 0; k < kn; k++) {
+                            xp[dst + k * MR] = 0f;
+                        }
+                        continue;
+                    }
+                    int src = xOffset + row * in + k0;
+                    for (int k = 0; k < kn; k++) {
+                        xp[dst + k * MR] = x[src + k];
+                    }
+                }
+            }
+            for (int p = p0; p < p1; p++) {
+                int col = p * NR;
+                int w = (p * in + k0) * NR;
+                int width = Math.min(NR, out - col);
+                for (int rg = 0; rg < groups; rg++) {
+                    int row = r0 + rg * MR;
+                    int height = Math.min(MR, r1 - row);
+                    int yi = yOffset + row * out + col;
+                    if (height == MR && width == NR) {
+                        kernel(xp, rg * kn * MR, packed, w, kn, y, yi, out, load);
+                        continue;
+                    }
+                    // rows past r1 or columns past out: compute in a scratch block, keep the real part
+                    if (edge == null) {
+                        edge = new float[MR * NR];
+                    }
+                    for (int r = 0; r < height; r++) {
+                        if (load) {
+                            System.arraycopy(y, yi + r * out, edge, r * NR, width);
+                        }
+                    }
+                    kernel(xp, rg * kn * MR, packed, w, kn, edge, 0, NR, load);
+                    for (int r = 0; r < height; r++) {
+                        System.arraycopy(edge, r * NR, y, yi + r * out, width);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code c[r][0 .. NR) (+)= sum_k xp[k][r] panel[k]} for the MR rows of one group: inputs at
+     * {@code xp[xi + k * MR + r]}, weights at {@code w[wi + k * NR ..]}, c row r at {@code ci + r * cs}; {@code load}:
+     * continue the sums already in c, else start from 0.
+     */
+    private static void kernel(float[] xp, int xi, float[] w, int wi, int kn, float[] c, int ci, int cs,
+            boolean load) {
+        FloatVector z = FloatVector.zero(S);
+        int c0 = ci;
+        int c1 = c0 + cs;
+        int c2 = c1 + cs;
+        int c3 = c2 + cs;
+        int c4 = c3 + cs;
+        int c5 = c4 + cs;
+        FloatVector a00 = load ? FloatVector.fromArray(S, c, c0) : z;
+        FloatVector a01 = load ? FloatVector.fromArray(S, c, c0 + L) : z;
+        FloatVector a10 = load ? FloatVector.fromArray(S, c, c1) : z;
+        FloatVector a11 = load ? FloatVector.fromArray(S, c, c1 + L) : z;
+        FloatVector a20 = load ? FloatVector.fromArray(S, c, c2) : z;
+        FloatVector a21 = load ? FloatVector.fromArray(S, c, c2 + L) : z;
+        FloatVector a30 = load ? FloatVector.fromArray(S, c, c3) : z;
+        FloatVector a31 = load ? FloatVector.fromArray(S, c, c3 + L) : z;
+        FloatVector a40 = load ? FloatVector.fromArray(S, c, c4) : z;
+        FloatVector a41 = load ? FloatVector.fromArray(S, c, c4 + L) : z;
+        FloatVector a50 = load ? FloatVector.fromArray(S, c, c5) : z;
+        FloatVector a51 = load ? FloatVector.fromArray(S, c, c5 + L) : z;
+        for (int k = 0; k < kn; k++) {
+            // indices linear in k with constant factors, so C2 hoists their range checks out of the loop
+            FloatVector b0 = FloatVector.fromArray(S, w, wi + k * NR);
+            FloatVector b1 = FloatVector.fromArray(S, w, wi + k * NR + L);
+            int xk = xi + k * MR;
+            FloatVector v = FloatVector.broadcast(S, xp[xk]);
+            a00 = v.fma(b0, a00);
+            a01 = v.fma(b1, a01);
+            v = FloatVector.broadcast(S, xp[xk + 1]);
+            a10 = v.fma(b0, a10);
+            a11 = v.fma(b1, a11);
+            v = FloatVector.broadcast(S, xp[xk + 2]);
+            a20 = v.fma(b0, a20);
+            a21 = v.fma(b1, a21);
+            v = FloatVector.broadcast(S, xp[xk + 3]);
+            a30 = v.fma(b0, a30);
+            a31 = v.fma(b1, a31);
+            v = FloatVector.broadcast(S, xp[xk + 4]);
+            a40 = v.fma(b0, a40);
+            a41 = v.fma(b1, a41);
+            v = FloatVector.broadcast(S, xp[xk + 5]);
+            a50 = v.fma(b0, a50);
+            a51 = v.fma(b1, a51);
+        }
+        a00.intoArray(c, c0);
+        a01.intoArray(c, c0 + L);
+        a10.intoArray(c, c1);
+        a11.intoArray(c, c1 + L);
+        a20.intoArray(c, c2);
+        a21.intoArray(c, c2 + L);
+        a30.intoArray(c, c3);
+        a31.intoArray(c, c3 + L);
+        a40.intoArray(c, c4);
+        a41.intoArray(c, c4 + L);
+        a50.intoArray(c, c5);
+        a51.intoArray(c, c5 + L);
+    }
+}
