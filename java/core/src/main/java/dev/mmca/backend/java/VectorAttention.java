@@ -25,7 +25,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Summation orders (fixed by the shapes and the masks, never by the thread): a score is one chain of fused
  * multiply-adds over {@code e = 0 .. d-1}; {@code acc} and {@code l} add the visible keys in key order, tile by
  * tile. The scale is applied to the queries once, before the products. The exponential is {@link FastExp}'s
- * method, lane-wise.
+ * method, lane-wise ({@link #weights}).
  */
 final class VectorAttention {
     private static final VectorSpecies<Float> S = VectorKernels.SPECIES;
@@ -71,7 +71,7 @@ final class VectorAttention {
         Parallel.forEach(items, t -> all[t].write(FusedAttention.State.merge(partial[t], all[t].lanes, a.dimHead)));
     }
 
-    /** The running state of an item's rows over some keys: {@code m}, {@code l} per row, {@code acc} as {@code [d][rows]}. */
+    /** The running state of an item's rows over some keys: {@code m} and {@code l} per row, {@code acc[e][row]}. */
     private static final class Partial {
         final float[] m;
         final float[] l;
@@ -203,7 +203,7 @@ final class VectorAttention {
             float[] vt = new float[capacity * d];
             int[] keyIndex = new int[capacity];
             float[] s = new float[capacity * BLOCK];
-            float[] correction = new float[BLOCK];
+            float[] work = new float[4 * BLOCK];
             float[] visible = new float[BLOCK];
             int next = from;
             while (next < to) {
@@ -240,8 +240,8 @@ final class VectorAttention {
                         }
                         hideInvisible(s, count, visible);
                     }
-                    softmax(s, count, st.m, st.l, lb, correction);
-                    values(st.accT, lb, padded, s, vt, d, count, correction);
+                    softmax(s, count, st.m, st.l, lb, work);
+                    values(st.accT, lb, padded, s, vt, d, count, work);
                 }
             }
             return st;
@@ -300,65 +300,163 @@ final class VectorAttention {
         }
     }
 
+    /*
+     * The kernels below take only arrays and ints and call nothing but the Vector API, so they run at full speed
+     * whether or not C2 inlines them into their caller (a vector that crosses a call C2 did not inline is boxed).
+     * Each keeps a block of 2 lane vectors times up to 6 keys (or head elements) in registers: 12 accumulators,
+     * two vector operands and a broadcast use 15 of the 16 AVX2 vector registers; the 4-, 2- and 1-wide variants
+     * take the rest.
+     */
+
     /**
      * {@code s[j][lanes] = sum_e kt[j][e] * qT[e][lb + lanes]} for the block's two lane vectors and keys
-     * {@code j < count}; four keys at a time (8 accumulators), one at a time for the rest.
+     * {@code j < count}.
      */
     static void scores(float[] qT, int lb, int stride, float[] kt, int d, int count, float[] s) {
         int j = 0;
+        for (; j + 6 <= count; j += 6) {
+            scores6(qT, lb, stride, kt, d, j, s);
+        }
         for (; j + 4 <= count; j += 4) {
-            FloatVector s00 = FloatVector.zero(S);
-            FloatVector s01 = s00;
-            FloatVector s10 = s00;
-            FloatVector s11 = s00;
-            FloatVector s20 = s00;
-            FloatVector s21 = s00;
-            FloatVector s30 = s00;
-            FloatVector s31 = s00;
-            int k0 = j * d;
-            int k1 = k0 + d;
-            int k2 = k1 + d;
-            int k3 = k2 + d;
-            int qi = lb;
-            for (int e = 0; e < d; e++, qi += stride) {
-                FloatVector q0 = FloatVector.fromArray(S, qT, qi);
-                FloatVector q1 = FloatVector.fromArray(S, qT, qi + L);
-                FloatVector k = FloatVector.broadcast(S, kt[k0 + e]);
-                s00 = k.fma(q0, s00);
-                s01 = k.fma(q1, s01);
-                k = FloatVector.broadcast(S, kt[k1 + e]);
-                s10 = k.fma(q0, s10);
-                s11 = k.fma(q1, s11);
-                k = FloatVector.broadcast(S, kt[k2 + e]);
-                s20 = k.fma(q0, s20);
-                s21 = k.fma(q1, s21);
-                k = FloatVector.broadcast(S, kt[k3 + e]);
-                s30 = k.fma(q0, s30);
-                s31 = k.fma(q1, s31);
-            }
-            int o = j * BLOCK;
-            s00.intoArray(s, o);
-            s01.intoArray(s, o + L);
-            s10.intoArray(s, o + BLOCK);
-            s11.intoArray(s, o + BLOCK + L);
-            s20.intoArray(s, o + 2 * BLOCK);
-            s21.intoArray(s, o + 2 * BLOCK + L);
-            s30.intoArray(s, o + 3 * BLOCK);
-            s31.intoArray(s, o + 3 * BLOCK + L);
+            scores4(qT, lb, stride, kt, d, j, s);
+        }
+        for (; j + 2 <= count; j += 2) {
+            scores2(qT, lb, stride, kt, d, j, s);
         }
         for (; j < count; j++) {
-            FloatVector s0 = FloatVector.zero(S);
-            FloatVector s1 = s0;
-            int k0 = j * d;
-            int qi = lb;
-            for (int e = 0; e < d; e++, qi += stride) {
-                FloatVector k = FloatVector.broadcast(S, kt[k0 + e]);
-                s0 = k.fma(FloatVector.fromArray(S, qT, qi), s0);
-                s1 = k.fma(FloatVector.fromArray(S, qT, qi + L), s1);
-            }
-            s0.intoArray(s, j * BLOCK);
-            s1.intoArray(s, j * BLOCK + L);
+            scores1(qT, lb, stride, kt, d, j, s);
         }
+    }
+
+    /** {@link #scores} for keys {@code [j, j + 6)}. */
+    static void scores6(float[] qT, int lb, int stride, float[] kt, int d, int j, float[] s) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector s00 = z, s01 = z;
+        int k0 = j * d;
+        FloatVector s10 = z, s11 = z;
+        int k1 = (j + 1) * d;
+        FloatVector s20 = z, s21 = z;
+        int k2 = (j + 2) * d;
+        FloatVector s30 = z, s31 = z;
+        int k3 = (j + 3) * d;
+        FloatVector s40 = z, s41 = z;
+        int k4 = (j + 4) * d;
+        FloatVector s50 = z, s51 = z;
+        int k5 = (j + 5) * d;
+        int qi = lb;
+        for (int e = 0; e < d; e++, qi += stride) {
+            FloatVector q0 = FloatVector.fromArray(S, qT, qi);
+            FloatVector q1 = FloatVector.fromArray(S, qT, qi + L);
+            FloatVector b0 = FloatVector.broadcast(S, kt[k0 + e]);
+            s00 = b0.fma(q0, s00);
+            s01 = b0.fma(q1, s01);
+            FloatVector b1 = FloatVector.broadcast(S, kt[k1 + e]);
+            s10 = b1.fma(q0, s10);
+            s11 = b1.fma(q1, s11);
+            FloatVector b2 = FloatVector.broadcast(S, kt[k2 + e]);
+            s20 = b2.fma(q0, s20);
+            s21 = b2.fma(q1, s21);
+            FloatVector b3 = FloatVector.broadcast(S, kt[k3 + e]);
+            s30 = b3.fma(q0, s30);
+            s31 = b3.fma(q1, s31);
+            FloatVector b4 = FloatVector.broadcast(S, kt[k4 + e]);
+            s40 = b4.fma(q0, s40);
+            s41 = b4.fma(q1, s41);
+            FloatVector b5 = FloatVector.broadcast(S, kt[k5 + e]);
+            s50 = b5.fma(q0, s50);
+            s51 = b5.fma(q1, s51);
+        }
+        s00.intoArray(s, j * BLOCK);
+        s01.intoArray(s, j * BLOCK + L);
+        s10.intoArray(s, (j + 1) * BLOCK);
+        s11.intoArray(s, (j + 1) * BLOCK + L);
+        s20.intoArray(s, (j + 2) * BLOCK);
+        s21.intoArray(s, (j + 2) * BLOCK + L);
+        s30.intoArray(s, (j + 3) * BLOCK);
+        s31.intoArray(s, (j + 3) * BLOCK + L);
+        s40.intoArray(s, (j + 4) * BLOCK);
+        s41.intoArray(s, (j + 4) * BLOCK + L);
+        s50.intoArray(s, (j + 5) * BLOCK);
+        s51.intoArray(s, (j + 5) * BLOCK + L);
+    }
+
+    /** {@link #scores} for keys {@code [j, j + 4)}. */
+    static void scores4(float[] qT, int lb, int stride, float[] kt, int d, int j, float[] s) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector s00 = z, s01 = z;
+        int k0 = j * d;
+        FloatVector s10 = z, s11 = z;
+        int k1 = (j + 1) * d;
+        FloatVector s20 = z, s21 = z;
+        int k2 = (j + 2) * d;
+        FloatVector s30 = z, s31 = z;
+        int k3 = (j + 3) * d;
+        int qi = lb;
+        for (int e = 0; e < d; e++, qi += stride) {
+            FloatVector q0 = FloatVector.fromArray(S, qT, qi);
+            FloatVector q1 = FloatVector.fromArray(S, qT, qi + L);
+            FloatVector b0 = FloatVector.broadcast(S, kt[k0 + e]);
+            s00 = b0.fma(q0, s00);
+            s01 = b0.fma(q1, s01);
+            FloatVector b1 = FloatVector.broadcast(S, kt[k1 + e]);
+            s10 = b1.fma(q0, s10);
+            s11 = b1.fma(q1, s11);
+            FloatVector b2 = FloatVector.broadcast(S, kt[k2 + e]);
+            s20 = b2.fma(q0, s20);
+            s21 = b2.fma(q1, s21);
+            FloatVector b3 = FloatVector.broadcast(S, kt[k3 + e]);
+            s30 = b3.fma(q0, s30);
+            s31 = b3.fma(q1, s31);
+        }
+        s00.intoArray(s, j * BLOCK);
+        s01.intoArray(s, j * BLOCK + L);
+        s10.intoArray(s, (j + 1) * BLOCK);
+        s11.intoArray(s, (j + 1) * BLOCK + L);
+        s20.intoArray(s, (j + 2) * BLOCK);
+        s21.intoArray(s, (j + 2) * BLOCK + L);
+        s30.intoArray(s, (j + 3) * BLOCK);
+        s31.intoArray(s, (j + 3) * BLOCK + L);
+    }
+
+    /** {@link #scores} for keys {@code [j, j + 2)}. */
+    static void scores2(float[] qT, int lb, int stride, float[] kt, int d, int j, float[] s) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector s00 = z, s01 = z;
+        int k0 = j * d;
+        FloatVector s10 = z, s11 = z;
+        int k1 = (j + 1) * d;
+        int qi = lb;
+        for (int e = 0; e < d; e++, qi += stride) {
+            FloatVector q0 = FloatVector.fromArray(S, qT, qi);
+            FloatVector q1 = FloatVector.fromArray(S, qT, qi + L);
+            FloatVector b0 = FloatVector.broadcast(S, kt[k0 + e]);
+            s00 = b0.fma(q0, s00);
+            s01 = b0.fma(q1, s01);
+            FloatVector b1 = FloatVector.broadcast(S, kt[k1 + e]);
+            s10 = b1.fma(q0, s10);
+            s11 = b1.fma(q1, s11);
+        }
+        s00.intoArray(s, j * BLOCK);
+        s01.intoArray(s, j * BLOCK + L);
+        s10.intoArray(s, (j + 1) * BLOCK);
+        s11.intoArray(s, (j + 1) * BLOCK + L);
+    }
+
+    /** {@link #scores} for keys {@code [j, j + 1)}. */
+    static void scores1(float[] qT, int lb, int stride, float[] kt, int d, int j, float[] s) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector s00 = z, s01 = z;
+        int k0 = j * d;
+        int qi = lb;
+        for (int e = 0; e < d; e++, qi += stride) {
+            FloatVector q0 = FloatVector.fromArray(S, qT, qi);
+            FloatVector q1 = FloatVector.fromArray(S, qT, qi + L);
+            FloatVector b0 = FloatVector.broadcast(S, kt[k0 + e]);
+            s00 = b0.fma(q0, s00);
+            s01 = b0.fma(q1, s01);
+        }
+        s00.intoArray(s, j * BLOCK);
+        s01.intoArray(s, j * BLOCK + L);
     }
 
     /** {@code s[j][lane] = -inf} where {@code j >= visible[lane]} (the lane's query may not see key j). */
@@ -366,131 +464,292 @@ final class VectorAttention {
         for (int half = 0; half < BLOCK; half += L) {
             FloatVector n = FloatVector.fromArray(S, visible, half);
             for (int j = 0; j < count; j++) {
-                FloatVector x = FloatVector.fromArray(S, s, j * BLOCK + half);
-                x.blend(Float.NEGATIVE_INFINITY, n.compare(VectorOperators.LE, (float) j)).intoArray(s, j * BLOCK + half);
+                int o = j * BLOCK + half;
+                FloatVector.fromArray(S, s, o).blend(Float.NEGATIVE_INFINITY, n.compare(VectorOperators.LE, (float) j))
+                        .intoArray(s, o);
             }
         }
     }
 
     /**
      * The online-softmax step of one block over {@code count} keys: replaces the scores by their weights
-     * {@code exp(s - m')}, and updates {@code m} and {@code l} of lanes {@code [lb, lb + BLOCK)}; leaves the factor
-     * {@code exp(m - m')} for the block's accumulators in {@code correction}.
+     * {@code exp(s - m')}, updates {@code m} and {@code l} of lanes {@code [lb, lb + BLOCK)}, and leaves the factor
+     * {@code exp(m - m')} for the block's accumulators in {@code work[0, BLOCK)}. {@code work}: the correction, the
+     * shift {@code m'}, the weights' sums and the tile's max, {@code BLOCK} floats each.
      */
-    static void softmax(float[] s, int count, float[] m, float[] l, int lb, float[] correction) {
+    static void softmax(float[] s, int count, float[] m, float[] l, int lb, float[] work) {
+        tileMax(s, count, work, 3 * BLOCK);
         for (int half = 0; half < BLOCK; half += L) {
-            FloatVector max = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-            for (int j = 0; j < count; j++) {
-                FloatVector x = FloatVector.fromArray(S, s, j * BLOCK + half);
-                max = max.blend(x, max.lt(x));
-            }
             FloatVector mOld = FloatVector.fromArray(S, m, lb + half);
+            FloatVector max = FloatVector.fromArray(S, work, 3 * BLOCK + half);
             FloatVector mNew = mOld.blend(max, mOld.lt(max));
-            // a lane that has seen no visible key yet keeps m = -inf; subtracting 0 instead keeps its weights 0, not NaN
-            FloatVector shift = mNew.blend(0f, mNew.eq(Float.NEGATIVE_INFINITY));
-            FloatVector sum = FloatVector.zero(S);
-            for (int j = 0; j < count; j++) {
-                int o = j * BLOCK + half;
-                FloatVector p = exp(FloatVector.fromArray(S, s, o).sub(shift));
-                p.intoArray(s, o);
-                sum = sum.add(p);
-            }
-            FloatVector c = exp(mOld.sub(shift));
-            c.intoArray(correction, half);
-            FloatVector.fromArray(S, l, lb + half).mul(c).add(sum).intoArray(l, lb + half);
             mNew.intoArray(m, lb + half);
+            // a lane that has seen no visible key yet keeps m = -inf; subtracting 0 instead keeps its weights 0 (not
+            // NaN)
+            mNew.blend(0f, mNew.eq(Float.NEGATIVE_INFINITY)).intoArray(work, BLOCK + half);
+            mOld.intoArray(work, half);
         }
+        // the correction exp(m - m'), as a one-key tile; then the tile's weights and their sums
+        weights(work, 1, work);
+        weights(s, count, work);
+        for (int half = 0; half < BLOCK; half += L) {
+            FloatVector.fromArray(S, l, lb + half).mul(FloatVector.fromArray(S, work, half))
+                    .add(FloatVector.fromArray(S, work, 2 * BLOCK + half)).intoArray(l, lb + half);
+        }
+    }
+
+    /** {@code out[at ..] = max_j s[j]} per lane over {@code j < count}, one chain per lane vector. */
+    static void tileMax(float[] s, int count, float[] out, int at) {
+        FloatVector a = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        FloatVector b = a;
+        for (int j = 0; j < count; j++) {
+            FloatVector x = FloatVector.fromArray(S, s, j * BLOCK);
+            a = a.blend(x, a.lt(x));
+            x = FloatVector.fromArray(S, s, j * BLOCK + L);
+            b = b.blend(x, b.lt(x));
+        }
+        a.intoArray(out, at);
+        b.intoArray(out, at + L);
+    }
+
+    /**
+     * {@code s[j] = exp(s[j] - shift)} for the first {@code count} rows of a block, {@code shift} in
+     * {@code work[BLOCK, 2 BLOCK)}; the rows' sums (in row order) into {@code work[2 BLOCK, 3 BLOCK)}.
+     *
+     * <p>{@code e^x} for {@code x <= 0} or -inf by {@link FastExp}'s method: {@code x = n ln2 + r} with n rounded by
+     * the {@link #SHIFTER} (which also leaves n in the low bits, so {@code 2^n} is a shift and an add in the exponent
+     * field), ln2 in two parts so r is exact, {@code e^r} by the degree-6 polynomial, evaluated in Estrin's order
+     * ({@code (c0 + c1 r) + r^2 (c2 + c3 r) + r^4 (c4 + c5 r + c6 r^2)}: half the dependent steps of Horner's). Below
+     * {@link FastExp#UNDERFLOW} (and for -inf, whose lanes compute garbage) the result is 0, as in {@link FastExp#exp};
+     * above it n >= -126, so {@code 2^n} is a normal float. {@code r = (x - n LN2_HI) - n LN2_LO} in two fused steps,
+     * the first exact ({@code n LN2_HI} has at most 7 + 9 significant bits). Written out here rather than called: a
+     * call C2 does not inline would box every vector.
+     */
+    static void weights(float[] s, int count, float[] work) {
+        FloatVector shift0 = FloatVector.fromArray(S, work, BLOCK);
+        FloatVector shift1 = FloatVector.fromArray(S, work, BLOCK + L);
+        FloatVector sum0 = FloatVector.zero(S);
+        FloatVector sum1 = sum0;
+        FloatVector log2e = FloatVector.broadcast(S, FastExp.LOG2E);
+        FloatVector shifter = FloatVector.broadcast(S, SHIFTER);
+        FloatVector ln2Hi = FloatVector.broadcast(S, -FastExp.LN2_HI);
+        FloatVector ln2Lo = FloatVector.broadcast(S, -FastExp.LN2_LO);
+        FloatVector c0 = FloatVector.broadcast(S, FastExp.C0);
+        FloatVector c1 = FloatVector.broadcast(S, FastExp.C1);
+        FloatVector c2 = FloatVector.broadcast(S, FastExp.C2);
+        FloatVector c3 = FloatVector.broadcast(S, FastExp.C3);
+        FloatVector c4 = FloatVector.broadcast(S, FastExp.C4);
+        FloatVector c5 = FloatVector.broadcast(S, FastExp.C5);
+        FloatVector c6 = FloatVector.broadcast(S, FastExp.C6);
+        for (int j = 0; j < count; j++) {
+            int o = j * BLOCK;
+            FloatVector x0 = FloatVector.fromArray(S, s, o).sub(shift0);
+            VectorMask<Float> under0 = x0.lt(FastExp.UNDERFLOW);
+            FloatVector t0 = x0.fma(log2e, shifter);
+            FloatVector n0 = t0.sub(shifter);
+            FloatVector r0 = n0.fma(ln2Lo, n0.fma(ln2Hi, x0));
+            FloatVector rr0 = r0.mul(r0);
+            FloatVector lo0 = rr0.fma(r0.fma(c3, c2), r0.fma(c1, c0));
+            FloatVector hi0 = rr0.fma(c6, r0.fma(c5, c4));
+            FloatVector p0 = rr0.mul(rr0).fma(hi0, lo0)
+                    .mul(((IntVector) t0.reinterpretAsInts()).lanewise(VectorOperators.LSHL, 23).add(127 << 23)
+                            .reinterpretAsFloats())
+                    .blend(0f, under0);
+            p0.intoArray(s, o);
+            sum0 = sum0.add(p0);
+            FloatVector x1 = FloatVector.fromArray(S, s, o + L).sub(shift1);
+            VectorMask<Float> under1 = x1.lt(FastExp.UNDERFLOW);
+            FloatVector t1 = x1.fma(log2e, shifter);
+            FloatVector n1 = t1.sub(shifter);
+            FloatVector r1 = n1.fma(ln2Lo, n1.fma(ln2Hi, x1));
+            FloatVector rr1 = r1.mul(r1);
+            FloatVector lo1 = rr1.fma(r1.fma(c3, c2), r1.fma(c1, c0));
+            FloatVector hi1 = rr1.fma(c6, r1.fma(c5, c4));
+            FloatVector p1 = rr1.mul(rr1).fma(hi1, lo1)
+                    .mul(((IntVector) t1.reinterpretAsInts()).lanewise(VectorOperators.LSHL, 23).add(127 << 23)
+                            .reinterpretAsFloats())
+                    .blend(0f, under1);
+            p1.intoArray(s, o + L);
+            sum1 = sum1.add(p1);
+        }
+        sum0.intoArray(work, 2 * BLOCK);
+        sum1.intoArray(work, 2 * BLOCK + L);
     }
 
     /**
      * {@code accT[e][lb + lanes] = c * accT[e][lb + lanes] + sum_j vt[j][e] * p[j][lanes]} for keys {@code j < count},
-     * four head elements at a time (8 accumulators), one at a time for the rest.
+     * {@code c} in {@code correction[0, BLOCK)}.
      */
     static void values(float[] accT, int lb, int stride, float[] p, float[] vt, int d, int count, float[] correction) {
-        FloatVector c0 = FloatVector.fromArray(S, correction, 0);
-        FloatVector c1 = FloatVector.fromArray(S, correction, L);
         int e = 0;
+        for (; e + 6 <= d; e += 6) {
+            values6(accT, lb, stride, p, vt, d, e, count, correction);
+        }
         for (; e + 4 <= d; e += 4) {
-            int o0 = e * stride + lb;
-            int o1 = o0 + stride;
-            int o2 = o1 + stride;
-            int o3 = o2 + stride;
-            FloatVector a00 = FloatVector.fromArray(S, accT, o0).mul(c0);
-            FloatVector a01 = FloatVector.fromArray(S, accT, o0 + L).mul(c1);
-            FloatVector a10 = FloatVector.fromArray(S, accT, o1).mul(c0);
-            FloatVector a11 = FloatVector.fromArray(S, accT, o1 + L).mul(c1);
-            FloatVector a20 = FloatVector.fromArray(S, accT, o2).mul(c0);
-            FloatVector a21 = FloatVector.fromArray(S, accT, o2 + L).mul(c1);
-            FloatVector a30 = FloatVector.fromArray(S, accT, o3).mul(c0);
-            FloatVector a31 = FloatVector.fromArray(S, accT, o3 + L).mul(c1);
-            int vi = e;
-            int pi = 0;
-            for (int j = 0; j < count; j++, vi += d, pi += BLOCK) {
-                FloatVector p0 = FloatVector.fromArray(S, p, pi);
-                FloatVector p1 = FloatVector.fromArray(S, p, pi + L);
-                FloatVector v = FloatVector.broadcast(S, vt[vi]);
-                a00 = v.fma(p0, a00);
-                a01 = v.fma(p1, a01);
-                v = FloatVector.broadcast(S, vt[vi + 1]);
-                a10 = v.fma(p0, a10);
-                a11 = v.fma(p1, a11);
-                v = FloatVector.broadcast(S, vt[vi + 2]);
-                a20 = v.fma(p0, a20);
-                a21 = v.fma(p1, a21);
-                v = FloatVector.broadcast(S, vt[vi + 3]);
-                a30 = v.fma(p0, a30);
-                a31 = v.fma(p1, a31);
-            }
-            a00.intoArray(accT, o0);
-            a01.intoArray(accT, o0 + L);
-            a10.intoArray(accT, o1);
-            a11.intoArray(accT, o1 + L);
-            a20.intoArray(accT, o2);
-            a21.intoArray(accT, o2 + L);
-            a30.intoArray(accT, o3);
-            a31.intoArray(accT, o3 + L);
+            values4(accT, lb, stride, p, vt, d, e, count, correction);
+        }
+        for (; e + 2 <= d; e += 2) {
+            values2(accT, lb, stride, p, vt, d, e, count, correction);
         }
         for (; e < d; e++) {
-            int o0 = e * stride + lb;
-            FloatVector a0 = FloatVector.fromArray(S, accT, o0).mul(c0);
-            FloatVector a1 = FloatVector.fromArray(S, accT, o0 + L).mul(c1);
-            int vi = e;
-            int pi = 0;
-            for (int j = 0; j < count; j++, vi += d, pi += BLOCK) {
-                FloatVector v = FloatVector.broadcast(S, vt[vi]);
-                a0 = v.fma(FloatVector.fromArray(S, p, pi), a0);
-                a1 = v.fma(FloatVector.fromArray(S, p, pi + L), a1);
-            }
-            a0.intoArray(accT, o0);
-            a1.intoArray(accT, o0 + L);
+            values1(accT, lb, stride, p, vt, d, e, count, correction);
         }
     }
 
-    /**
-     * {@code e^x} lane-wise for {@code x <= 0} (or -inf), by {@link FastExp}'s method: {@code x = n ln2 + r} with
-     * n rounded by the {@link #SHIFTER} (which also leaves n in the low bits, so {@code 2^n} is one shift and one
-     * add in the exponent field), ln2 in two parts so r is exact, {@code e^r} by the degree-6 polynomial (Horner,
-     * fused multiply-adds). Below {@link FastExp#UNDERFLOW} the result is 0, as in {@link FastExp#exp}.
-     */
-    static FloatVector exp(FloatVector x) {
-        VectorMask<Float> under = x.lt(FastExp.UNDERFLOW);
-        FloatVector xc = x.blend(FastExp.UNDERFLOW, under);
-        FloatVector t = xc.fma(FastExp.LOG2E, SHIFTER);
-        FloatVector n = t.sub(SHIFTER);
-        // n * LN2_HI is exact (7 by 9 significant bits), so multiplying then subtracting rounds once, like an FMA
-        FloatVector r = xc.sub(n.mul(FastExp.LN2_HI));
-        r = n.fma(FloatVector.broadcast(S, -FastExp.LN2_LO), r);
-        FloatVector p = r.fma(FloatVector.broadcast(S, FastExp.C6), FloatVector.broadcast(S, FastExp.C5));
-        p = p.fma(r, FloatVector.broadcast(S, FastExp.C4));
-        p = p.fma(r, FloatVector.broadcast(S, FastExp.C3));
-        p = p.fma(r, FloatVector.broadcast(S, FastExp.C2));
-        p = p.fma(r, FloatVector.broadcast(S, FastExp.C1));
-        p = p.fma(r, FloatVector.broadcast(S, FastExp.C0));
-        // bits(t) = bits(SHIFTER) + n; a left shift by 23 pushes bits(SHIFTER) out of the word (its low 9 bits
-        // are zero) and puts n in the exponent field; adding the bias gives 2^n (n >= -126 after the clamp, so a
-        // normal float)
-        FloatVector pow2 = ((IntVector) t.reinterpretAsInts()).lanewise(VectorOperators.LSHL, 23)
-                .add(127 << 23).reinterpretAsFloats();
-        return p.mul(pow2).blend(0f, under);
+    /** {@link #values} for head elements {@code [e, e + 6)}. */
+    static void values6(float[] accT, int lb, int stride, float[] p, float[] vt, int d, int e, int count,
+            float[] correction) {
+        FloatVector c0 = FloatVector.fromArray(S, correction, 0);
+        FloatVector c1 = FloatVector.fromArray(S, correction, L);
+        int o0 = e * stride + lb;
+        FloatVector a00 = FloatVector.fromArray(S, accT, o0).mul(c0);
+        FloatVector a01 = FloatVector.fromArray(S, accT, o0 + L).mul(c1);
+        int o1 = (e + 1) * stride + lb;
+        FloatVector a10 = FloatVector.fromArray(S, accT, o1).mul(c0);
+        FloatVector a11 = FloatVector.fromArray(S, accT, o1 + L).mul(c1);
+        int o2 = (e + 2) * stride + lb;
+        FloatVector a20 = FloatVector.fromArray(S, accT, o2).mul(c0);
+        FloatVector a21 = FloatVector.fromArray(S, accT, o2 + L).mul(c1);
+        int o3 = (e + 3) * stride + lb;
+        FloatVector a30 = FloatVector.fromArray(S, accT, o3).mul(c0);
+        FloatVector a31 = FloatVector.fromArray(S, accT, o3 + L).mul(c1);
+        int o4 = (e + 4) * stride + lb;
+        FloatVector a40 = FloatVector.fromArray(S, accT, o4).mul(c0);
+        FloatVector a41 = FloatVector.fromArray(S, accT, o4 + L).mul(c1);
+        int o5 = (e + 5) * stride + lb;
+        FloatVector a50 = FloatVector.fromArray(S, accT, o5).mul(c0);
+        FloatVector a51 = FloatVector.fromArray(S, accT, o5 + L).mul(c1);
+        int vi = e;
+        int pi = 0;
+        for (int j = 0; j < count; j++, vi += d, pi += BLOCK) {
+            FloatVector p0 = FloatVector.fromArray(S, p, pi);
+            FloatVector p1 = FloatVector.fromArray(S, p, pi + L);
+            FloatVector v0 = FloatVector.broadcast(S, vt[vi]);
+            a00 = v0.fma(p0, a00);
+            a01 = v0.fma(p1, a01);
+            FloatVector v1 = FloatVector.broadcast(S, vt[vi + 1]);
+            a10 = v1.fma(p0, a10);
+            a11 = v1.fma(p1, a11);
+            FloatVector v2 = FloatVector.broadcast(S, vt[vi + 2]);
+            a20 = v2.fma(p0, a20);
+            a21 = v2.fma(p1, a21);
+            FloatVector v3 = FloatVector.broadcast(S, vt[vi + 3]);
+            a30 = v3.fma(p0, a30);
+            a31 = v3.fma(p1, a31);
+            FloatVector v4 = FloatVector.broadcast(S, vt[vi + 4]);
+            a40 = v4.fma(p0, a40);
+            a41 = v4.fma(p1, a41);
+            FloatVector v5 = FloatVector.broadcast(S, vt[vi + 5]);
+            a50 = v5.fma(p0, a50);
+            a51 = v5.fma(p1, a51);
+        }
+        a00.intoArray(accT, o0);
+        a01.intoArray(accT, o0 + L);
+        a10.intoArray(accT, o1);
+        a11.intoArray(accT, o1 + L);
+        a20.intoArray(accT, o2);
+        a21.intoArray(accT, o2 + L);
+        a30.intoArray(accT, o3);
+        a31.intoArray(accT, o3 + L);
+        a40.intoArray(accT, o4);
+        a41.intoArray(accT, o4 + L);
+        a50.intoArray(accT, o5);
+        a51.intoArray(accT, o5 + L);
     }
+
+    /** {@link #values} for head elements {@code [e, e + 4)}. */
+    static void values4(float[] accT, int lb, int stride, float[] p, float[] vt, int d, int e, int count,
+            float[] correction) {
+        FloatVector c0 = FloatVector.fromArray(S, correction, 0);
+        FloatVector c1 = FloatVector.fromArray(S, correction, L);
+        int o0 = e * stride + lb;
+        FloatVector a00 = FloatVector.fromArray(S, accT, o0).mul(c0);
+        FloatVector a01 = FloatVector.fromArray(S, accT, o0 + L).mul(c1);
+        int o1 = (e + 1) * stride + lb;
+        FloatVector a10 = FloatVector.fromArray(S, accT, o1).mul(c0);
+        FloatVector a11 = FloatVector.fromArray(S, accT, o1 + L).mul(c1);
+        int o2 = (e + 2) * stride + lb;
+        FloatVector a20 = FloatVector.fromArray(S, accT, o2).mul(c0);
+        FloatVector a21 = FloatVector.fromArray(S, accT, o2 + L).mul(c1);
+        int o3 = (e + 3) * stride + lb;
+        FloatVector a30 = FloatVector.fromArray(S, accT, o3).mul(c0);
+        FloatVector a31 = FloatVector.fromArray(S, accT, o3 + L).mul(c1);
+        int vi = e;
+        int pi = 0;
+        for (int j = 0; j < count; j++, vi += d, pi += BLOCK) {
+            FloatVector p0 = FloatVector.fromArray(S, p, pi);
+            FloatVector p1 = FloatVector.fromArray(S, p, pi + L);
+            FloatVector v0 = FloatVector.broadcast(S, vt[vi]);
+            a00 = v0.fma(p0, a00);
+            a01 = v0.fma(p1, a01);
+            FloatVector v1 = FloatVector.broadcast(S, vt[vi + 1]);
+            a10 = v1.fma(p0, a10);
+            a11 = v1.fma(p1, a11);
+            FloatVector v2 = FloatVector.broadcast(S, vt[vi + 2]);
+            a20 = v2.fma(p0, a20);
+            a21 = v2.fma(p1, a21);
+            FloatVector v3 = FloatVector.broadcast(S, vt[vi + 3]);
+            a30 = v3.fma(p0, a30);
+            a31 = v3.fma(p1, a31);
+        }
+        a00.intoArray(accT, o0);
+        a01.intoArray(accT, o0 + L);
+        a10.intoArray(accT, o1);
+        a11.intoArray(accT, o1 + L);
+        a20.intoArray(accT, o2);
+        a21.intoArray(accT, o2 + L);
+        a30.intoArray(accT, o3);
+        a31.intoArray(accT, o3 + L);
+    }
+
+    /** {@link #values} for head elements {@code [e, e + 2)}. */
+    static void values2(float[] accT, int lb, int stride, float[] p, float[] vt, int d, int e, int count,
+            float[] correction) {
+        FloatVector c0 = FloatVector.fromArray(S, correction, 0);
+        FloatVector c1 = FloatVector.fromArray(S, correction, L);
+        int o0 = e * stride + lb;
+        FloatVector a00 = FloatVector.fromArray(S, accT, o0).mul(c0);
+        FloatVector a01 = FloatVector.fromArray(S, accT, o0 + L).mul(c1);
+        int o1 = (e + 1) * stride + lb;
+        FloatVector a10 = FloatVector.fromArray(S, accT, o1).mul(c0);
+        FloatVector a11 = FloatVector.fromArray(S, accT, o1 + L).mul(c1);
+        int vi = e;
+        int pi = 0;
+        for (int j = 0; j < count; j++, vi += d, pi += BLOCK) {
+            FloatVector p0 = FloatVector.fromArray(S, p, pi);
+            FloatVector p1 = FloatVector.fromArray(S, p, pi + L);
+            FloatVector v0 = FloatVector.broadcast(S, vt[vi]);
+            a00 = v0.fma(p0, a00);
+            a01 = v0.fma(p1, a01);
+            FloatVector v1 = FloatVector.broadcast(S, vt[vi + 1]);
+            a10 = v1.fma(p0, a10);
+            a11 = v1.fma(p1, a11);
+        }
+        a00.intoArray(accT, o0);
+        a01.intoArray(accT, o0 + L);
+        a10.intoArray(accT, o1);
+        a11.intoArray(accT, o1 + L);
+    }
+
+    /** {@link #values} for head elements {@code [e, e + 1)}. */
+    static void values1(float[] accT, int lb, int stride, float[] p, float[] vt, int d, int e, int count,
+            float[] correction) {
+        FloatVector c0 = FloatVector.fromArray(S, correction, 0);
+        FloatVector c1 = FloatVector.fromArray(S, correction, L);
+        int o0 = e * stride + lb;
+        FloatVector a00 = FloatVector.fromArray(S, accT, o0).mul(c0);
+        FloatVector a01 = FloatVector.fromArray(S, accT, o0 + L).mul(c1);
+        int vi = e;
+        int pi = 0;
+        for (int j = 0; j < count; j++, vi += d, pi += BLOCK) {
+            FloatVector p0 = FloatVector.fromArray(S, p, pi);
+            FloatVector p1 = FloatVector.fromArray(S, p, pi + L);
+            FloatVector v0 = FloatVector.broadcast(S, vt[vi]);
+            a00 = v0.fma(p0, a00);
+            a01 = v0.fma(p1, a01);
+        }
+        a00.intoArray(accT, o0);
+        a01.intoArray(accT, o0 + L);
+    }
+
 }
