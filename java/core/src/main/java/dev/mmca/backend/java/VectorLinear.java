@@ -24,10 +24,15 @@ final class VectorLinear implements JavaKernels.Projection {
     /** Output columns per panel: two vectors. */
     static final int NR = 2 * L;
     /**
-     * Rows per micro-kernel: 6 x 2 accumulators, 2 weight vectors and a broadcast input use 15 of the 16 AVX2
-     * vector registers.
+     * Rows per micro-kernel: 5 x 2 accumulators and 2 weight vectors leave 4 of the 16 AVX2 vector registers for the
+     * broadcast inputs, which C2 loads ahead of their use (with 6 rows, C2 on Java 25 spills an accumulator).
      */
-    static final int MR = 6;
+    static final int MR = 5;
+    /**
+     * Floats per k of a packed row group (MR used): a power of two, so that the input index {@code xi + k * XP + r}
+     * stays a scaled loop index and C2 hoists its range checks out of the kernel's loop.
+     */
+    static final int XP = 8;
     /** Inputs per pass: one panel's slice ({@code KC * NR} floats, 16 KiB at 256 bits) stays in L1 across a task's rows. */
     static final int KC = 256;
     /** Rows per task. */
@@ -92,12 +97,12 @@ final class VectorLinear implements JavaKernels.Projection {
 
     /**
      * Rows {@code [r0, r1)} times panels {@code [p0, p1)}, in passes of {@link #KC} inputs. Each pass first copies
-     * the rows' inputs into {@code [row group][k][MR]} (zero rows past r1), so that the kernel reads one input of
+     * the rows' inputs into {@code [row group][k][XP]} (zero rows past r1), so that the kernel reads one input of
      * each of its rows from consecutive addresses off one index.
      */
     private void block(float[] x, int xOffset, float[] y, int yOffset, int r0, int r1, int p0, int p1) {
         int groups = (r1 - r0 + MR - 1) / MR;
-        float[] xp = new float[groups * MR * Math.min(KC, in)];
+        float[] xp = new float[groups * XP * Math.min(KC, in)];
         float[] edge = null;
         for (int k0 = 0; k0 < in; k0 += KC) {
             int kn = Math.min(KC, in - k0);
@@ -105,16 +110,16 @@ final class VectorLinear implements JavaKernels.Projection {
             for (int rg = 0; rg < groups; rg++) {
                 for (int r = 0; r < MR; r++) {
                     int row = r0 + rg * MR + r;
-                    int dst = rg * kn * MR + r;
+                    int dst = rg * kn * XP + r;
                     if (row >= r1) {
                         for (int k = 0; k < kn; k++) {
-                            xp[dst + k * MR] = 0f;
+                            xp[dst + k * XP] = 0f;
                         }
                         continue;
                     }
                     int src = xOffset + row * in + k0;
                     for (int k = 0; k < kn; k++) {
-                        xp[dst + k * MR] = x[src + k];
+                        xp[dst + k * XP] = x[src + k];
                     }
                 }
             }
@@ -127,7 +132,7 @@ final class VectorLinear implements JavaKernels.Projection {
                     int height = Math.min(MR, r1 - row);
                     int yi = yOffset + row * out + col;
                     if (height == MR && width == NR) {
-                        kernel(xp, rg * kn * MR, packed, w, kn, y, yi, out, load);
+                        kernel(xp, rg * kn * XP, packed, w, kn, y, yi, out, load);
                         continue;
                     }
                     // rows past r1 or columns past out: compute in a scratch block, keep the real part
@@ -139,7 +144,7 @@ final class VectorLinear implements JavaKernels.Projection {
                             System.arraycopy(y, yi + r * out, edge, r * NR, width);
                         }
                     }
-                    kernel(xp, rg * kn * MR, packed, w, kn, edge, 0, NR, load);
+                    kernel(xp, rg * kn * XP, packed, w, kn, edge, 0, NR, load);
                     for (int r = 0; r < height; r++) {
                         System.arraycopy(edge, r * NR, y, yi + r * out, width);
                     }
@@ -150,7 +155,7 @@ final class VectorLinear implements JavaKernels.Projection {
 
     /**
      * {@code c[r][0 .. NR) (+)= sum_k xp[k][r] panel[k]} for the MR rows of one group: inputs at
-     * {@code xp[xi + k * MR + r]}, weights at {@code w[wi + k * NR ..]}, c row r at {@code ci + r * cs}; {@code load}:
+     * {@code xp[xi + k * XP + r]}, weights at {@code w[wi + k * NR ..]}, c row r at {@code ci + r * cs}; {@code load}:
      * continue the sums already in c, else start from 0.
      */
     private static void kernel(float[] xp, int xi, float[] w, int wi, int kn, float[] c, int ci, int cs,
@@ -161,7 +166,6 @@ final class VectorLinear implements JavaKernels.Projection {
         int c2 = c1 + cs;
         int c3 = c2 + cs;
         int c4 = c3 + cs;
-        int c5 = c4 + cs;
         FloatVector a00 = load ? FloatVector.fromArray(S, c, c0) : z;
         FloatVector a01 = load ? FloatVector.fromArray(S, c, c0 + L) : z;
         FloatVector a10 = load ? FloatVector.fromArray(S, c, c1) : z;
@@ -172,13 +176,11 @@ final class VectorLinear implements JavaKernels.Projection {
         FloatVector a31 = load ? FloatVector.fromArray(S, c, c3 + L) : z;
         FloatVector a40 = load ? FloatVector.fromArray(S, c, c4) : z;
         FloatVector a41 = load ? FloatVector.fromArray(S, c, c4 + L) : z;
-        FloatVector a50 = load ? FloatVector.fromArray(S, c, c5) : z;
-        FloatVector a51 = load ? FloatVector.fromArray(S, c, c5 + L) : z;
         for (int k = 0; k < kn; k++) {
             // indices linear in k with constant factors, so C2 hoists their range checks out of the loop
             FloatVector b0 = FloatVector.fromArray(S, w, wi + k * NR);
             FloatVector b1 = FloatVector.fromArray(S, w, wi + k * NR + L);
-            int xk = xi + k * MR;
+            int xk = xi + k * XP;
             FloatVector v = FloatVector.broadcast(S, xp[xk]);
             a00 = v.fma(b0, a00);
             a01 = v.fma(b1, a01);
@@ -194,9 +196,6 @@ final class VectorLinear implements JavaKernels.Projection {
             v = FloatVector.broadcast(S, xp[xk + 4]);
             a40 = v.fma(b0, a40);
             a41 = v.fma(b1, a41);
-            v = FloatVector.broadcast(S, xp[xk + 5]);
-            a50 = v.fma(b0, a50);
-            a51 = v.fma(b1, a51);
         }
         a00.intoArray(c, c0);
         a01.intoArray(c, c0 + L);
@@ -208,7 +207,5 @@ final class VectorLinear implements JavaKernels.Projection {
         a31.intoArray(c, c3 + L);
         a40.intoArray(c, c4);
         a41.intoArray(c, c4 + L);
-        a50.intoArray(c, c5);
-        a51.intoArray(c, c5 + L);
     }
 }
