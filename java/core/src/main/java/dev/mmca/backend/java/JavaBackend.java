@@ -37,7 +37,8 @@ public final class JavaBackend extends Backend {
         if (!k.ok()) {
             return Availability.unavailable(k.reason);
         }
-        return Availability.available("pure Java, " + Parallel.threads() + " threads, " + k.kernels.name() + " kernels");
+        return Availability.available("pure Java, " + Parallel.threads() + " threads, " + k.kernels.name()
+                + " kernels");
     }
 
     @Override
