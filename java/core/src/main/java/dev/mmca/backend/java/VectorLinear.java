@@ -35,10 +35,16 @@ final class VectorLinear implements JavaKernels.Projection {
     static final int XP = 8;
     /** Inputs per pass: one panel's slice ({@code KC * NR} floats, 16 KiB at 256 bits) stays in L1 across a task's rows. */
     static final int KC = 256;
-    /** Rows per task. */
-    static final int MC = 8 * MR;
-    /** Panels per task. */
-    static final int PANELS_PER_TASK = 8;
+    /**
+     * Rows per task: each task packs its rows' inputs once per pass and streams every panel of its column range past
+     * them, so more rows per task means fewer passes over the weights.
+     */
+    static final int MC = 16 * MR;
+    /**
+     * Tasks a call is split into at least (when it has the columns): few rows are split by columns too. A constant,
+     * not the thread count; the split never changes the bits (see the summation order above).
+     */
+    static final int MIN_TASKS = 32;
 
     private final int in;
     private final int out;
@@ -87,11 +93,13 @@ final class VectorLinear implements JavaKernels.Projection {
     @Override
     public void apply(float[] x, int xOffset, int rows, float[] y, int yOffset) {
         int rowBlocks = (rows + MC - 1) / MC;
-        int colBlocks = (panels + PANELS_PER_TASK - 1) / PANELS_PER_TASK;
+        // the fewest column blocks that make MIN_TASKS tasks: each column block repacks the rows' inputs
+        int colBlocks = Math.min(panels, Math.max(1, (MIN_TASKS + rowBlocks - 1) / rowBlocks));
+        int panelsPerTask = (panels + colBlocks - 1) / colBlocks;
         Parallel.forEach(rowBlocks * colBlocks, task -> {
             int r0 = task / colBlocks * MC;
-            int p0 = task % colBlocks * PANELS_PER_TASK;
-            block(x, xOffset, y, yOffset, r0, Math.min(rows, r0 + MC), p0, Math.min(panels, p0 + PANELS_PER_TASK));
+            int p0 = Math.min(panels, task % colBlocks * panelsPerTask);
+            block(x, xOffset, y, yOffset, r0, Math.min(rows, r0 + MC), p0, Math.min(panels, p0 + panelsPerTask));
         });
     }
 

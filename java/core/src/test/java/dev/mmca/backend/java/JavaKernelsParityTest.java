@@ -178,11 +178,11 @@ class JavaKernelsParityTest {
     }
 
     static List<int[]> gemmShapes() {
-        // rows around the 5-row kernel and the 40-row task, inputs around the 256-input pass, outputs around the
-        // 2-vector panels (16 or 32 columns) and the 8-panel task
+        // rows around the 5-row kernel and the 80-row task, inputs around the 256-input pass, outputs around the
+        // 2-vector panels (16 or 32 columns) and column blocks of uneven width
         return List.of(new int[] {1, 1, 1}, new int[] {4, 3, 7}, new int[] {5, 17, 16}, new int[] {6, 255, 15},
-                new int[] {39, 256, 17}, new int[] {40, 257, 33}, new int[] {41, 600, 130}, new int[] {97, 64, 257},
-                new int[] {13, 513, 31});
+                new int[] {79, 256, 17}, new int[] {80, 257, 33}, new int[] {81, 600, 130}, new int[] {97, 64, 257},
+                new int[] {13, 513, 31}, new int[] {170, 40, 500});
     }
 
     @ParameterizedTest(name = "rows, in, out = {0}")
@@ -253,7 +253,7 @@ class JavaKernelsParityTest {
             JavaKernels.Projection p = k.projection(w);
             float[] all = new float[rows * out];
             p.apply(x, 0, rows, all, 0);
-            for (int[] part : new int[][] {{0, 1}, {5, 7}, {7, 40}, {59, 2}}) {
+            for (int[] part : new int[][] {{0, 1}, {5, 7}, {7, 40}, {59, 2}, {20, 41}}) {
                 float[] some = new float[part[1] * out];
                 p.apply(x, part[0] * in, part[1], some, 0);
                 assertArrayEquals(Arrays.copyOfRange(all, part[0] * out, (part[0] + part[1]) * out), some,
