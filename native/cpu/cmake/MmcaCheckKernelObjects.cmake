@@ -1,19 +1,25 @@
 # ctest script: the per-ISA kernel objects must not leak wide instructions into other paths.
 #   -DPORTABLE=<obj> -DAVX2=<obj> -DAVX512=<obj> -DNM=<nm> -DOBJDUMP=<objdump>
-# Checks that each object defines exactly one global symbol (its entry point; no weak/COMDAT copies
-# the linker could pick for another path), that the portable object uses no ymm/zmm register and
-# that the AVX2 object uses no zmm register.
+# Checks that each variant's objects define only their strong entry points, named for the variant (no
+# weak/COMDAT copies the linker could pick for another path), that the portable objects use no ymm/zmm
+# register and that the AVX2 objects use no zmm register. Each argument is a ;-list of objects.
 foreach(v PORTABLE AVX2 AVX512)
-  execute_process(COMMAND ${NM} --defined-only -g ${${v}} OUTPUT_VARIABLE syms RESULT_VARIABLE rc)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "${NM} failed on ${${v}}")
-  endif()
-  string(STRIP "${syms}" syms)
-  string(REPLACE "\n" ";" lines "${syms}")
-  list(LENGTH lines count)
-  if(NOT count EQUAL 1)
-    message(FATAL_ERROR "${v} kernel object: expected exactly one global symbol, got ${count}:\n${syms}")
-  endif()
+  string(TOLOWER ${v} suffix)
+  foreach(obj ${${v}})
+    execute_process(COMMAND ${NM} --defined-only -g ${obj} OUTPUT_VARIABLE syms RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR "${NM} failed on ${obj}")
+    endif()
+    string(STRIP "${syms}" syms)
+    string(REPLACE "\n" ";" lines "${syms}")
+    list(LENGTH lines count)
+    if(NOT count EQUAL 1)
+      message(FATAL_ERROR "${obj}: expected exactly one global symbol (its entry point), got ${count}:\n${syms}")
+    endif()
+    if(NOT syms MATCHES " T .*_${suffix}")
+      message(FATAL_ERROR "${obj}: expected a strong entry point ending in _${suffix}, got:\n${syms}")
+    endif()
+  endforeach()
 endforeach()
 execute_process(COMMAND ${OBJDUMP} -d ${PORTABLE} OUTPUT_VARIABLE asm)
 if(asm MATCHES "%[yz]mm")

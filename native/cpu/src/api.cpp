@@ -3,14 +3,17 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "attention.h"
+#include "calibration.h"
 #include "errors.h"
 #include "gemm.h"
 #include "isa.h"
@@ -44,16 +47,16 @@ void non_null(const char *name, const void *p) {
 #pragma GCC visibility push(default)
 extern "C" {
 
-void mmca_cpu_attention(const mmca_attention_params *params) {
+int64_t mmca_cpu_attention(const mmca_attention_params *params) {
     validate_attention(params, "mmca_attention_params");
     init_blas();
-    run_attention(*params);
+    return run_attention(*params);
 }
 
-void mmca_cpu_text_attention(const mmca_text_params *params) {
+int64_t mmca_cpu_text_attention(const mmca_text_params *params) {
     validate_text(params);
     init_blas();
-    run_text_attention(*params);
+    return run_text_attention(*params);
 }
 
 mmca_cpu_weights *mmca_cpu_weights_create(const float *w, int64_t out, int64_t in) {
@@ -73,29 +76,58 @@ void mmca_cpu_weights_free(mmca_cpu_weights *weights) {
     delete weights;
 }
 
-void mmca_cpu_linear(const mmca_cpu_weights *weights, const float *x, int64_t ldx, float *y, int64_t ldy,
-                     int64_t rows) {
+int64_t mmca_cpu_linear(const mmca_cpu_weights *weights, const float *x, int64_t ldx, float *y, int64_t ldy,
+                        int64_t rows) {
     const PackedWeights &w = checked(weights);
     non_null("x", x);
     non_null("y", y);
     positive("rows", rows);
     if (ldx < w.in) fail("ldx: expected at least in=" + std::to_string(w.in) + ", got " + std::to_string(ldx));
     if (ldy < w.out) fail("ldy: expected at least out=" + std::to_string(w.out) + ", got " + std::to_string(ldy));
-    w.apply(x, ldx, y, ldy, rows);
+    return w.apply(x, ldx, y, ldy, rows);
 }
 
-void mmca_cpu_add(float *out, const float *a, const float *b, int64_t n) {
+int64_t mmca_cpu_add(float *out, const float *a, const float *b, int64_t n) {
     non_null("out", out);
     non_null("a", a);
     non_null("b", b);
     positive("n", n);
+    std::atomic<int64_t> first{-1};
     parallel_for(
         (n + 65535) / 65536,
         [&](int64_t block) {
             const int64_t end = std::min(n, (block + 1) * 65536);
-            for (int64_t i = block * 65536; i < end; i++) out[i] = a[i] + b[i];
+            bool finite = true;
+            for (int64_t i = block * 65536; i < end; i++) {
+                out[i] = a[i] + b[i];
+                finite &= std::fabs(out[i]) <= 3.40282347e38f;
+            }
+            if (finite) return;
+            for (int64_t i = block * 65536; i < end; i++) {
+                if (!(std::fabs(out[i]) <= 3.40282347e38f)) {
+                    int64_t seen = first.load();
+                    while ((seen < 0 || i < seen) && !first.compare_exchange_weak(seen, i)) {
+                    }
+                    return;
+                }
+            }
         },
         n < 262144);
+    return first.load();
+}
+
+void mmca_cpu_scatter_rows(const float *src, int64_t src_ld, float *dst, int64_t dst_ld, int64_t width,
+                           const int32_t *rows, int64_t count) {
+    non_null("src", src);
+    non_null("dst", dst);
+    non_null("rows", rows);
+    positive("width", width);
+    positive("count", count);
+    if (src_ld < width) fail("src_ld: expected at least width=" + std::to_string(width) + ", got " + std::to_string(src_ld));
+    if (dst_ld < width) fail("dst_ld: expected at least width=" + std::to_string(width) + ", got " + std::to_string(dst_ld));
+    for (int64_t r = 0; r < count; r++) {
+        if (rows[r] >= 0) std::memcpy(dst + rows[r] * dst_ld, src + r * src_ld, static_cast<size_t>(width) * sizeof(float));
+    }
 }
 
 int32_t mmca_cpu_params_size(void) { return static_cast<int32_t>(sizeof(mmca_attention_params)); }
@@ -119,6 +151,8 @@ void mmca_cpu_set_isa(const char *name) {
 }
 
 const char *mmca_cpu_features(void) { return cpu_features().c_str(); }
+
+const char *mmca_cpu_blas_core(void) { return openblas_get_corename(); }
 
 double mmca_cpu_sgemm_gflops(int32_t n, int32_t repeats) {
     positive("n", n);
@@ -153,6 +187,19 @@ double mmca_cpu_sgemm_gflops(int32_t n, int32_t repeats) {
     openblas_set_num_threads(1);
     const double blocked = best_of([&] { linear(a.data(), n, b.data(), n, c.data(), n, n, n, n); });
     return std::max(own, blocked);
+}
+
+double mmca_cpu_fma_peak_gflops(double seconds) {
+    if (!(seconds > 0 && seconds <= 60)) fail("seconds: expected a duration in (0, 60], got " + std::to_string(seconds));
+    return fma_peak_gflops(seconds);
+}
+
+double mmca_cpu_read_bandwidth_gbs(int64_t bytes, int32_t repeats) {
+    if (bytes < (1 << 20) || bytes > (int64_t{1} << 34)) {
+        fail("bytes: expected a buffer of 1 MiB to 16 GiB, got " + std::to_string(bytes));
+    }
+    positive("repeats", repeats);
+    return read_bandwidth_gbs(bytes, repeats);
 }
 
 int64_t mmca_cpu_malloc_in_use(void) {

@@ -1,5 +1,6 @@
 #include "attention.h"
 
+#include <atomic>
 #include <cmath>
 #include <memory>
 #include <vector>
@@ -84,13 +85,27 @@ int head_of(const mmca_attention_params &p, int g, int hr) {
 
 // Merges the chunk states of one item and writes its rows: m = max_c m_c, l = sum_c l_c exp(m_c - m),
 // o = sum_c O_c exp(m_c - m) / l (zero when no chunk saw a key), chunks in order.
-// Chunk c's state of row r is at partial[c * stride + r * (D + 2)].
-void merge_chunks(const mmca_attention_params &p, int b, int g, int q0, int q1, const float *partial, int chunks,
+// The first overflowed row of a call, whichever thread finds it: the minimum wins.
+struct FirstOverflow {
+    std::atomic<int64_t> row{-1};
+
+    void report(int64_t r) {
+        if (r < 0) return;
+        int64_t seen = row.load(std::memory_order_relaxed);
+        while ((seen < 0 || r < seen) && !row.compare_exchange_weak(seen, r, std::memory_order_relaxed)) {
+        }
+    }
+};
+
+// Chunk c's state of row r is at partial[c * stride + r * (D + 2)]. Returns the first query index of the
+// item whose merged state is not finite (an overflowed logit), or -1.
+int64_t merge_chunks(const mmca_attention_params &p, int b, int g, int q0, int q1, const float *partial, int chunks,
                   size_t stride) {
     const int R = p.heads / p.kv_heads;
     const int D = p.dim_head;
     const int rows = (q1 - q0) * R;
     float *ob = static_cast<float *>(p.o) + b * p.o_batch_stride;
+    int64_t overflow = -1;
     for (int r = 0; r < rows; r++) {
         float mx = -INFINITY;
         for (int c = 0; c < chunks; c++) {
@@ -98,6 +113,10 @@ void merge_chunks(const mmca_attention_params &p, int b, int g, int q0, int q1, 
             mx = mc > mx ? mc : mx;
         }
         float *dst = ob + static_cast<int64_t>(q0 + r / R) * p.o_row_stride + head_of(p, g, r % R) * p.o_head_stride;
+        if (!(mx <= 3.40282347e38f) && mx != -INFINITY) {  // +inf or NaN: a logit overflowed
+            const int64_t i = q0 + r / R;
+            overflow = overflow < 0 || i < overflow ? i : overflow;
+        }
         if (mx == -INFINITY) {
             for (int d = 0; d < D; d++) dst[d] = 0.0f;
             continue;
@@ -111,13 +130,18 @@ void merge_chunks(const mmca_attention_params &p, int b, int g, int q0, int q1, 
             l += st[D + 1] * f;
             for (int d = 0; d < D; d++) dst[d] += st[d] * f;
         }
+        if (!(l <= 3.40282347e38f)) {
+            const int64_t i = q0 + r / R;
+            overflow = overflow < 0 || i < overflow ? i : overflow;
+        }
         const float inv = l > 0 ? 1.0f / l : 0.0f;
         for (int d = 0; d < D; d++) dst[d] *= inv;
     }
+    return overflow;
 }
 
 // One attention problem split into key chunks: every (item, chunk) on the pool, then every item merged.
-void run_chunked(const mmca_attention_params &p, const Plan &plan, AttentionTileFn kernel) {
+int64_t run_chunked(const mmca_attention_params &p, const Plan &plan, AttentionTileFn kernel) {
     const int R = p.heads / p.kv_heads;
     const size_t per_chunk = static_cast<size_t>(plan.tile) * R * (p.dim_head + 2);
     std::vector<float> partial(static_cast<size_t>(plan.items) * plan.chunks * per_chunk);
@@ -131,12 +155,16 @@ void run_chunked(const mmca_attention_params &p, const Plan &plan, AttentionTile
         float *dst = partial.data() + (static_cast<size_t>(idx) * plan.chunks + c) * per_chunk;
         kernel(p, b, g, q0, q1, k0, k1, dst);
     });
+    FirstOverflow first;
     parallel_for(plan.items, [&](int64_t idx) {
         int b, g, q0, q1;
         plan.item(idx, p, b, g, q0, q1);
-        merge_chunks(p, b, g, q0, q1, partial.data() + static_cast<size_t>(idx) * plan.chunks * per_chunk,
-                     plan.chunks, per_chunk);
+        const int64_t i = merge_chunks(p, b, g, q0, q1,
+                                       partial.data() + static_cast<size_t>(idx) * plan.chunks * per_chunk, plan.chunks,
+                                       per_chunk);
+        if (i >= 0) first.report(static_cast<int64_t>(b) * p.queries + i);
     });
+    return first.row.load();
 }
 
 }  // namespace
@@ -150,43 +178,50 @@ float *thread_scratch(size_t floats) {
     return s.data.get();
 }
 
-void run_attention(const mmca_attention_params &p) {
+int64_t run_attention(const mmca_attention_params &p) {
     const Plan plan = plan_for(p);
     const AttentionTileFn kernel = current_tile_kernel();
     if (plan.chunks > 1) {
-        run_chunked(p, plan, kernel);
-        return;
+        return run_chunked(p, plan, kernel);
     }
+    FirstOverflow first;
     parallel_for(
         plan.items,
         [&](int64_t idx) {
             int b, g, q0, q1;
             plan.item(idx, p, b, g, q0, q1);
-            kernel(p, b, g, q0, q1, 0, p.keys, nullptr);
+            const int64_t i = kernel(p, b, g, q0, q1, 0, p.keys, nullptr);
+            if (i >= 0) first.report(static_cast<int64_t>(b) * p.queries + i);
         },
         plan.work < kInlineWork);
+    return first.row.load();
 }
 
-void run_text_attention(const mmca_text_params &p) {
+int64_t run_text_attention(const mmca_text_params &p) {
     // Both halves share batch, heads, kv_heads and queries, so one plan covers both.
     const Plan self = plan_for(p.self);
     const Plan cross = plan_for(p.cross);
+    const int64_t rows = static_cast<int64_t>(p.self.batch) * p.self.queries;
     if (self.chunks > 1 || cross.chunks > 1) {  // too few items to fill the cores: each half split on its own
-        run_attention(p.self);
-        run_attention(p.cross);
-        return;
+        const int64_t s = run_attention(p.self);
+        const int64_t c = run_attention(p.cross);
+        return s >= 0 ? s : (c >= 0 ? rows + c : -1);
     }
     const double work = self.work + cross.work;
     const AttentionTileFn kernel = current_tile_kernel();
+    FirstOverflow first;
     parallel_for(
         self.items,
         [&](int64_t idx) {
             int b, g, q0, q1;
             self.item(idx, p.self, b, g, q0, q1);
-            kernel(p.self, b, g, q0, q1, 0, p.self.keys, nullptr);
-            kernel(p.cross, b, g, q0, q1, 0, p.cross.keys, nullptr);
+            const int64_t s = kernel(p.self, b, g, q0, q1, 0, p.self.keys, nullptr);
+            const int64_t c = kernel(p.cross, b, g, q0, q1, 0, p.cross.keys, nullptr);
+            if (s >= 0) first.report(static_cast<int64_t>(b) * p.self.queries + s);
+            if (c >= 0) first.report(rows + static_cast<int64_t>(b) * p.self.queries + c);
         },
         work < kInlineWork);
+    return first.row.load();
 }
 
 }  // namespace mmca::cpu

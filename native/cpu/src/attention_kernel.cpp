@@ -4,6 +4,7 @@
 //   MMCA_ISA_SUFFIX  the function name suffix: portable, avx2, avx512
 //   MMCA_VEC_WIDTH   floats per SIMD vector: 4 (SSE2), 8 (AVX2), 16 (AVX-512)
 //   MMCA_VEC_CHUNK   vectors per register block column (how many accumulators per row fit)
+//   MMCA_ROW_BLOCK   query rows per register block
 // and the matching -m flags. Everything except the exported entry point has internal linkage and
 // no standard-library template is used here, so no code built with wide instructions can be shared
 // with (and leak into) another path.
@@ -28,7 +29,7 @@ namespace {
 
 constexpr int W = MMCA_VEC_WIDTH;   // floats per vector
 constexpr int NV = MMCA_VEC_CHUNK;  // vectors per register block column
-constexpr int MR = 4;               // query rows per register block (6 measured slower: spills)
+constexpr int MR = MMCA_ROW_BLOCK;  // query rows per register block (MR x NV accumulators)
 constexpr int TK = 64;              // keys per tile
 constexpr float NEG_INF = -__builtin_huge_valf();
 
@@ -41,7 +42,9 @@ inline vf load(const float *p) {
     return v;
 }
 inline void store(float *p, vf v) { std::memcpy(p, &v, sizeof v); }
-inline vf splat(float x) { return vf{} + x; }
+// A broadcast: x - 0 is x for every x, so the compiler emits the broadcast alone. (vf{} + x is a real
+// addition without fast-math, since 0 + -0 is +0: an add and a dependency before every broadcast.)
+inline vf splat(float x) { return x - vf{}; }
 inline vf vmax(vf a, vf b) { return a > b ? a : b; }
 
 inline float hmax(vf v) {
@@ -153,7 +156,7 @@ inline float inv_norm(const float *x, int D) {
 
 }  // namespace
 
-void MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1, int k0, int k1, float *partial) {
+int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1, int k0, int k1, float *partial) {
     static_assert(TK % (W * NV) == 0, "a key tile must be a whole number of register block columns");
     const int H = p.heads;
     const int G = p.kv_heads;
@@ -179,20 +182,23 @@ void MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1, in
     }
     const int32_t *positions = p.query_positions ? p.query_positions + b * p.query_positions_batch_stride : nullptr;
 
-    // Scratch layout (floats): Q, O [rows_p][Dp]; m, l, last, active [rows_p]; Kt [D][TK];
-    // V [TK][Dp]; S [MR][TK]; key bias [TK].
-    const size_t need = 2 * static_cast<size_t>(rows_p) * Dp + 4 * static_cast<size_t>(rows_p)
-                        + static_cast<size_t>(D) * TK + static_cast<size_t>(TK) * Dp + MR * TK + TK;
+    // Scratch layout (floats): Q, O [rows_p][Dp]; m, l, last, active, alpha, block flags [rows_p]; Kt [D][TK];
+    // V [TK][Dp]; S [rows_p][TK]; key bias [TK].
+    const size_t need = 2 * static_cast<size_t>(rows_p) * Dp + 6 * static_cast<size_t>(rows_p)
+                        + static_cast<size_t>(D) * TK + static_cast<size_t>(TK) * Dp
+                        + static_cast<size_t>(rows_p) * TK + TK;
     float *Q = thread_scratch(need);
     float *O = Q + static_cast<size_t>(rows_p) * Dp;
     float *m = O + static_cast<size_t>(rows_p) * Dp;
     float *l = m + rows_p;
     float *last = l + rows_p;     // last visible key index of the row (as float; exact below 2^24)
     float *active = last + rows_p;
-    float *Kt = active + rows_p;
+    float *alpha = active + rows_p;
+    bool *on_block = reinterpret_cast<bool *>(alpha + rows_p);  // one per row block: rows_p floats' room
+    float *Kt = alpha + 2 * static_cast<size_t>(rows_p);
     float *V = Kt + static_cast<size_t>(D) * TK;
     float *S = V + static_cast<size_t>(TK) * Dp;
-    float *bias = S + MR * TK;
+    float *bias = S + static_cast<size_t>(rows_p) * TK;
 
     // Rows are query-major: row r is query q0 + r / R of the r % R-th head of group g.
     auto head_of = [&](int hr) { return p.head_mapping == MMCA_HEAD_MAPPING_MODULO ? hr * G + g : g * R + hr; };
@@ -260,48 +266,74 @@ void MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1, in
             }
         }
 
+        // Which row blocks take part: any active row whose horizon reaches this tile.
         for (int r0 = 0; r0 < rows_p; r0 += MR) {
             bool any = false;
             for (int r = 0; r < MR; r++) any |= active[r0 + r] != 0 && last[r0 + r] >= kt;
-            if (!any) continue;
-            const float *Qb = Q + static_cast<size_t>(r0) * Dp;
-            for (int c0 = 0; c0 < TK; c0 += NV * W) qk_block<NV>(Qb, Dp, Kt, D, S, c0);
+            on_block[r0 / MR] = any;
+        }
 
-            float alpha[MR];
-            for (int r = 0; r < MR; r++) {
-                float *s = S + r * TK;
-                if (need_mask) {
-                    for (int c = 0; c < TK; c += W) store(s + c, load(s + c) + load(bias + c));
-                    const int64_t lim = static_cast<int64_t>(last[r0 + r]) - kt;  // columns > lim are in the future
-                    for (int c = lim < 0 ? 0 : static_cast<int>(lim + 1); c < TK; c++) s[c] = NEG_INF;
-                }
-                vf mx = load(s);
-                for (int c = W; c < TK; c += W) mx = vmax(mx, load(s + c));
-                const float m_old = m[r0 + r];
-                const float tile_max = hmax(mx);
-                const float m_new = tile_max > m_old ? tile_max : m_old;
-                if (m_new == NEG_INF) {  // nothing visible to this row yet
-                    alpha[r] = 1.0f;
-                    std::memset(s, 0, sizeof(float) * TK);
-                    continue;
-                }
-                alpha[r] = sexp(m_old - m_new);  // exp(-inf) = 0 on the first visible tile
-                const vf mv = splat(m_new);
-                vf sum = vf{};
-                for (int c = 0; c < TK; c += W) {
-                    vf e = vexp(load(s + c) - mv);
-                    store(s + c, e);
-                    sum += e;
-                }
-                l[r0 + r] = l[r0 + r] * alpha[r] + hsum(sum);
-                m[r0 + r] = m_new;
+        // S = Q Kt for every row of the tile. Column blocks outer, row blocks inner: one D x (NV W) panel of
+        // Kt stays in L1 while every row block uses it, instead of the whole Kt streaming through L1 once per
+        // row block.
+        for (int c0 = 0; c0 < TK; c0 += NV * W)
+            for (int r0 = 0; r0 < rows_p; r0 += MR)
+                if (on_block[r0 / MR]) qk_block<NV>(Q + static_cast<size_t>(r0) * Dp, Dp, Kt, D, S + r0 * TK, c0);
+
+        // Masks, then the online softmax per row: S becomes P = exp(S - m'), alpha = exp(m - m').
+        for (int r = 0; r < rows_p; r++) {
+            if (!on_block[r / MR]) continue;
+            float *s = S + r * TK;
+            if (need_mask) {
+                for (int c = 0; c < TK; c += W) store(s + c, load(s + c) + load(bias + c));
+                const int64_t lim = static_cast<int64_t>(last[r]) - kt;  // columns > lim are in the future
+                for (int c = lim < 0 ? 0 : static_cast<int>(lim + 1); c < TK; c++) s[c] = NEG_INF;
             }
+            vf mx = load(s);
+            for (int c = W; c < TK; c += W) mx = vmax(mx, load(s + c));
+            const float m_old = m[r];
+            const float tile_max = hmax(mx);
+            const float m_new = tile_max > m_old ? tile_max : m_old;
+            if (m_new == NEG_INF) {  // nothing visible to this row yet
+                alpha[r] = 1.0f;
+                std::memset(s, 0, sizeof(float) * TK);
+                continue;
+            }
+            alpha[r] = sexp(m_old - m_new);  // exp(-inf) = 0 on the first visible tile
+            const vf mv = splat(m_new);
+            vf sum = vf{};
+            for (int c = 0; c < TK; c += W) {
+                vf e = vexp(load(s + c) - mv);
+                store(s + c, e);
+                sum += e;
+            }
+            l[r] = l[r] * alpha[r] + hsum(sum);
+            m[r] = m_new;
+        }
 
-            float *Ob = O + static_cast<size_t>(r0) * Dp;
-            const int nvec = Dp / W;
-            int d0 = 0;
-            for (; d0 + NV * W <= Dp; d0 += NV * W) pv_block<NV>(Ob, Dp, S, V, Dp, kn, alpha, d0);
-            pv_tail<NV - 1>(nvec % NV, Ob, Dp, S, V, Dp, kn, alpha, d0);
+        // O = alpha O + P V. Output column blocks outer, row blocks inner: one kn x (NV W) panel of V stays
+        // in L1 while every row block uses it.
+        const int nvec = Dp / W;
+        int d0 = 0;
+        for (; d0 + NV * W <= Dp; d0 += NV * W)
+            for (int r0 = 0; r0 < rows_p; r0 += MR)
+                if (on_block[r0 / MR])
+                    pv_block<NV>(O + static_cast<size_t>(r0) * Dp, Dp, S + r0 * TK, V, Dp, kn, alpha + r0, d0);
+        if (nvec % NV != 0)
+            for (int r0 = 0; r0 < rows_p; r0 += MR)
+                if (on_block[r0 / MR])
+                    pv_tail<NV - 1>(nvec % NV, O + static_cast<size_t>(r0) * Dp, Dp, S + r0 * TK, V, Dp, kn,
+                                    alpha + r0, d0);
+    }
+
+    // A finite row has m < +inf and a finite l; an overflowed logit (+inf, or NaN from inf - inf in a dot
+    // product of finite vectors) leaves m = +inf or l NaN. Checked once per row, off the key loop.
+    int64_t overflow = -1;
+    for (int r = 0; r < rows; r++) {
+        const float big = 3.40282347e38f;
+        if (active[r] != 0 && !(m[r] <= big && l[r] <= big)) {
+            const int64_t i = q0 + r / R;
+            overflow = overflow < 0 || i < overflow ? i : overflow;
         }
     }
 
@@ -314,7 +346,7 @@ void MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1, in
             dst[D] = on ? m[r] : NEG_INF;
             dst[D + 1] = on ? l[r] : 0.0f;
         }
-        return;
+        return overflow;
     }
 
     // o = O / l; rows with a masked query or no visible key are zero.
@@ -329,6 +361,7 @@ void MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1, in
             for (int d = 0; d < D; d++) dst[d] = 0;
         }
     }
+    return overflow;
 }
 
 }  // namespace mmca::cpu

@@ -4,6 +4,7 @@
 #define MMCA_CPU_ATTENTION_KERNEL_H
 
 #include <cstddef>
+#include <cstdint>
 
 #include "mmca/attention_params.h"
 
@@ -19,16 +20,23 @@ namespace mmca::cpu {
  * Otherwise the running state of each row is written to partial[r * (dim_head + 2) ...]: the unnormalised
  * output (dim_head floats), then the running max m and sum l, for a later merge of key chunks. Arguments
  * are already validated.
+ *
+ * Returns -1, or the smallest query index (in batch element b) of a row whose logits overflowed float32
+ * (an infinite or NaN score from finite inputs): its softmax state is not finite and its output is garbage.
  */
-using AttentionTileFn = void (*)(const mmca_attention_params &p, int b, int g, int q0, int q1, int k0, int k1,
-                                 float *partial);
+using AttentionTileFn = int64_t (*)(const mmca_attention_params &p, int b, int g, int q0, int q1, int k0, int k1,
+                                    float *partial);
 
-void attention_tile_portable(const mmca_attention_params &p, int b, int g, int q0, int q1, int k0, int k1,
-                             float *partial);
-void attention_tile_avx2(const mmca_attention_params &p, int b, int g, int q0, int q1, int k0, int k1,
-                         float *partial);
-void attention_tile_avx512(const mmca_attention_params &p, int b, int g, int q0, int q1, int k0, int k1,
-                           float *partial);
+int64_t attention_tile_portable(const mmca_attention_params &p, int b, int g, int q0, int q1, int k0, int k1,
+                                float *partial);
+int64_t attention_tile_avx2(const mmca_attention_params &p, int b, int g, int q0, int q1, int k0, int k1,
+                            float *partial);
+int64_t attention_tile_avx512(const mmca_attention_params &p, int b, int g, int q0, int q1, int k0, int k1,
+                              float *partial);
+
+float fma_chains_portable(int64_t iterations);
+float fma_chains_avx2(int64_t iterations);
+float fma_chains_avx512(int64_t iterations);
 
 /**
  * Per-thread scratch of at least `floats` floats, reused between calls and freed at thread exit.

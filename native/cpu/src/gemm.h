@@ -11,11 +11,15 @@ namespace mmca::cpu {
 /**
  * C[rows, cols] (leading dim ldc) = A[rows, k] (lda) * Wt[k, cols] (ldw), where Wt is a weight
  * matrix stored transposed once at model preparation (nn.Linear's [out, in] becomes [in, out]).
- * Tiny products (a few rows, as in single-token calls) skip OpenBLAS, whose per-call overhead
- * would dominate, for a plain row-times-matrix loop; which path runs depends on the shape only.
+ * Up to kFewRows rows (a decoding step's tokens) skip OpenBLAS, whose packing of W for every call
+ * costs more than the multiply-adds, for one streaming pass over W (few_rows_kernel.cpp); which path
+ * runs depends on the shape only.
+ *
+ * Returns -1, or r * cols + j of the first output element that is not finite (products of finite inputs
+ * that overflowed float32), found while each block is still in cache.
  */
-void linear(const float *a, int64_t lda, const float *wt, int64_t ldw, float *c, int64_t ldc, int64_t rows,
-            int64_t cols, int64_t k);
+int64_t linear(const float *a, int64_t lda, const float *wt, int64_t ldw, float *c, int64_t ldc, int64_t rows,
+               int64_t cols, int64_t k);
 
 /** Transposes W[rows, cols] into a new [cols, rows] buffer (for packing weights). */
 void transpose_into(const float *w, int64_t rows, int64_t cols, float *out);

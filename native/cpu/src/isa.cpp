@@ -85,6 +85,22 @@ AttentionTileFn current_tile_kernel() {
     }
 }
 
+FewRowsFn current_few_rows_kernel() {
+    switch (current_isa()) {
+        case Isa::avx512: return few_rows_linear_avx512;
+        case Isa::avx2: return few_rows_linear_avx2;
+        default: return few_rows_linear_portable;
+    }
+}
+
+FmaChainsFn current_fma_chains(int &vector_width) {
+    switch (current_isa()) {
+        case Isa::avx512: vector_width = 16; return fma_chains_avx512;
+        case Isa::avx2: vector_width = 8; return fma_chains_avx2;
+        default: vector_width = 4; return fma_chains_portable;
+    }
+}
+
 const std::string &cpu_features() {
     static const std::string features = [] {
         current();  // make sure env_note is set

@@ -9,8 +9,8 @@ PackedWeights::PackedWeights(const float *w, int64_t out_, int64_t in_)
     transpose_into(w, out, in, transposed.data());
 }
 
-void PackedWeights::apply(const float *x, int64_t ldx, float *y, int64_t ldy, int64_t rows) const {
-    linear(x, ldx, transposed.data(), out, y, ldy, rows, out, in);
+int64_t PackedWeights::apply(const float *x, int64_t ldx, float *y, int64_t ldy, int64_t rows) const {
+    return linear(x, ldx, transposed.data(), out, y, ldy, rows, out, in);
 }
 
 }  // namespace mmca::cpu

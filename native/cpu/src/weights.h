@@ -16,8 +16,8 @@ struct PackedWeights {
 
     PackedWeights(const float *w, int64_t out, int64_t in);
     int64_t bytes() const { return static_cast<int64_t>(transposed.size() * sizeof(float)); }
-    /** y[rows, out] (row stride ldy) = x[rows, in] (row stride ldx) W^T. */
-    void apply(const float *x, int64_t ldx, float *y, int64_t ldy, int64_t rows) const;
+    /** y[rows, out] (row stride ldy) = x[rows, in] (row stride ldx) W^T; returns linear()'s overflow index. */
+    int64_t apply(const float *x, int64_t ldx, float *y, int64_t ldy, int64_t rows) const;
 };
 
 }  // namespace mmca::cpu

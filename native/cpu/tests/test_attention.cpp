@@ -205,6 +205,19 @@ void identical_for_every_thread_count() {
               "a split decoding step with " + std::to_string(threads) + " threads differs from 1 thread");
     }
     check(relative_error(gather_output(dec.p), attention_reference(dec.p)) <= 1e-5, "split decoding step parity");
+    // finite queries and keys whose dot products overflow float32: the first such row is reported
+    for (bool split : {false, true}) {
+        Case big = split ? Case{1, 4, 2, 1, 700, 16, false, false, false, false, false, false}
+                         : Case{2, 4, 2, 5, 7, 16, false, false, false, false, false, false};
+        Problem ov(big, rng);
+        const int HD = big.heads * big.dim_head;
+        const int b = split ? 0 : 1, i = split ? 0 : 3;  // one row: batch element b, query i, head 0
+        for (int d = 0; d < big.dim_head; d++) ov.q[(b * big.queries + i) * HD + d] = 3e38f;
+        for (auto &x : ov.k) x = 1.0f;  // every logit of the huge row: 16 * 3e38 * scale, past float32
+        const int64_t row = mmca_cpu_attention(&ov.p);
+        check(row == static_cast<int64_t>(b) * big.queries + i,
+              std::string("overflowed logits are reported") + (split ? " (split)" : "") + ": got " + std::to_string(row));
+    }
     mmca_cpu_set_threads(2);
 }
 

@@ -43,13 +43,15 @@ void check_linear(std::mt19937 &rng, int64_t rows, int64_t out, int64_t in, int6
 
 int main() {
     std::mt19937 rng(42);
-    for (int64_t rows : {1, 3, 4, 5, 37, 300}) {
+    for (int64_t rows : {1, 3, 4, 5, 7, 8, 9, 37, 300}) {
         for (int64_t pad : {0, 5}) {
             check_linear(rng, rows, 7, 13, pad);
             check_linear(rng, rows, 96, 64, pad);
             check_linear(rng, rows, 300, 129, pad);
         }
     }
+    // the few-rows path over many column blocks and a k that is not a multiple of its weight-row group
+    for (int64_t rows : {1, 2, 8}) check_linear(rng, rows, 2563, 1031, 3);
     // a+b, aliasing allowed, over more than one block
     std::vector<float> a = normal(rng, 300000), b = normal(rng, 300000), out(300000);
     mmca_cpu_add(out.data(), a.data(), b.data(), 300000);
@@ -58,6 +60,20 @@ int main() {
     check(exact, "add: every element is the float sum");
     mmca_cpu_add(a.data(), a.data(), b.data(), 300000);
     check(a == out, "add into its own input gives the same");
+    // finite inputs whose products overflow float32: the first non-finite output is reported, not hidden
+    {
+        std::vector<float> w(4 * 3, 1.0f), x(2 * 3, 1e20f), y(2 * 4);
+        x[0] = x[1] = x[2] = 1.0f;  // row 0 stays finite, row 1 overflows (3 * 1e20 * 1 fits; make it 1e38)
+        for (int i = 3; i < 6; i++) x[i] = 2e38f;
+        mmca_cpu_weights *packed = mmca_cpu_weights_create(w.data(), 4, 3);
+        check(mmca_cpu_linear(packed, x.data(), 3, y.data(), 4, 2) == 4, "linear reports the first overflowed output");
+        x[3] = x[4] = x[5] = 1.0f;
+        check(mmca_cpu_linear(packed, x.data(), 3, y.data(), 4, 2) == -1, "finite results report nothing");
+        mmca_cpu_weights_free(packed);
+        std::vector<float> p(5, 3e38f), q(5, 3e38f), r(5);
+        p[0] = q[0] = 1.0f;
+        check(mmca_cpu_add(r.data(), p.data(), q.data(), 5) == 1, "add reports the first overflowed sum");
+    }
     std::printf("%s (%d failures)\n", failures() ? "FAILED" : "passed", failures());
     return failures() != 0;
 }

@@ -1,7 +1,8 @@
-/* Instantiations of the exact fp32 kernel, one per supported head dim. */
+/* The attention kernel for exact fp32 (3xTF32 products), one instantiation per head dim (one file per family so they compile in parallel). */
 #include "launch.cuh"
 
 namespace mmca_cuda {
-#define MMCA_INSTANTIATE(D) template void launch_exact<D>(const mmca_text_params &, int, cudaStream_t);
+#define MMCA_INSTANTIATE(D) template void launch_kernel<KernelConfig<Math::kTF32x3, D>>(const AttentionArgs &, cudaStream_t);
 MMCA_FOR_EACH_DIM_HEAD(MMCA_INSTANTIATE)
+#undef MMCA_INSTANTIATE
 }  // namespace mmca_cuda

@@ -1,4 +1,7 @@
-/* Device functions shared by the attention kernels: element conversion, head mapping, key visibility. */
+/*
+ * Functions shared by the kernels and their host tests: error checks, element conversion, and the
+ * visibility rules of SPEC steps 2-4 with the decoding fields (key lengths, query positions).
+ */
 #ifndef MMCA_CUDA_COMMON_CUH
 #define MMCA_CUDA_COMMON_CUH
 
@@ -10,6 +13,7 @@
 #include <string>
 
 #include "mmca/attention_params.h"
+#include "plan.h"
 
 namespace mmca_cuda {
 
@@ -34,16 +38,12 @@ template <> __device__ __forceinline__ float from_float<float>(float x) { return
 template <> __device__ __forceinline__ __half from_float<__half>(float x) { return __float2half_rn(x); }
 template <> __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float x) { return __float2bfloat16_rn(x); }
 
+__host__ __device__ __forceinline__ int min_int(int a, int b) { return a < b ? a : b; }
+__host__ __device__ __forceinline__ int max_int(int a, int b) { return a > b ? a : b; }
+
 /* SPEC step 2: the kv head read by query head h. */
 __host__ __device__ __forceinline__ int kv_head_of(const mmca_attention_params &p, int h) {
     return p.head_mapping == MMCA_HEAD_MAPPING_MODULO ? h % p.kv_heads : h / (p.heads / p.kv_heads);
-}
-
-/* SPEC step 4: query i of batch b may see key j iff the key mask allows it and, when causal, j <= i + (M - N). */
-__host__ __device__ __forceinline__ bool key_visible(const mmca_attention_params &p, int b, int i, int j) {
-    if (j >= p.keys) return false;
-    if (p.causal && j > i + (p.keys - p.queries)) return false;
-    return p.key_mask == nullptr || p.key_mask[b * p.key_mask_batch_stride + j] != 0;
 }
 
 /* Whether query row i exists and is a real token (masked rows get zero output). */
@@ -51,25 +51,48 @@ __host__ __device__ __forceinline__ bool query_active(const mmca_attention_param
     return i < p.queries && (p.query_mask == nullptr || p.query_mask[b * p.query_mask_batch_stride + i] != 0);
 }
 
-/*
- * One past the last key any query of the tile [q0, q0 + rows) can see: with causal masking query i
- * sees j <= i + (M - N), so later key tiles are skipped entirely.
- */
-__host__ __device__ __forceinline__ int key_end(const mmca_attention_params &p, int q0, int rows) {
-    if (!p.causal) return p.keys;
-    long long end = (long long)q0 + rows + (p.keys - p.queries);
-    return end < 0 ? 0 : (end > p.keys ? p.keys : (int)end);
+/* Keys of batch element b that exist at all: key_lengths[b] clamped to [0, keys], or keys. */
+__host__ __device__ __forceinline__ int key_limit(const mmca_attention_params &p, int b) {
+    if (p.key_lengths == nullptr) return p.keys;
+    const int n = p.key_lengths[b];
+    return n < 0 ? 0 : (n > p.keys ? p.keys : n);
 }
 
-/* Sum over the 32 lanes of a warp. */
-__device__ __forceinline__ float warp_sum(float x) {
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
-    return x;
+/*
+ * One past the last key query i of batch element b may see (SPEC step 4 with the decoding fields):
+ * with causal masking key j is visible iff j <= position, where position = query_positions[b, i] or,
+ * without positions, the right-aligned i + (keys - queries); never at or past `limit` (key_limit).
+ * Keys below it are visible unless the key mask hides them.
+ */
+__host__ __device__ __forceinline__ int visible_end(const mmca_attention_params &p, int b, int i, int limit) {
+    if (!p.causal) return limit;
+    const long long pos = p.query_positions != nullptr
+            ? (long long)p.query_positions[(long long)b * p.query_positions_batch_stride + i]
+            : (long long)i + (p.keys - p.queries);
+    const long long end = pos + 1;
+    return end < 0 ? 0 : (end > limit ? limit : (int)end);
+}
+
+/* Row r of a tile (plan.h): which query head and query it is, or that it is padding. */
+struct RowRef {
+    bool valid;
+    int h, i;
+};
+
+__host__ __device__ __forceinline__ RowRef row_of(const mmca_attention_params &p, const ProblemPlan &pp,
+                                                  const WorkItem &w, int r) {
+    RowRef ref;
+    const int local = r / pp.rows_per_head;
+    const int hl = w.chunk * pp.heads_per_tile + local;
+    ref.i = w.query_tile * pp.rows_per_head + r % pp.rows_per_head;
+    ref.valid = local < pp.heads_per_tile && hl < pp.heads_per_group && ref.i < p.queries;
+    // SPEC step 2 inverted: the query heads that read kv head g.
+    ref.h = p.head_mapping == MMCA_HEAD_MAPPING_MODULO ? w.g + hl * p.kv_heads : w.g * pp.heads_per_group + hl;
+    return ref;
 }
 
 /* F.normalize: divide by max(||x||, 1e-12). */
-__device__ __forceinline__ float inv_norm(float sum_squares) {
+__host__ __device__ __forceinline__ float inv_norm(float sum_squares) {
     return 1.0f / fmaxf(sqrtf(sum_squares), 1e-12f);
 }
 

@@ -98,9 +98,11 @@ void validate(const mmca_attention_params *pp, int math, const char *which) {
     strides(which, "v", p.v_batch_stride, p.v_row_stride, p.v_head_stride);
     strides(which, "o", p.o_batch_stride, p.o_row_stride, p.o_head_stride);
     if (p.reserved != 0) fail(which, "reserved: expected 0, got " + std::to_string(p.reserved));
-    if (p.key_lengths != nullptr || p.query_positions != nullptr) {
-        fail(which, "key_lengths: per-element key lengths and query positions are not supported by this build, got"
-                    " non-NULL");
+    // key_lengths and query_positions live in device memory: their values are the kernels' to read
+    // (clamped there); only the layout of query_positions is checked here.
+    if (p.query_positions != nullptr && p.query_positions_batch_stride < p.queries && p.batch > 1) {
+        fail(which, "query_positions_batch_stride: expected at least queries (" + std::to_string(p.queries) + "), got "
+                + std::to_string(p.query_positions_batch_stride));
     }
     if (p.key_mask != nullptr && p.key_mask_batch_stride < p.keys && p.batch > 1) {
         fail(which, "key_mask_batch_stride: expected at least keys (" + std::to_string(p.keys) + "), got "

@@ -95,6 +95,22 @@ int main() {
                      p.key_mask = reinterpret_cast<const uint8_t *>(0x5000);
                      p.key_mask_batch_stride = 3;
                  }), 0, "attention.key_mask_batch_stride: expected at least keys (7), got 3");
+    // Decoding fields: device pointers the kernels read; only the positions' batch stride is checked.
+    expect_ok("key lengths and query positions", with([](auto &p) {
+                  p.key_lengths = reinterpret_cast<const int32_t *>(0x6000);
+                  p.query_positions = reinterpret_cast<const int32_t *>(0x7000);
+                  p.query_positions_batch_stride = 5;
+                  p.causal = 1;
+              }), MMCA_MATH_EXACT);
+    expect_error("short query positions stride", with([](auto &p) {
+                     p.query_positions = reinterpret_cast<const int32_t *>(0x7000);
+                     p.query_positions_batch_stride = 2;
+                 }), 0, "attention.query_positions_batch_stride: expected at least queries (5), got 2");
+    expect_ok("query positions of one batch element need no stride", with([](auto &p) {
+                  p.batch = 1;
+                  p.query_positions = reinterpret_cast<const int32_t *>(0x7000);
+                  p.query_positions_batch_stride = 0;
+              }), 0);
     try {
         mmca_cuda::validate(nullptr, 0, "attention");
         std::printf("FAIL null block accepted\n");

@@ -25,15 +25,20 @@ extern "C" {
 
 /* ---- Fused attention (SPEC "One grouped-query attention block", steps 2 to 5) ---- */
 
-/* out = attention(q, k, v) as mmca_attention_params describes; dtype must be MMCA_DTYPE_F32. */
-void mmca_cpu_attention(const mmca_attention_params *params);
+/*
+ * out = attention(q, k, v) as mmca_attention_params describes; dtype must be MMCA_DTYPE_F32. Returns -1, or
+ * b * queries + i of the first query row whose logits overflowed float32 (an infinite or NaN score from
+ * finite inputs; that row's output is not meaningful).
+ */
+int64_t mmca_cpu_attention(const mmca_attention_params *params);
 
 /*
  * The fused MMCA text operation: self and cross attention over the same query rows with separate
  * softmaxes, in one pass over the query tiles. Both problems must agree on batch, heads, kv_heads,
- * queries and dim_head.
+ * queries and dim_head. Returns -1, the first overflowed row of the self half (b * queries + i), or
+ * batch * queries plus the first overflowed row of the cross half.
  */
-void mmca_cpu_text_attention(const mmca_text_params *params);
+int64_t mmca_cpu_text_attention(const mmca_text_params *params);
 
 /* ---- Projections ---- */
 
@@ -54,13 +59,21 @@ void mmca_cpu_weights_free(mmca_cpu_weights *weights);
 /*
  * y[r, 0:out] = x[r, 0:in] W^T for r < rows, where x has row stride ldx >= in and y row stride ldy >= out
  * (elements). Rows are split into blocks that depend on the shapes only, so results never depend on the
- * thread count.
+ * thread count. Returns -1, or r * out + j of the first output that is not finite (an overflow of float32).
  */
-void mmca_cpu_linear(const mmca_cpu_weights *weights, const float *x, int64_t ldx, float *y, int64_t ldy,
-                     int64_t rows);
+int64_t mmca_cpu_linear(const mmca_cpu_weights *weights, const float *x, int64_t ldx, float *y, int64_t ldy,
+                        int64_t rows);
 
-/* out[i] = a[i] + b[i] for i < n (out may alias a or b). */
-void mmca_cpu_add(float *out, const float *a, const float *b, int64_t n);
+/* out[i] = a[i] + b[i] for i < n (out may alias a or b). Returns -1, or the first i whose sum is not finite. */
+int64_t mmca_cpu_add(float *out, const float *a, const float *b, int64_t n);
+
+/*
+ * For r < count with rows[r] >= 0: dst[rows[r] * dst_ld + c] = src[r * src_ld + c] for c < width (src and dst
+ * already offset to their first column). Appends new keys and values to a decoding cache (negative rows:
+ * padding, skipped). Destination rows must be distinct.
+ */
+void mmca_cpu_scatter_rows(const float *src, int64_t src_ld, float *dst, int64_t dst_ld, int64_t width,
+                           const int32_t *rows, int64_t count);
 
 /* ---- The parameter block ---- */
 
@@ -84,6 +97,9 @@ int32_t mmca_cpu_threads(void);
 const char *mmca_cpu_isa(void);
 void mmca_cpu_set_isa(const char *name);
 
+/* OpenBLAS's kernel set in use (openblas_get_corename), e.g. "Haswell" or "SkylakeX". */
+const char *mmca_cpu_blas_core(void);
+
 /* What cpuid reported, e.g. "avx512f avx512bw avx512vl avx2 fma sse2". */
 const char *mmca_cpu_features(void);
 
@@ -93,6 +109,15 @@ const char *mmca_cpu_features(void);
  * mmca_cpu_linear. A benchmark routine: do not run it concurrently with other computations.
  */
 double mmca_cpu_sgemm_gflops(int32_t n, int32_t repeats);
+
+/*
+ * The fp32 FMA peak of this machine in GFLOP/s: every thread of the pool runs independent chains of vector
+ * FMAs of the kernel path in use (best over about `seconds`). The yardstick of every GFLOP/s figure.
+ */
+double mmca_cpu_fma_peak_gflops(double seconds);
+
+/* The read bandwidth of memory in GB/s: the pool's threads sum a `bytes` buffer, best of `repeats`. */
+double mmca_cpu_read_bandwidth_gbs(int64_t bytes, int32_t repeats);
 
 /* Bytes currently allocated through malloc in this process (all arenas and mmapped blocks); for leak tests. */
 int64_t mmca_cpu_malloc_in_use(void);

@@ -21,7 +21,11 @@
 
 #include "mmca/attention_params.h"
 
-/* How the kernels multiply: exact fp32 on CUDA cores, or tensor cores (TF32 for fp32 data; fp16/bf16 data always use tensor cores). */
+/*
+ * How the kernels multiply. MMCA_MATH_EXACT (fp32 data only): fp32 accuracy (SPEC: 1e-5 relative to
+ * float64), as 3xTF32 split products on the tensor cores. MMCA_MATH_TENSOR_CORE: tf32 products for fp32
+ * data; fp16/bf16 data always use their tensor-core products, with fp32 softmax and accumulation.
+ */
 enum mmca_cuda_math {
     MMCA_MATH_EXACT = 0,
     MMCA_MATH_TENSOR_CORE = 1
@@ -51,20 +55,49 @@ void mmca_cuda_device_info(int device, int *major, int *minor, int64_t *total_by
 /* The device's name (static storage per call thread); throws on failure. */
 const char *mmca_cuda_device_name(int device);
 
+/*
+ * Whether `device` can run the kernels for (dtype, math, dim_head): an empty string, or the reason not
+ * (an unsupported argument, compute capability below 8.0, or more shared memory per block than the
+ * device allows). The launches below refuse the same cases with the same reason (std::invalid_argument).
+ * Static storage per call thread; throws std::runtime_error only when the device cannot be queried.
+ */
+const char *mmca_cuda_support_problem(int device, int dtype, int math, int dim_head);
+
 /* Validates one block without touching the GPU (host code only); throws std::invalid_argument. */
 void mmca_cuda_validate(const mmca_attention_params *params, int math);
 
 /* Validates a self + cross pair for the fused text operation (host code only); throws std::invalid_argument. */
 void mmca_cuda_validate_text(const mmca_text_params *params, int math);
 
+/*
+ * Split-K workspace. Where a launch would leave the device mostly idle (few query rows per kv head, as in
+ * decoding steps, over long key ranges), the kernels split each tile's key range over several CTAs, write
+ * partial results to a device workspace and combine them in a second kernel on the same stream. The
+ * caller owns that memory:
+ *   - mmca_cuda_workspace_bytes / mmca_cuda_text_workspace_bytes: the bytes the launch would use on
+ *     `device` for this problem (0: it runs unsplit). It depends on the shapes and the device, not on the
+ *     data pointers, so one query serves every step of the same shape.
+ *   - the launches take (workspace, workspace_bytes): a device pointer, 16-byte aligned, or 0 with 0
+ *     bytes. With less than the query's answer they split less (with 0, not at all): always correct, only
+ *     the speed differs. The workspace is in use until the launch's work on `stream` completes; two
+ *     launches in flight at once (other streams) need different workspaces.
+ * Validates like mmca_cuda_validate; throws std::runtime_error when the device cannot be queried.
+ */
+int64_t mmca_cuda_workspace_bytes(int device, const mmca_attention_params *params, int math);
+
+int64_t mmca_cuda_text_workspace_bytes(int device, const mmca_text_params *params, int math);
+
 /* Fused masked GQA attention on `stream` (a cudaStream_t as int64, 0 = default stream) of `device`; asynchronous. */
-void mmca_cuda_attention(int device, const mmca_attention_params *params, int math, int64_t stream);
+void mmca_cuda_attention(int device, const mmca_attention_params *params, int math, int64_t workspace,
+                         int64_t workspace_bytes, int64_t stream);
 
 /*
  * The fused MMCA text operation: self and cross attention over the same queries with separate
- * softmaxes, one launch; each writes its own output (normally the two halves of one wide buffer).
+ * softmaxes, in one launch whose CTAs hold either problem's tiles (side by side on the device); each
+ * writes its own output (normally the two halves of one wide buffer).
  */
-void mmca_cuda_text(int device, const mmca_text_params *params, int math, int64_t stream);
+void mmca_cuda_text(int device, const mmca_text_params *params, int math, int64_t workspace, int64_t workspace_bytes,
+                    int64_t stream);
 
 /* out[i] = a[i] + b[i] for n elements of `dtype` (enum mmca_dtype) on `stream` (the SEED composition's t + visual). */
 void mmca_cuda_add(int device, int64_t out, int64_t a, int64_t b, int64_t n, int dtype, int64_t stream);

@@ -74,9 +74,9 @@ public final class Mgqa {
         int hd = config.innerDim();
         int gd = config.kvInnerDim();
         float[] q = new float[b * n * hd];
-        toQ.apply(array(x), b * n, q);
+        checkFinite("mgqa.to_q", toQ.apply(array(x), b * n, q), hd);
         float[] kv = new float[b * m * 2 * gd];
-        toKv.apply(array(kvIn), b * m, kv);
+        checkFinite("mgqa.to_k|to_v", toKv.apply(array(kvIn), b * m, kv), 2 * gd);
         float[] k = new float[b * m * gd];
         float[] v = new float[b * m * gd];
         for (int r = 0; r < b * m; r++) {
@@ -90,8 +90,17 @@ public final class Mgqa {
         FloatTensor o = FloatTensor.zeros(b, n, hd);
         backend.attention(p, FloatTensor.of(q, b, n, hd), FloatTensor.of(k, b, m, gd), FloatTensor.of(v, b, m, gd), o);
         float[] out = new float[b * n * config.dim()];
-        toOut.apply(o.array(), b * n, out);
+        checkFinite("mgqa.to_out", toOut.apply(o.array(), b * n, out), config.dim());
         return FloatTensor.of(out, b, n, config.dim());
+    }
+
+    /** A projection's first non-finite output ({@link PackedLinear#apply}) as the library's overflow error. */
+    private static void checkFinite(String what, long bad, int width) {
+        if (bad >= 0) {
+            throw new NumericOverflowException(what + ": the result overflowed float32 at row " + bad / width
+                    + ", column " + bad % width + ", although every input is finite: their magnitude is too large for"
+                    + " float32 (scale the inputs or the weights down)");
+        }
     }
 
     private void check(String name, FloatTensor t, int batch) {

@@ -58,7 +58,8 @@ public final class MmcaInputs {
         }
     }
 
-    private static void checkTokens(String name, FloatTensor t, int batch, int dim) {
+    /** Checks that {@code t} is {@code [batch, tokens, dim]} (batch -1: any) with at least one token. */
+    static void checkTokens(String name, FloatTensor t, int batch, int dim) {
         int[] s = t.shape();
         if (s.length != 3) {
             throw new IllegalArgumentException(name + ": expected shape [batch, tokens, " + dim + "], got "
@@ -78,14 +79,14 @@ public final class MmcaInputs {
         }
     }
 
-    private static void checkMask(String name, Mask m, int batch, int tokens) {
+    static void checkMask(String name, Mask m, int batch, int tokens) {
         if (m != null && (m.batch() != batch || m.length() != tokens)) {
             throw new IllegalArgumentException(name + ": expected shape [" + batch + ", " + tokens + "], got ["
                     + m.batch() + ", " + m.length() + "]");
         }
     }
 
-    private static void checkFinite(String name, FloatTensor t) {
+    static void checkFinite(String name, FloatTensor t) {
         int bad = t.firstNonFinite();
         if (bad >= 0) {
             throw new IllegalArgumentException(name + ": expected finite values, got " + t.get(bad) + " at index "

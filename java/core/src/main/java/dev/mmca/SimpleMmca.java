@@ -70,6 +70,28 @@ public final class SimpleMmca implements AutoCloseable {
         model.forward(inputs, visualOut, textOut);
     }
 
+    /**
+     * Incremental decoding, first part: encodes {@code visual [B, Nv, dim]} ({@code visualMask [B, Nv]} or null)
+     * once, keeping the cross-attention keys and values in the backend's memory. Needs composition CROSS with
+     * causal text (SEED cannot stream).
+     */
+    public VisualContext encodeVisual(FloatTensor visual, Mask visualMask) {
+        return VisualContext.encode(model, visual, visualMask);
+    }
+
+    /** A decoding session of at most {@code capacity} text tokens per batch element over {@code context}. */
+    public TextSession newTextSession(VisualContext context, int capacity) {
+        return TextSession.open(model, context, capacity, false);
+    }
+
+    /**
+     * A decoding session over {@code context} with room for {@code capacity} text tokens per batch element; when
+     * {@code growable}, the cache grows (doubling) instead of refusing to append past it.
+     */
+    public TextSession newTextSession(VisualContext context, int capacity, boolean growable) {
+        return TextSession.open(model, context, capacity, growable);
+    }
+
     public boolean isClosed() {
         return model.isClosed();
     }

@@ -16,9 +16,9 @@ import org.knowm.xchart.CategorySeries;
 import org.knowm.xchart.style.Styler;
 
 /**
- * The results chart: GFLOP/s per workload, one bar per runner (each backend of ours, libtorch),
- * at the median time per call, with the OpenBLAS sgemm throughput of its best call drawn across
- * as a line (a practical ceiling for float32 on the machine).
+ * The results chart: GFLOP/s per workload, one bar per runner (each backend of ours, libtorch, ONNX
+ * Runtime), at the median time per call, with the machine's measured FMA peak and the OpenBLAS sgemm
+ * throughput of its best call drawn across as lines (the physical and a practical ceiling for float32).
  */
 public final class BenchChart {
     private BenchChart() {
@@ -26,10 +26,10 @@ public final class BenchChart {
 
     /** Writes a PNG of {@code results} (the calibration row among them) to {@code file}. */
     public static void writePng(Path file, List<Workload> workloads, List<Measurement> results, int threads,
-            String cpu) throws IOException {
+            String cpu, double peak) throws IOException {
         System.setProperty("java.awt.headless", "true");
         CategoryChart chart = new CategoryChartBuilder().width(1000).height(560)
-                .title("MMCA-MGQA vs libtorch, float32 CPU, " + threads + " threads (" + cpu + ")")
+                .title("MMCA-MGQA vs libtorch and ONNX Runtime, float32 CPU, " + threads + " threads (" + cpu + ")")
                 .xAxisTitle("workload").yAxisTitle("GFLOP/s (higher is better)").build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
         chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
@@ -64,6 +64,14 @@ public final class BenchChart {
                 y.add(Math.round(best * 10) / 10.0);
             }
             CategorySeries s = chart.addSeries("OpenBLAS sgemm " + Compare.SGEMM_SIZE + "^3 (best call)", names, y);
+            s.setChartCategorySeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Line);
+        }
+        if (peak > 0) {
+            List<Double> y = new ArrayList<>();
+            for (int i = 0; i < names.size(); i++) {
+                y.add(Math.round(peak * 10) / 10.0);
+            }
+            CategorySeries s = chart.addSeries("FMA peak (measured)", names, y);
             s.setChartCategorySeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Line);
         }
         Files.createDirectories(file.toAbsolutePath().getParent());

@@ -93,11 +93,14 @@ public final class Compare {
             System.setProperty(CPU_THREADS_PROPERTY, Integer.toString(threads));
         }
         TorchPeer.setThreads(threads);
+        this.threads = threads;
         List<Backend> ours = selectBackends();
         if (!options.json) {
             machine.lines().forEach(out::println);
             out.println("Threads: " + threads + " (libtorch at::set_num_threads, OpenBLAS, and each backend of ours)");
             out.println("libtorch: org.bytedeco:pytorch:" + TorchPeer.PRESETS_VERSION);
+            out.println("onnxruntime: " + OrtRunner.version() + " (CPU execution provider, optimisation ALL, spinning"
+                    + " off; the model as torch.onnx.export writes it)");
             for (Backend b : Backends.all()) {
                 out.println("Backend " + b.name() + ": " + b.availability());
             }
@@ -114,6 +117,8 @@ public final class Compare {
         String loadAfter;
         // The calibration is timed before and after the workloads, and both samples are pooled, so one
         // busy moment of a shared machine does not set the ceiling.
+        peak = dev.mmca.cpu.CpuCalibration.fmaPeakGflops(1.0);
+        emitPeak();
         try (SgemmCalibration sgemm = new SgemmCalibration(SGEMM_SIZE, threads)) {
             double[] before = time(List.of(sgemm))[0];
             for (Workload w : workloads) {
@@ -130,12 +135,16 @@ public final class Compare {
             System.arraycopy(after, 0, all, before.length, after.length);
             Measurement m = new Measurement("sgemm" + SGEMM_SIZE, sgemm.name(), sgemm.flops(), all, Double.NaN);
             results.add(0, m);
-            emit(m, Double.NaN);
+            emit(m, Double.NaN, Double.NaN);
+            // the peak again after the workloads, pooled as for sgemm: one busy moment does not set it
+            peak = Math.max(peak, dev.mmca.cpu.CpuCalibration.fmaPeakGflops(1.0));
+            emitPeak();
         }
 
         if (!options.json) {
             out.println();
-            out.println("libtorch/ours = libtorch's speed over ours (> 1: libtorch is faster).");
+            out.println("libtorch/ours, ort/ours = the peer's speed over ours (> 1: the peer is faster); of peak ="
+                    + " GFLOP/s over the FMA peak " + String.format(Locale.ROOT, "%.1f", peak) + " GFLOP/s.");
             out.println("Load average (1, 5, 15 min) before: " + loadBefore + ", after: " + loadAfter);
             for (Workload w : workloads) {
                 out.println("  " + w);
@@ -143,7 +152,7 @@ public final class Compare {
         }
         if (options.docsDir != null) {
             Path dir = Path.of(options.docsDir);
-            ResultsPage.write(dir, machine, threads, workloads, results, loadBefore + " / " + loadAfter);
+            ResultsPage.write(dir, machine, threads, workloads, results, loadBefore + " / " + loadAfter, peak);
             if (!options.json) {
                 out.println("wrote " + dir.resolve(ResultsPage.PAGE) + " and " + dir.resolve(ResultsPage.CHART));
             }
@@ -193,6 +202,8 @@ public final class Compare {
             }
             TorchRunner peer = new TorchRunner(data);
             runners.add(peer);
+            OrtRunner ort = new OrtRunner(data, threads);
+            runners.add(ort);
 
             // First calls: warm-up, and the check that everyone computes the same function.
             for (Runner r : runners) {
@@ -217,9 +228,12 @@ public final class Compare {
                 String name = runners.get(i).name();
                 ms.add(new Measurement(w.name(), name, w.flops(), times[i], errors.getOrDefault(name, Double.NaN)));
             }
-            Measurement peerM = ms.get(ms.size() - 1);
+            Measurement torchM = ms.get(ms.size() - 2);
+            Measurement ortM = ms.get(ms.size() - 1);
             for (Measurement m : ms) {
-                emit(m, m == peerM ? Double.NaN : m.medianMs() / peerM.medianMs());
+                boolean isPeer = m == torchM || m == ortM;
+                emit(m, isPeer ? Double.NaN : m.medianMs() / torchM.medianMs(),
+                        isPeer ? Double.NaN : m.medianMs() / ortM.medianMs());
             }
             return ms;
         } finally {
@@ -288,21 +302,36 @@ public final class Compare {
     }
 
     private boolean headerPrinted;
+    private double peak;
+    private int threads;
 
-    private void emit(Measurement m, double peerRatio) {
+    private void emitPeak() {
         if (options.json) {
-            out.println(m.toJson(peerRatio));
+            out.printf(Locale.ROOT, "{\"workload\":\"fma-peak\",\"backend\":\"native\",\"gflops\":%.3f}%n", peak);
+        } else {
+            out.printf(Locale.ROOT, "fma-peak: %.1f GFLOP/s (%d threads of independent vector FMAs)%n", peak, threads);
+        }
+        out.flush();
+    }
+
+    private void emit(Measurement m, double torchRatio, double ortRatio) {
+        if (options.json) {
+            out.println(m.toJson(m.backend().equals("libtorch") ? Double.NaN : torchRatio, ortRatio, peak));
             return;
         }
         if (!headerPrinted) {
-            out.printf(Locale.ROOT, "%-10s %-9s %11s %10s %14s %20s%n", "workload", "backend", "median ms",
-                    "GFLOP/s", "libtorch/ours", "rel.err vs libtorch");
+            out.printf(Locale.ROOT, "%-10s %-11s %11s %10s %8s %14s %9s %20s%n", "workload", "backend", "median ms",
+                    "GFLOP/s", "of peak", "libtorch/ours", "ort/ours", "rel.err vs libtorch");
             headerPrinted = true;
         }
-        out.printf(Locale.ROOT, "%-10s %-9s %11.3f %10.2f %14s %20s%n", m.workload(), m.backend(), m.medianMs(),
-                m.gflops(), Double.isFinite(peerRatio) ? String.format(Locale.ROOT, "%.2f", peerRatio) : "",
+        out.printf(Locale.ROOT, "%-10s %-11s %11.3f %10.2f %7.1f%% %14s %9s %20s%n", m.workload(), m.backend(),
+                m.medianMs(), m.gflops(), 100 * m.gflops() / peak, ratio(torchRatio), ratio(ortRatio),
                 Double.isNaN(m.relativeError()) ? "" : String.format(Locale.ROOT, "%.2e", m.relativeError()));
         out.flush();
+    }
+
+    private static String ratio(double r) {
+        return Double.isFinite(r) ? String.format(Locale.ROOT, "%.2f", r) : "";
     }
 
     /** Command-line options. */

@@ -47,8 +47,12 @@ public final class Measurement {
         return flops / (medianMs() * 1e6);
     }
 
-    /** One JSON object on one line; {@code peerRatio} (libtorch speed / this speed) is written when finite. */
-    public String toJson(double peerRatio) {
+    /**
+     * One JSON object on one line: the peers' speed over this runner's ({@code libtorch_over_ours},
+     * {@code onnxruntime_over_ours}) where finite, and the fraction of the FMA peak {@code peak} (GFLOP/s) where
+     * positive.
+     */
+    public String toJson(double libtorchRatio, double ortRatio, double peak) {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "{\"workload\":\"%s\",\"backend\":\"%s\",\"median_ms\":%.4f,"
                 + "\"gflops\":%.3f,\"min_ms\":%.4f,\"reps\":%d", workload, backend, medianMs(), gflops(), minMs(),
@@ -56,8 +60,14 @@ public final class Measurement {
         if (!Double.isNaN(relativeError)) {
             sb.append(String.format(Locale.ROOT, ",\"rel_err_vs_libtorch\":%.3e", relativeError));
         }
-        if (Double.isFinite(peerRatio)) {
-            sb.append(String.format(Locale.ROOT, ",\"libtorch_over_ours\":%.3f", peerRatio));
+        if (Double.isFinite(libtorchRatio)) {
+            sb.append(String.format(Locale.ROOT, ",\"libtorch_over_ours\":%.3f", libtorchRatio));
+        }
+        if (Double.isFinite(ortRatio)) {
+            sb.append(String.format(Locale.ROOT, ",\"onnxruntime_over_ours\":%.3f", ortRatio));
+        }
+        if (peak > 0) {
+            sb.append(String.format(Locale.ROOT, ",\"fraction_of_peak\":%.3f", gflops() / peak));
         }
         return sb.append('}').toString();
     }

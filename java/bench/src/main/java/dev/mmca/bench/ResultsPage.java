@@ -27,9 +27,9 @@ public final class ResultsPage {
     }
 
     public static void write(Path docsDir, MachineInfo machine, int threads, List<Workload> workloads,
-            List<Measurement> results, String loadAverage) throws IOException {
+            List<Measurement> results, String loadAverage, double peak) throws IOException {
         Path page = docsDir.resolve(PAGE);
-        String section = section(machine, threads, workloads, results, loadAverage);
+        String section = section(machine, threads, workloads, results, loadAverage, peak);
         String text;
         if (Files.exists(page)) {
             String old = Files.readString(page, StandardCharsets.UTF_8);
@@ -44,12 +44,12 @@ public final class ResultsPage {
             text = "# Benchmarks\n\n" + section + "\n";
         }
         Files.createDirectories(docsDir);
-        BenchChart.writePng(docsDir.resolve(CHART), workloads, results, threads, machine.cpu());
+        BenchChart.writePng(docsDir.resolve(CHART), workloads, results, threads, machine.cpu(), peak);
         Files.writeString(page, text, StandardCharsets.UTF_8);
     }
 
     static String section(MachineInfo machine, int threads, List<Workload> workloads, List<Measurement> results,
-            String loadAverage) {
+            String loadAverage, double peak) {
         StringBuilder sb = new StringBuilder();
         sb.append(BEGIN).append("\n\n");
         sb.append("Measured ").append(LocalDate.now(ZoneOffset.UTC)).append(" on:\n\n");
@@ -57,41 +57,51 @@ public final class ResultsPage {
             sb.append("- ").append(l).append('\n');
         }
         sb.append("- Threads: ").append(threads).append(" for every runner; libtorch ")
-                .append(TorchPeer.PRESETS_VERSION).append(" (JavaCPP presets, CPU build)\n");
+                .append(TorchPeer.PRESETS_VERSION).append(" (JavaCPP presets, CPU build); ONNX Runtime ")
+                .append(OrtRunner.version()).append(" (Java API, CPU execution provider, optimisation ALL, spinning off,"
+                        + " the model as torch.onnx.export writes it)\n");
+        sb.append(String.format(Locale.ROOT, "- FMA peak measured in the same run: %.1f GFLOP/s (every thread running"
+                + " independent vector FMA chains); \"of peak\" below is GFLOP/s over it\n", peak));
         sb.append("- Load average (1, 5, 15 min) before / after the run: ").append(loadAverage)
                 .append(" (other processes shared the cores)\n\n");
         sb.append("Command:\n\n```\n").append(Compare.DOCS_COMMAND).append("\n```\n\n");
-        sb.append("| workload | shape | GFLOP per call | runner | median ms | min ms | GFLOP/s | libtorch/ours |"
-                + " rel. error vs libtorch |\n");
-        sb.append("|---|---|---:|---|---:|---:|---:|---:|---:|\n");
+        sb.append("| workload | shape | GFLOP per call | runner | median ms | min ms | GFLOP/s | of peak | libtorch/ours |"
+                + " ort/ours | rel. error vs libtorch |\n");
+        sb.append("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Measurement m : results) {
             if (!m.workload().startsWith("sgemm")) {
                 continue;
             }
             sb.append(String.format(Locale.ROOT,
-                    "| %s | C = A·B, %d×%d float32 | %.2f | %s | %.2f | %.2f | %.1f | | |\n",
+                    "| %s | C = A·B, %d×%d float32 | %.2f | %s | %.2f | %.2f | %.1f | %.0f%% | | | |\n",
                     m.workload(), Compare.SGEMM_SIZE, Compare.SGEMM_SIZE, m.flops() / 1e9, m.backend(),
-                    m.medianMs(), m.minMs(), m.gflops()));
+                    m.medianMs(), m.minMs(), m.gflops(), 100 * m.gflops() / peak));
         }
         String shapeShown = null;
         for (Workload w : withParts(workloads, results)) {
             Measurement peer = find(results, w.name(), "libtorch");
+            Measurement ort = find(results, w.name(), "onnxruntime");
             for (Measurement m : results) {
                 if (!m.workload().equals(w.name())) {
                     continue;
                 }
-                String ratio = m == peer || peer == null ? ""
+                boolean isPeer = m == peer || m == ort;
+                String ratio = isPeer || peer == null ? ""
                         : String.format(Locale.ROOT, "%.2f", m.medianMs() / peer.medianMs());
+                String ortRatio = isPeer || ort == null ? ""
+                        : String.format(Locale.ROOT, "%.2f", m.medianMs() / ort.medianMs());
                 String err = Double.isNaN(m.relativeError()) ? ""
                         : String.format(Locale.ROOT, "%.1e", m.relativeError());
                 boolean first = shapeShown == null || !shapeShown.equals(w.name());
                 shapeShown = w.name();
-                sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.2f | %.2f | %.1f | %s | %s |\n",
+                sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.2f | %.2f | %.1f | %.0f%% | %s | %s | %s |\n",
                         w.name(), first ? w.describe() : "", first ? String.format(Locale.ROOT, "%.2f", w.flops() / 1e9)
-                        : "", m.backend(), m.medianMs(), m.minMs(), m.gflops(), ratio, err));
+                        : "", m.backend(), m.medianMs(), m.minMs(), m.gflops(), 100 * m.gflops() / peak, ratio,
+                        ortRatio, err));
             }
         }
-        sb.append("\nlibtorch/ours is libtorch's speed divided by ours (median times): above 1, libtorch is faster.")
+        sb.append("\nlibtorch/ours and ort/ours are the peer's speed divided by ours (median times): above 1, the peer is"
+                + " faster.")
                 .append(" Rows named W2.visual etc. time the three attention calls inside a forward alone.\n\n");
         sb.append("![GFLOP/s per workload](").append(CHART).append(")\n\n");
         sb.append(END);

@@ -19,7 +19,8 @@ class ResultsPageTest {
         return List.of(
                 new Measurement("sgemm2048", "openblas", 2.0 * 2048 * 2048 * 2048, new double[] {200}, Double.NaN),
                 new Measurement("A2", "java", W.flops(), new double[] {30, 20, 10}, 2e-7),
-                new Measurement("A2", "libtorch", W.flops(), new double[] {5}, Double.NaN));
+                new Measurement("A2", "libtorch", W.flops(), new double[] {5}, Double.NaN),
+                new Measurement("A2", "onnxruntime", W.flops(), new double[] {40}, 3e-7));
     }
 
     @Test
@@ -27,13 +28,16 @@ class ResultsPageTest {
         Path page = dir.resolve(ResultsPage.PAGE);
         Files.writeString(page, "# Title\n\nintro\n\n" + ResultsPage.BEGIN + "\nold table\n" + ResultsPage.END
                 + "\n\n## Analysis\nkept\n");
-        ResultsPage.write(dir, MachineInfo.detect(), 2, List.of(W), results(), "1 1 1 / 1 1 1");
+        ResultsPage.write(dir, MachineInfo.detect(), 2, List.of(W), results(), "1 1 1 / 1 1 1", 500.0);
         String text = Files.readString(page);
         assertTrue(text.startsWith("# Title\n\nintro\n\n" + ResultsPage.BEGIN), text);
         assertTrue(text.endsWith(ResultsPage.END + "\n\n## Analysis\nkept\n"), text);
         assertTrue(!text.contains("old table"), text);
-        // java median 20 ms vs libtorch 5 ms: libtorch is 4x faster.
-        assertTrue(text.contains("| A2 |") && text.contains("| java | 20.00 |") && text.contains("| 4.00 |"), text);
+        // java median 20 ms vs libtorch 5 ms (4x faster) and onnxruntime 40 ms (2x slower); A2 is 4.83 GFLOP,
+        // 241.6 GFLOP/s at 20 ms, 48% of a 500 GFLOP/s peak
+        assertTrue(text.contains("| A2 |") && text.contains("| java | 20.00 |"), text);
+        assertTrue(text.contains("| 241.6 | 48% | 4.00 | 0.50 |"), text);
+        assertTrue(text.contains("FMA peak measured in the same run: 500.0 GFLOP/s"), text);
         byte[] png = Files.readAllBytes(dir.resolve(ResultsPage.CHART));
         assertTrue(png.length > 1000, "chart written");
         assertEquals((byte) 0x89, png[0]);
@@ -44,7 +48,7 @@ class ResultsPageTest {
     void aPageWithoutMarkersIsNotOverwritten(@TempDir Path dir) throws IOException {
         Files.writeString(dir.resolve(ResultsPage.PAGE), "hand-written\n");
         assertThrows(IOException.class, () -> ResultsPage.write(dir, MachineInfo.detect(), 2, List.of(W), results(),
-                "1 1 1 / 1 1 1"));
+                "1 1 1 / 1 1 1", 500.0));
         assertEquals("hand-written\n", Files.readString(dir.resolve(ResultsPage.PAGE)));
     }
 }

@@ -7,6 +7,7 @@ import dev.mmca.embed.EmbedProgress;
 import dev.mmca.embed.EmbedReport;
 import dev.mmca.embed.ShardFailure;
 import dev.mmca.io.ConfigOverrides;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -69,6 +70,13 @@ final class EmbedCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--progress and --quiet: expected at most one of them, got both");
         }
+        bounded("--threads", threads, 1, EmbedOptions.MAX_COMPUTE_THREADS, " (forward calls at once; backends"
+                + " already use every core)");
+        bounded("--batch-tokens", batchTokens, 1, Integer.MAX_VALUE, "");
+        bounded("--window", window, 1, Integer.MAX_VALUE, "");
+        if (heads != null) {
+            bounded("--heads", heads, 1, Integer.MAX_VALUE, "");
+        }
         EmbedOptions options;
         try {
             options = EmbedOptions.builder(weights, input, output).backend(backend).batchTokens(batchTokens)
@@ -81,12 +89,31 @@ final class EmbedCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         EmbedProgress bar = ConsoleProgress.wanted(progress, quiet) ? new ConsoleProgress(System.err)
                 : EmbedProgress.NONE;
-        EmbedReport report = EmbedPipeline.run(options, bar);
+        EmbedProgress reporting = new EmbedProgress() {
+            @Override public void start(int shards, long records) { bar.start(shards, records); }
+            @Override public void advance(int records, long tokens) { bar.advance(records, tokens); }
+            @Override public void failed(ShardFailure failure) { bar.failed(failure); }
+            @Override public void finish(EmbedReport report) { bar.finish(report); }
+
+            @Override
+            public void warning(String message) {
+                if (!quiet) {
+                    err.println("mmca embed: warning: " + message);
+                    err.flush();
+                }
+            }
+        };
+        EmbedReport report;
+        try {
+            report = EmbedPipeline.run(options, reporting);
+        } catch (IOException | RuntimeException e) {
+            throw attributed(e);
+        }
         if (!quiet) {
             out.println(report.summaryLine());
         }
         if (!report.succeeded()) {
-            err.println("mmca embed: " + report.failures().size() + " shard"
+            err.println("mmca embed: error: " + report.failures().size() + " shard"
                     + (report.failures().size() == 1 ? "" : "s") + " failed:");
             for (ShardFailure f : report.failures()) {
                 err.println("  " + f);
@@ -97,5 +124,29 @@ final class EmbedCommand implements Callable<Integer> {
             return 1;
         }
         return 0;
+    }
+
+    private void bounded(String option, int value, int min, int max, String what) {
+        if (value < min || value > max) {
+            throw new CommandLine.ParameterException(spec.commandLine(), option + ": expected " + min
+                    + (max == Integer.MAX_VALUE ? " or more" : " to " + max) + what + ", got " + value);
+        }
+    }
+
+    /**
+     * The pipeline names its paths as its options do ({@code output: ...}) and files by their path: the
+     * error as the command line names them, {@code --output: ...} or {@code --weights: PATH: ...}.
+     */
+    private Exception attributed(Exception e) {
+        String m = String.valueOf(e.getMessage());
+        for (String name : new String[] {"input", "output", "weights"}) {
+            if (m.startsWith(name + ": ")) {
+                return new PathArguments.Failure("--" + m, e);
+            }
+        }
+        if (m.startsWith(weights.toString() + ":")) {
+            return new PathArguments.Failure("--weights: " + m, e);
+        }
+        return e;
     }
 }

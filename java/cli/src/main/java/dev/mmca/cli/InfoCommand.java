@@ -38,7 +38,7 @@ final class InfoCommand implements Callable<Integer> {
                 + ", environment " + Backends.ENV + ")");
         System.out.println("backends:");
         for (Backend b : Backends.all()) {
-            Availability a = b.availability();
+            Availability a = Backends.availabilityOf(b);
             System.out.printf("  %-5s priority %2d  %s%n", b.name(), b.priority(), a);
         }
         return 0;

@@ -69,8 +69,8 @@ final class MakeSampleCommand implements Callable<Integer> {
             MmcaConfig config = MmcaConfig.builder().dim(dim).heads(heads).kvHeads(kvHeads).dimHead(dimHead)
                     .composition(c).build();
             generator = new SampleGenerator(records, shards, config, maxVisual, maxText, seed);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        } catch (IllegalArgumentException | dev.mmca.io.HeapLimitException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), optionNamed(e.getMessage()));
         }
         List<Path> files = generator.write(out);
         PrintWriter pw = spec.commandLine().getOut();
@@ -80,5 +80,19 @@ final class MakeSampleCommand implements Callable<Integer> {
                 + records + " records) in " + in);
         pw.println("next: mmca embed --weights " + w + " --input " + in + " --output " + out.resolve("output"));
         return 0;
+    }
+
+    /** The library's argument names ({@code kvHeads: ...}) as this command's options ({@code --kv-heads: ...}). */
+    static String optionNamed(String message) {
+        String m = String.valueOf(message);
+        String[][] names = {{"maxVisual, maxText", "--max-visual, --max-text"}, {"records", "--records"},
+            {"shards", "--shards"}, {"dim", "--dim"}, {"heads", "--heads"}, {"kvHeads", "--kv-heads"},
+            {"dimHead", "--dim-head"}, {"heads*dimHead*dim", "--heads x --dim-head x --dim"}};
+        for (String[] n : names) {
+            if (m.startsWith(n[0] + ": ")) {
+                return n[1] + m.substring(n[0].length());
+            }
+        }
+        return m;
     }
 }

@@ -50,7 +50,7 @@ public abstract class Backend {
      */
     public final PreparedModel prepare(MmcaConfig config, MmcaWeights weights) {
         SimpleMmcaPlan plan = checkedPlan(config, weights);
-        return new PlanModel(plan, newMachine(plan.packWeights(weights)));
+        return new PreparedModel(plan, newMachine(plan.packWeights(weights)));
     }
 
     /**

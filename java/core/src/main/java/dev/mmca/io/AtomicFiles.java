@@ -5,12 +5,13 @@ import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -34,38 +35,37 @@ public final class AtomicFiles {
 
     /**
      * Writes {@code target} with what {@code body} produces. Errors thrown by {@code body} are
-     * rethrown as they are, after the temporary file has been deleted.
+     * rethrown as they are, after the temporary file has been deleted; a failure of the file itself
+     * (a full disk, an I/O error) reaches the body, and so the caller, as an {@link IOException} that
+     * names the target, the temporary file and the system's reason.
      *
      * @throws IOException naming the path and the reason when the directory is missing, not
-     *     writable, the target is a directory, or writing fails
+     *     writable, the target is a directory or a special file (see {@link #checkTarget}), or writing fails
      */
     public static void write(Path target, IoWriter body) throws IOException {
         Objects.requireNonNull(target, "target");
         Objects.requireNonNull(body, "body");
+        checkTarget(target);
         Path absolute = target.toAbsolutePath();
         Path dir = absolute.getParent();
-        if (dir == null || absolute.getFileName() == null) {
-            throw new IOException("cannot write " + target + ": expected a file path, got a root directory");
-        }
-        if (!Files.exists(dir)) {
-            throw new IOException("cannot write " + target + ": directory " + dir + " does not exist");
-        }
-        if (!Files.isDirectory(dir)) {
-            throw new IOException("cannot write " + target + ": " + dir + " is not a directory");
-        }
-        if (Files.isDirectory(absolute, LinkOption.NOFOLLOW_LINKS)) {
-            throw new IOException("cannot write " + target + ": expected a file path, got an existing directory");
-        }
         Path temp = createTemp(target, dir, absolute.getFileName().toString());
         boolean done = false;
         try {
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-                OutputStream out = new BufferedOutputStream(new KeepOpen(Channels.newOutputStream(channel)),
-                        BUFFER_BYTES);
+                OutputStream out = new BufferedOutputStream(new KeepOpen(Channels.newOutputStream(channel), target,
+                        temp), BUFFER_BYTES);
                 body.writeTo(out);
                 out.flush();
-                channel.force(true);
+                try {
+                    channel.force(true);
+                } catch (ClosedChannelException e) {
+                    throw e;
+                } catch (IOException e) {
+                    throw failure(target, temp, "forcing to the disk", e);
+                }
             }
+            // The target may have been replaced by a special file while the body ran.
+            checkTarget(target);
             try {
                 Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {
@@ -73,6 +73,8 @@ public final class AtomicFiles {
                         + " does not support an atomic rename", e);
             } catch (AccessDeniedException e) {
                 throw new IOException("cannot write " + target + ": permission denied replacing it", e);
+            } catch (IOException e) {
+                throw failure(target, temp, "renaming over the target", e);
             }
             done = true;
         } finally {
@@ -81,6 +83,22 @@ public final class AtomicFiles {
             }
         }
         syncDirectory(dir);
+    }
+
+    /**
+     * The checks {@link #write} makes before it writes anything (see
+     * {@link FileChecks#requireReplaceableTarget}): for callers that want to refuse a target before
+     * doing the work whose result goes there. An existing symbolic link, FIFO, device or socket is
+     * refused rather than replaced.
+     */
+    public static void checkTarget(Path target) throws IOException {
+        FileChecks.requireReplaceableTarget(target);
+    }
+
+    private static IOException failure(Path target, Path temp, String doing, IOException e) {
+        String reason = e instanceof FileSystemException f && f.getReason() != null ? f.getReason() : e.getMessage();
+        return new IOException("cannot write " + target + ": " + (reason == null ? e.getClass().getSimpleName()
+                : reason) + " (" + doing + "; temporary file " + temp + "; the target is left as it was)", e);
     }
 
     private static Path createTemp(Path target, Path dir, String name) throws IOException {
@@ -125,15 +143,48 @@ public final class AtomicFiles {
         }
     }
 
-    /** Lets the body close its stream without closing the channel before it is forced. */
-    private static final class KeepOpen extends FilterOutputStream {
-        KeepOpen(OutputStream out) {
+    /**
+     * Lets the body close its stream without closing the channel before it is forced, and gives a failed
+     * write (e.g. "No space left on device") the target's name and the temporary file's. An interrupted
+     * write (the channel closed under it) is passed on as it is.
+     */
+    static final class KeepOpen extends FilterOutputStream {
+        private final Path target;
+        private final Path temp;
+        private long written;
+
+        KeepOpen(OutputStream out, Path target, Path temp) {
             super(out);
+            this.target = target;
+            this.temp = temp;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
         }
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
+            try {
+                out.write(b, off, len);
+            } catch (ClosedChannelException e) {
+                throw e;
+            } catch (IOException e) {
+                throw failure(target, temp, "writing " + len + " bytes at offset " + written, e);
+            }
+            written += len;
+        }
+
+        @Override
+        public void flush() throws IOException {
+            try {
+                out.flush();
+            } catch (ClosedChannelException e) {
+                throw e;
+            } catch (IOException e) {
+                throw failure(target, temp, "flushing after " + written + " bytes", e);
+            }
         }
 
         @Override

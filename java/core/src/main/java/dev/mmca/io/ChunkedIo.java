@@ -9,11 +9,18 @@ import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 
 /**
  * Little-endian bulk reads from a {@link FileChannel} and writes to a stream, through one bounded
  * buffer: large tensors are converted chunk by chunk with {@link ByteBuffer} views, never staged
  * whole in a {@code byte[]}.
+ *
+ * <p>With a {@link MessageDigest}, every byte of the file goes through the digest exactly once and in
+ * file order while it is read: reads that overlap what was already hashed are not hashed again, a read
+ * past a stretch not read yet hashes that stretch first, and {@link #finishDigest} hashes whatever
+ * the reader skipped at the end. A reader that reads its file in order therefore hashes it at no
+ * extra I/O.
  */
 final class ChunkedIo {
     /** Chunk size; a multiple of 8 so that no element straddles two chunks. */
@@ -21,23 +28,37 @@ final class ChunkedIo {
 
     private final FileChannel channel;
     private final Path file;
-    private final ByteBuffer buffer;
+    private final MessageDigest digest;
+    /** With a digest: bytes {@code [0, hashed)} of the file have gone through it. */
+    private long hashed;
 
-    private final int chunk;
+    private ByteBuffer buffer;
+    private int chunk;
 
-    /** {@code expectedBytes} (how much will be read) sizes the buffer, so that small files use little memory. */
-    ChunkedIo(FileChannel channel, Path file, long expectedBytes) {
+    /** A reader of {@code channel}; {@code digest} (may be null) receives the file's bytes. */
+    ChunkedIo(FileChannel channel, Path file, MessageDigest digest) {
         this.channel = channel;
         this.file = file;
+        this.digest = digest;
+    }
+
+    /** Sizes the chunk buffer for reading about {@code expectedBytes}, so that small files use little memory. */
+    void reserve(long expectedBytes) {
         long rounded = (Math.max(expectedBytes, 8) + 7) & ~7L;
-        this.chunk = (int) Math.min(CHUNK_BYTES, rounded);
-        this.buffer = ByteBuffer.allocateDirect(chunk).order(ByteOrder.LITTLE_ENDIAN);
+        int wanted = (int) Math.min(CHUNK_BYTES, rounded);
+        if (buffer == null || chunk < wanted) {
+            chunk = wanted;
+            buffer = ByteBuffer.allocateDirect(chunk).order(ByteOrder.LITTLE_ENDIAN);
+        }
     }
 
     /** Reads exactly {@code length} (at most {@code chunk}) bytes at {@code position}; returns the buffer. */
     private ByteBuffer fill(long position, int length) throws IOException {
+        if (buffer == null) {
+            reserve(length);
+        }
         buffer.clear().limit(length);
-        readFully(channel, buffer, position, file);
+        readFully(buffer, position);
         buffer.flip();
         return buffer;
     }
@@ -46,7 +67,11 @@ final class ChunkedIo {
      * Fills the remaining space of {@code dst} from {@code position}; a file that ends first is
      * malformed (the message names the bytes expected and where the file ended).
      */
-    static void readFully(FileChannel channel, ByteBuffer dst, long position, Path file) throws IOException {
+    void readFully(ByteBuffer dst, long position) throws IOException {
+        if (digest != null && position > hashed) {
+            hashUpTo(position);
+        }
+        int start = dst.position();
         int length = dst.remaining();
         long at = position;
         while (dst.hasRemaining()) {
@@ -56,6 +81,37 @@ final class ChunkedIo {
                         + ", but the file ended at " + at);
             }
             at += n;
+        }
+        long end = position + length;
+        if (digest != null && end > hashed) {
+            ByteBuffer fresh = dst.duplicate();
+            fresh.limit(start + length).position(start + (int) (hashed - position));
+            digest.update(fresh);
+            hashed = end;
+        }
+    }
+
+    /** Hashes the bytes from what was hashed so far up to {@code end}, which the reader did not read. */
+    private void hashUpTo(long end) throws IOException {
+        ByteBuffer gap = ByteBuffer.allocate((int) Math.min(1 << 16, end - hashed));
+        while (hashed < end) {
+            gap.clear().limit((int) Math.min(gap.capacity(), end - hashed));
+            while (gap.hasRemaining()) {
+                if (channel.read(gap, hashed + gap.position()) < 0) {
+                    throw new MalformedFileException(file, "expected " + end + " bytes, but the file ended at "
+                            + (hashed + gap.position()));
+                }
+            }
+            gap.flip();
+            digest.update(gap);
+            hashed += gap.limit();
+        }
+    }
+
+    /** With a digest: hashes the rest of the file up to {@code size} (the bytes no read covered). */
+    void finishDigest(long size) throws IOException {
+        if (digest != null && hashed < size) {
+            hashUpTo(size);
         }
     }
 

@@ -48,7 +48,8 @@ public final class ModelFiles {
     }
 
     /**
-     * Reads a model from a safetensors file.
+     * Reads a model from a safetensors file, and logs its warnings (unknown tensors, overrides that
+     * replace a metadata value) at {@code WARNING}.
      *
      * @param overrides explicit values that win over the file's metadata; null means none
      * @throws MalformedFileException when the file is not valid, lacks tensors or {@code heads}, has
@@ -58,6 +59,19 @@ public final class ModelFiles {
      * @throws IOException when the file cannot be read
      */
     public static LoadedModel load(Path weights, ConfigOverrides overrides) throws IOException {
+        LoadedModel model = read(weights, overrides);
+        for (String w : model.warnings()) {
+            LOG.log(System.Logger.Level.WARNING, w);
+        }
+        return model;
+    }
+
+    /**
+     * Reads a model as {@link #load(Path, ConfigOverrides)} does, but only returns the warnings
+     * ({@link LoadedModel#warnings()}) instead of also logging them: for callers that report them
+     * themselves (a command line prints them in its own format), so that each is reported once.
+     */
+    public static LoadedModel read(Path weights, ConfigOverrides overrides) throws IOException {
         Objects.requireNonNull(weights, "weights");
         ConfigOverrides given = overrides == null ? ConfigOverrides.none() : overrides;
         SafetensorsFile file = Safetensors.read(weights);
@@ -88,9 +102,6 @@ public final class ModelFiles {
             model.validate(config);
         } catch (IllegalArgumentException e) {
             throw new MalformedFileException(weights, e.getMessage() + " (resolved " + config + ")", e);
-        }
-        for (String w : warnings) {
-            LOG.log(System.Logger.Level.WARNING, w);
         }
         return new LoadedModel(config, model, warnings);
     }

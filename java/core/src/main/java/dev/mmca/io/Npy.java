@@ -10,7 +10,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -36,18 +36,31 @@ public final class Npy {
      * @throws MalformedFileException when the content is not a valid {@code .npy} file, is Fortran
      *     ordered, has an unsupported dtype, more than 2^31-9 elements, data of the wrong length, or
      *     {@code |b1} values other than 0 and 1
-     * @throws IOException when the file cannot be opened or read (missing, permissions, I/O error)
+     * @throws HeapLimitException when the data declared is more than the heap can still hold (checked
+     *     before it is allocated)
+     * @throws IOException when the file cannot be opened or read (missing, permissions, not a regular
+     *     file, I/O error); the message names the path and the reason
      */
     public static NpyArray read(Path file) throws IOException {
+        return read(file, null);
+    }
+
+    /**
+     * Reads a whole file as {@link #read(Path)} does, and feeds every byte of it, in file order, to
+     * {@code digest} (when not null) while reading: a content hash at no extra I/O. When the read fails the
+     * digest's state is unspecified.
+     */
+    public static NpyArray read(Path file, MessageDigest digest) throws IOException {
         Objects.requireNonNull(file, "file");
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (FileChannel channel = FileChecks.openForReading(file)) {
+            ChunkedIo io = new ChunkedIo(channel, file, digest);
             long size = channel.size();
             if (size < 10) {
                 throw new MalformedFileException(file, "expected a .npy file of at least 10 bytes (magic, version,"
                         + " header length), got " + size + " bytes");
             }
             ByteBuffer prefix = ByteBuffer.allocate((int) Math.min(size, 12)).order(ByteOrder.LITTLE_ENDIAN);
-            ChunkedIo.readFully(channel, prefix, 0, file);
+            io.readFully(prefix, 0);
             for (int i = 0; i < MAGIC.length; i++) {
                 if (prefix.get(i) != MAGIC[i]) {
                     throw new MalformedFileException(file, "expected the .npy magic \\x93NUMPY, got "
@@ -83,7 +96,7 @@ public final class Npy {
                         + " bytes)");
             }
             ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
-            ChunkedIo.readFully(channel, headerBytes, headerStart, file);
+            io.readFully(headerBytes, headerStart);
             headerBytes.flip();
             NpyHeader header;
             try {
@@ -91,7 +104,9 @@ public final class Npy {
             } catch (NpyHeader.HeaderException e) {
                 throw new MalformedFileException(file, "header: " + e.getMessage());
             }
-            return readData(channel, file, header, headerStart + headerLength, size);
+            NpyArray array = readData(io, file, header, headerStart + headerLength, size);
+            io.finishDigest(size);
+            return array;
         }
     }
 
@@ -107,7 +122,7 @@ public final class Npy {
         }
     }
 
-    private static NpyArray readData(FileChannel channel, Path file, NpyHeader header, long dataStart, long size)
+    private static NpyArray readData(ChunkedIo io, Path file, NpyHeader header, long dataStart, long size)
             throws IOException {
         if (header.fortranOrder) {
             throw new MalformedFileException(file, "fortran_order: expected False (C order), got True (save a"
@@ -152,20 +167,21 @@ public final class Npy {
                     + (available < dataBytes ? " (file truncated)" : " (unexpected trailing bytes)"));
         }
         int n = (int) elements;
-        ChunkedIo io = new ChunkedIo(channel, file, dataBytes);
+        io.reserve(dataBytes);
+        String what = "data " + header.descr + " " + Arrays.toString(shape);
         switch (header.descr) {
             case "<f4": {
-                float[] f = new float[n];
+                float[] f = HeapCheck.floats(file, what, n);
                 io.readF32(dataStart, f);
                 return new NpyArray(file, header.descr, shape, f, null, null);
             }
             case "<f8": {
-                double[] d = new double[n];
+                double[] d = HeapCheck.doubles(file, what, n);
                 io.readF64(dataStart, d);
                 return new NpyArray(file, header.descr, shape, null, d, null);
             }
             default: {
-                byte[] b = new byte[n];
+                byte[] b = HeapCheck.bytes(file, what, n);
                 io.readBytes(dataStart, b);
                 if (header.descr.equals("|b1")) {
                     for (int i = 0; i < n; i++) {

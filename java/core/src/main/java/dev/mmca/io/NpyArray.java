@@ -53,6 +53,7 @@ public final class NpyArray {
      * The values as a float32 heap tensor (a copy); {@code <f8} values are rounded to float32.
      *
      * @throws IllegalArgumentException for a dtype other than {@code <f4}/{@code <f8}, or a 0-d array
+     * @throws HeapLimitException when the heap cannot hold the copy
      */
     public FloatTensor toFloatTensor() {
         if (floats == null && doubles == null) {
@@ -63,10 +64,11 @@ public final class NpyArray {
             throw new IllegalArgumentException(source + ": expected an array of at least one dimension for a float"
                     + " tensor, got a 0-d array (use toDoubles())");
         }
+        float[] f = HeapCheck.floats(source, "a float32 copy of " + dtype + " " + Arrays.toString(shape), size);
         if (floats != null) {
-            return FloatTensor.of(floats.clone(), shape);
+            System.arraycopy(floats, 0, f, 0, size);
+            return FloatTensor.of(f, shape);
         }
-        float[] f = new float[size];
         for (int i = 0; i < size; i++) {
             f[i] = (float) doubles[i];
         }
@@ -96,9 +98,13 @@ public final class NpyArray {
         return Mask.ofBytes(bytes, shape[0], shape[1]);
     }
 
-    /** The values as doubles (a copy); booleans become 0 and 1. */
+    /**
+     * The values as doubles (a copy); booleans become 0 and 1.
+     *
+     * @throws HeapLimitException when the heap cannot hold the copy
+     */
     public double[] toDoubles() {
-        double[] d = new double[size];
+        double[] d = HeapCheck.doubles(source, "a float64 copy of " + dtype + " " + Arrays.toString(shape), size);
         if (doubles != null) {
             System.arraycopy(doubles, 0, d, 0, size);
         } else if (floats != null) {

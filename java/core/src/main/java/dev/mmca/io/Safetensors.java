@@ -10,10 +10,11 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,49 +67,44 @@ public final class Safetensors {
      *
      * @throws MalformedFileException when the content is not a valid safetensors file, or holds a
      *     dtype other than F32, F16, BF16, F64, or a tensor of more than 2^31-9 elements
-     * @throws IOException when the file cannot be opened or read (missing, permissions, I/O error)
+     * @throws HeapLimitException when the tensors declared need more than the heap can still hold
+     *     (checked before any of them is allocated)
+     * @throws IOException when the file cannot be opened or read (missing, permissions, not a regular
+     *     file, I/O error); the message names the path and the reason
      */
     public static SafetensorsFile read(Path file) throws IOException {
-        Objects.requireNonNull(file, "file");
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = channel.size();
-            if (size < 8) {
-                throw new MalformedFileException(file, "expected a safetensors file of at least 8 bytes (the header"
-                        + " length), got " + size + " bytes");
-            }
-            ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            ChunkedIo.readFully(channel, lengthBytes, 0, file);
-            long headerLength = lengthBytes.getLong(0);
-            if (headerLength < 0 || headerLength > MAX_HEADER_BYTES) {
-                throw new MalformedFileException(file, "header length: expected at most " + MAX_HEADER_BYTES
-                        + " bytes, got " + Long.toUnsignedString(headerLength));
-            }
-            if (headerLength > size - 8) {
-                throw new MalformedFileException(file, "header length: " + headerLength + " bytes goes past the end"
-                        + " of the file (expected at most " + (size - 8) + " for a file of " + size + " bytes)");
-            }
-            ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
-            ChunkedIo.readFully(channel, headerBytes, 8, file);
-            Map<String, Object> header = parseHeader(file, headerBytes);
+        return read(file, null);
+    }
 
-            long dataStart = 8 + headerLength;
-            long dataLength = size - dataStart;
-            Map<String, String> metadata = new LinkedHashMap<>();
-            List<Entry> entries = new ArrayList<>();
-            for (Map.Entry<String, Object> e : header.entrySet()) {
-                if (e.getKey().equals(METADATA_KEY)) {
-                    metadata = parseMetadata(file, e.getValue());
-                } else {
-                    entries.add(parseEntry(file, e.getKey(), e.getValue(), dataLength));
+    /**
+     * Reads a whole file as {@link #read(Path)} does, and feeds every byte of it, in file order, to
+     * {@code digest} (when not null) while reading: a content hash at no extra I/O (tensors are read in
+     * the order of their offsets). When the read fails the digest's state is unspecified.
+     */
+    public static SafetensorsFile read(Path file, MessageDigest digest) throws IOException {
+        Objects.requireNonNull(file, "file");
+        try (FileChannel channel = FileChecks.openForReading(file)) {
+            ChunkedIo io = new ChunkedIo(channel, file, digest);
+            Parsed parsed = parse(file, channel, io);
+            long total = 0;
+            Entry largest = null;
+            for (Entry e : parsed.entries) {
+                total += (long) e.elements * Float.BYTES;
+                if (largest == null || e.elements > largest.elements) {
+                    largest = e;
                 }
             }
-            checkCoverage(file, entries, dataLength);
-
-            Map<String, FloatTensor> tensors = new LinkedHashMap<>();
-            ChunkedIo io = new ChunkedIo(channel, file, dataLength);
-            for (Entry entry : entries) {
-                float[] values = new float[entry.elements];
-                long at = dataStart + entry.begin;
+            if (largest != null) {
+                HeapCheck.require(file, parsed.entries.size() == 1 ? describe(largest) + " as float32"
+                        : parsed.entries.size() + " tensors as float32 (the largest " + describe(largest) + ")", total);
+            }
+            io.reserve(parsed.dataLength);
+            List<Entry> byOffset = new ArrayList<>(parsed.entries);
+            byOffset.sort(Comparator.comparingLong(e -> e.begin));
+            Map<String, FloatTensor> read = new HashMap<>();
+            for (Entry entry : byOffset) {
+                float[] values = HeapCheck.floats(file, describe(entry) + " as float32", entry.elements);
+                long at = parsed.dataStart + entry.begin;
                 switch (entry.dtype) {
                     case "F32": io.readF32(at, values); break;
                     case "F16": io.readHalf(at, values, false); break;
@@ -116,10 +112,90 @@ public final class Safetensors {
                     case "F64": io.readF64AsF32(at, values); break;
                     default: throw new IllegalStateException("unchecked dtype " + entry.dtype);
                 }
-                tensors.put(entry.name, FloatTensor.of(values, entry.shape));
+                read.put(entry.name, FloatTensor.of(values, entry.shape));
             }
-            return new SafetensorsFile(tensors, metadata);
+            io.finishDigest(parsed.dataStart + parsed.dataLength);
+            Map<String, FloatTensor> tensors = new LinkedHashMap<>();
+            for (Entry entry : parsed.entries) {
+                tensors.put(entry.name, read.get(entry.name));
+            }
+            return new SafetensorsFile(tensors, parsed.metadata);
         }
+    }
+
+    /**
+     * Reads and checks only the header: every tensor's dtype, shape and byte range against the file's
+     * size, exactly as {@link #read(Path)} does, without reading or allocating the data. For deciding
+     * whether a file is complete and what it holds at the cost of its first bytes.
+     *
+     * @throws MalformedFileException when the header is not valid or does not match the file's size
+     * @throws IOException when the file cannot be opened or read
+     */
+    public static SafetensorsHeader readHeader(Path file) throws IOException {
+        Objects.requireNonNull(file, "file");
+        try (FileChannel channel = FileChecks.openForReading(file)) {
+            Parsed parsed = parse(file, channel, new ChunkedIo(channel, file, null));
+            Map<String, SafetensorsHeader.TensorInfo> infos = new LinkedHashMap<>();
+            for (Entry e : parsed.entries) {
+                infos.put(e.name, new SafetensorsHeader.TensorInfo(e.dtype, e.shape, e.begin, e.end));
+            }
+            return new SafetensorsHeader(infos, parsed.metadata, parsed.dataStart + parsed.dataLength);
+        }
+    }
+
+    private static String describe(Entry e) {
+        return "tensor '" + e.name + "' " + e.dtype + " " + Arrays.toString(e.shape);
+    }
+
+    /** A validated header: entries in header order, metadata, and where the data area lies. */
+    private static final class Parsed {
+        final List<Entry> entries;
+        final Map<String, String> metadata;
+        final long dataStart;
+        final long dataLength;
+
+        Parsed(List<Entry> entries, Map<String, String> metadata, long dataStart, long dataLength) {
+            this.entries = entries;
+            this.metadata = metadata;
+            this.dataStart = dataStart;
+            this.dataLength = dataLength;
+        }
+    }
+
+    private static Parsed parse(Path file, FileChannel channel, ChunkedIo io) throws IOException {
+        long size = channel.size();
+        if (size < 8) {
+            throw new MalformedFileException(file, "expected a safetensors file of at least 8 bytes (the header"
+                    + " length), got " + size + " bytes");
+        }
+        ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        io.readFully(lengthBytes, 0);
+        long headerLength = lengthBytes.getLong(0);
+        if (headerLength < 0 || headerLength > MAX_HEADER_BYTES) {
+            throw new MalformedFileException(file, "header length: expected at most " + MAX_HEADER_BYTES
+                    + " bytes, got " + Long.toUnsignedString(headerLength));
+        }
+        if (headerLength > size - 8) {
+            throw new MalformedFileException(file, "header length: " + headerLength + " bytes goes past the end"
+                    + " of the file (expected at most " + (size - 8) + " for a file of " + size + " bytes)");
+        }
+        ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
+        io.readFully(headerBytes, 8);
+        Map<String, Object> header = parseHeader(file, headerBytes);
+
+        long dataStart = 8 + headerLength;
+        long dataLength = size - dataStart;
+        Map<String, String> metadata = new LinkedHashMap<>();
+        List<Entry> entries = new ArrayList<>();
+        for (Map.Entry<String, Object> e : header.entrySet()) {
+            if (e.getKey().equals(METADATA_KEY)) {
+                metadata = parseMetadata(file, e.getValue());
+            } else {
+                entries.add(parseEntry(file, e.getKey(), e.getValue(), dataLength));
+            }
+        }
+        checkCoverage(file, entries, dataLength);
+        return new Parsed(entries, metadata, dataStart, dataLength);
     }
 
     private static Map<String, Object> parseHeader(Path file, ByteBuffer bytes) throws MalformedFileException {

@@ -7,11 +7,15 @@ import java.util.Objects;
  * masks, int32 for lengths and positions). Token tensors have one row per (batch element, token), so {@code rows = batch * tokens}.
  *
  * <p>Inputs and outputs are bound to caller memory when a plan runs; scratch tensors live in one arena the
- * executing backend provides, at {@link #arenaOffset()} elements from its start.
+ * executing backend provides, at {@link #arenaOffset()} elements from its start; state tensors are backend
+ * memory ({@link Machine.Memory}) that the caller keeps between runs.
  */
 public final class Buffer {
-    /** Who provides the memory. */
-    public enum Role { INPUT, OUTPUT, SCRATCH }
+    /**
+     * Who provides the memory: the caller (inputs, outputs), the call's arena (scratch), or backend memory that
+     * outlives calls (state: a decoding cache, a visual context's keys and values), bound by the caller.
+     */
+    public enum Role { INPUT, OUTPUT, SCRATCH, STATE }
 
     /** Element type: float32, bytes (masks), int32 (lengths and positions). */
     public enum Type {
@@ -35,6 +39,7 @@ public final class Buffer {
     private final long rows;
     private final int width;
     private final long arenaOffset;
+    private int tokens;
 
     Buffer(String name, Role role, Type type, long rows, int width, long arenaOffset) {
         this.name = Objects.requireNonNull(name, "name");
@@ -59,6 +64,24 @@ public final class Buffer {
     public long arenaOffset() { return arenaOffset; }
 
     public boolean isScratch() { return role == Role.SCRATCH; }
+
+    /** Rows per batch element of a token tensor (row r is token r % tokens of element r / tokens); 0 if unknown. */
+    public int tokens() { return tokens; }
+
+    /** Declares the rows as {@code tokens} per batch element; returns this buffer. */
+    public Buffer tokensPerElement(int n) {
+        if (n <= 0 || rows % n != 0) {
+            throw new IllegalArgumentException(name + ": " + rows + " rows are not a whole number of elements of " + n
+                    + " tokens");
+        }
+        this.tokens = n;
+        return this;
+    }
+
+    /** Where row {@code r} is, for messages: "batch element b, token i" or "row r". */
+    public String describeRow(long r) {
+        return tokens > 0 ? "batch element " + r / tokens + ", token " + r % tokens : "row " + r;
+    }
 
     @Override
     public String toString() {

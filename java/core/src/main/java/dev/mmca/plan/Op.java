@@ -1,10 +1,10 @@
 package dev.mmca.plan;
 
 /**
- * One operation of a {@link Plan}. A backend implements the four kinds ({@link Visitor}) over its own memory;
+ * One operation of a {@link Plan}. A backend implements every kind ({@link Visitor}) over its own memory;
  * the composition of the model lives only in the plans that produce them.
  */
-public sealed interface Op permits LinearOp, AttentionOp, TextAttentionOp, AddOp {
+public sealed interface Op permits LinearOp, AttentionOp, TextAttentionOp, AddOp, ScatterRowsOp {
     /** What the operation computes, for error messages (e.g. {@code visual_self_attn.to_q|to_k|to_v}). */
     String name();
 
@@ -19,5 +19,7 @@ public sealed interface Op permits LinearOp, AttentionOp, TextAttentionOp, AddOp
         void textAttention(TextAttentionOp op);
 
         void add(AddOp op);
+
+        void scatterRows(ScatterRowsOp op);
     }
 }

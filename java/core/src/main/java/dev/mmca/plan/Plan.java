@@ -35,6 +35,17 @@ public final class Plan {
     /** Float32 elements of the scratch arena. */
     public long arenaElements() { return arenaElements; }
 
+    /** The largest tensor of the plan (by elements), for messages about memory. */
+    public Buffer largest() {
+        Buffer best = buffers.get(0);
+        for (Buffer b : buffers) {
+            if (b.elements() > best.elements()) {
+                best = b;
+            }
+        }
+        return best;
+    }
+
     /** Hands every operation, in order, to {@code backend}. */
     public void run(Op.Visitor backend) {
         for (Op op : ops) {
@@ -78,6 +89,11 @@ public final class Plan {
         /** A float32 tensor the plan writes completely and the caller receives. */
         public Buffer output(String name, long rows, int width) {
             return add(new Buffer(name, Buffer.Role.OUTPUT, Buffer.Type.F32, rows, width, -1));
+        }
+
+        /** A float32 tensor in backend memory that outlives the call ({@link Machine#allocate}), bound by the caller. */
+        public Buffer state(String name, long rows, int width) {
+            return add(new Buffer(name, Buffer.Role.STATE, Buffer.Type.F32, rows, width, -1));
         }
 
         /** An intermediate float32 tensor in the arena; every element is written before it is read. */

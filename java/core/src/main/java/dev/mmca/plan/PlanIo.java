@@ -13,9 +13,11 @@ public final class PlanIo {
     private final Map<Buffer, FloatTensor> tensors = new IdentityHashMap<>();
     private final Map<Buffer, Mask> masks = new IdentityHashMap<>();
     private final Map<Buffer, int[]> ints = new IdentityHashMap<>();
+    private final Map<Buffer, Machine.Memory> states = new IdentityHashMap<>();
 
     public PlanIo tensor(Buffer buffer, FloatTensor t) {
-        if (buffer.type() != Buffer.Type.F32 || buffer.isScratch() || t.size() != buffer.elements()) {
+        if (buffer.type() != Buffer.Type.F32 || buffer.isScratch() || buffer.role() == Buffer.Role.STATE
+                || t.size() != buffer.elements()) {
             throw new IllegalArgumentException(buffer.name() + ": cannot bind " + t + " to " + buffer);
         }
         tensors.put(buffer, t);
@@ -54,6 +56,24 @@ public final class PlanIo {
             throw new IllegalStateException(buffer.name() + ": no ints bound");
         }
         return v;
+    }
+
+    /** Binds backend memory to a state tensor. */
+    public PlanIo state(Buffer buffer, Machine.Memory memory) {
+        if (buffer.role() != Buffer.Role.STATE || memory == null || memory.elements() < buffer.elements()) {
+            throw new IllegalArgumentException(buffer.name() + ": cannot bind " + memory + " to " + buffer);
+        }
+        states.put(buffer, memory);
+        return this;
+    }
+
+    /** The memory bound to a state tensor. */
+    public Machine.Memory state(Buffer buffer) {
+        Machine.Memory m = states.get(buffer);
+        if (m == null) {
+            throw new IllegalStateException(buffer.name() + ": no memory bound");
+        }
+        return m;
     }
 
     /** The tensor bound to an input or output. */

@@ -105,24 +105,24 @@ public final class SimpleMmcaPlan {
         long rv = (long) batch * nv;
         long rt = (long) batch * nt;
         Plan.Builder p = Plan.builder();
-        Buffer visual = p.input("visual", rv, dim);
-        Buffer text = p.input("text", rt, dim);
+        Buffer visual = p.input("visual", rv, dim).tokensPerElement(nv);
+        Buffer text = p.input("text", rt, dim).tokensPerElement(nt);
         Buffer vMask = hasVisualMask ? p.maskInput("visualMask", batch, nv) : null;
         Buffer tMask = hasTextMask ? p.maskInput("textMask", batch, nt) : null;
-        Buffer visualOut = p.output("visualOut", rv, dim);
-        Buffer textOut = p.output("textOut", rt, dim);
+        Buffer visualOut = p.output("visualOut", rv, dim).tokensPerElement(nv);
+        Buffer textOut = p.output("textOut", rt, dim).tokensPerElement(nt);
 
         // visual = visual_self_attn(v, mask = vMask)
-        Buffer qkvV = p.scratch("visual_self_attn.qkv", rv, hd + 2 * gd);
-        Buffer oV = p.scratch("visual_self_attn.heads", rv, hd);
+        Buffer qkvV = p.scratch("visual_self_attn.qkv", rv, hd + 2 * gd).tokensPerElement(nv);
+        Buffer oV = p.scratch("visual_self_attn.heads", rv, hd).tokensPerElement(nv);
         p.op(new LinearOp("visual_self_attn.to_q|to_k|to_v", visual, VISUAL_QKV, qkvV));
         p.op(selfAttention("visual_self_attn.attention", batch, nv, config.visualCausal(), qkvV, oV, 0, vMask));
         p.op(new LinearOp("visual_self_attn.to_out", oV, VISUAL_OUT, visualOut));
 
         // text = textual_self_attn(t) + cross_attn(...): both head outputs side by side in oT
         Buffer projT = p.scratch(cross ? "textual_self_attn.qkv+cross_attn.q" : "textual_self_attn.qkv", rt,
-                cross ? 2 * hd + 2 * gd : hd + 2 * gd);
-        Buffer oT = p.scratch("textual_self_attn.heads|cross_attn.heads", rt, 2 * hd);
+                cross ? 2 * hd + 2 * gd : hd + 2 * gd).tokensPerElement(nt);
+        Buffer oT = p.scratch("textual_self_attn.heads|cross_attn.heads", rt, 2 * hd).tokensPerElement(nt);
         p.op(new LinearOp(cross ? "textual_self_attn.to_q|to_k|to_v+cross_attn.to_q" : "textual_self_attn.to_q|to_k|to_v",
                 text, TEXT_IN, projT));
         AttentionOp self = selfAttention("textual_self_attn.attention", batch, nt, config.textCausal(), projT, oT, 0,
@@ -130,15 +130,15 @@ public final class SimpleMmcaPlan {
         AttentionOp crossOp;
         if (cross) {
             // cross_attn(t, context = visual, mask = tMask, contextMask = vMask): queries from t, keys from visual
-            Buffer kvC = p.scratch("cross_attn.kv", rv, 2 * gd);
+            Buffer kvC = p.scratch("cross_attn.kv", rv, 2 * gd).tokensPerElement(nv);
             p.op(new LinearOp("cross_attn.to_k|to_v", visualOut, CROSS_IN, kvC));
             crossOp = attention("cross_attn.attention", batch, nt, nv, config.crossCausal())
                     .q(projT, hd + 2 * gd).k(kvC, 0).v(kvC, gd).o(oT, hd)
                     .keyMask(vMask).queryMask(tMask).build();
         } else {
             // SEED: cross_attn(t + visual) as self-attention over the sum (Nv == Nt)
-            Buffer u = p.scratch("cross_attn.input", rt, dim);
-            Buffer qkvC = p.scratch("cross_attn.qkv", rt, hd + 2 * gd);
+            Buffer u = p.scratch("cross_attn.input", rt, dim).tokensPerElement(nt);
+            Buffer qkvC = p.scratch("cross_attn.qkv", rt, hd + 2 * gd).tokensPerElement(nt);
             p.op(new AddOp("cross_attn.input = text + visual", text, visualOut, u));
             p.op(new LinearOp("cross_attn.to_q|to_k|to_v", u, CROSS_IN, qkvC));
             crossOp = selfAttention("cross_attn.attention", batch, nt, config.crossCausal(), qkvC, oT, hd, tMask);
@@ -146,6 +146,163 @@ public final class SimpleMmcaPlan {
         p.op(new TextAttentionOp("textual_self_attn+cross_attn.attention", self, crossOp));
         p.op(new LinearOp("textual_self_attn.to_out+cross_attn.to_out", oT, TEXT_OUT, textOut));
         return new Forward(p.build(), visual, text, vMask, tMask, visualOut, textOut);
+    }
+
+    /** The tensors of the visual encoding plan of incremental decoding. */
+    public static final class Encode {
+        public final Plan plan;
+        public final Buffer visual;
+        /** Null without a visual mask. */
+        public final Buffer visualMask;
+        public final Buffer visualOut;
+        /** State: the cross-attention keys and values {@code [B * Nv, 2 G D]} ({@code k | v}) of the visual output. */
+        public final Buffer crossKv;
+
+        Encode(Plan plan, Buffer visual, Buffer visualMask, Buffer visualOut, Buffer crossKv) {
+            this.plan = plan;
+            this.visual = visual;
+            this.visualMask = visualMask;
+            this.visualOut = visualOut;
+            this.crossKv = crossKv;
+        }
+    }
+
+    /**
+     * Incremental decoding, first part (SPEC "Incremental text decoding", composition CROSS): the visual block
+     * as in the forward, then the cross-attention keys and values of its output, kept as state.
+     */
+    public Encode encodeVisual(int batch, int nv, boolean hasVisualMask) {
+        requireDecodable();
+        long rv = (long) batch * nv;
+        Plan.Builder p = Plan.builder();
+        Buffer visual = p.input("visual", rv, config.dim()).tokensPerElement(nv);
+        Buffer vMask = hasVisualMask ? p.maskInput("visualMask", batch, nv) : null;
+        Buffer visualOut = p.output("visualOut", rv, config.dim()).tokensPerElement(nv);
+        Buffer kvC = p.state("cross_attn.kv", rv, 2 * gd).tokensPerElement(nv);
+        Buffer qkvV = p.scratch("visual_self_attn.qkv", rv, hd + 2 * gd).tokensPerElement(nv);
+        Buffer oV = p.scratch("visual_self_attn.heads", rv, hd).tokensPerElement(nv);
+        p.op(new LinearOp("visual_self_attn.to_q|to_k|to_v", visual, VISUAL_QKV, qkvV));
+        p.op(selfAttention("visual_self_attn.attention", batch, nv, config.visualCausal(), qkvV, oV, 0, vMask));
+        p.op(new LinearOp("visual_self_attn.to_out", oV, VISUAL_OUT, visualOut));
+        p.op(new LinearOp("cross_attn.to_k|to_v", visualOut, CROSS_IN, kvC));
+        return new Encode(p.build(), visual, vMask, visualOut, kvC);
+    }
+
+    /** The tensors of one decoding step. */
+    public static final class Step {
+        public final Plan plan;
+        public final Buffer text;
+        /** Null without a text mask. */
+        public final Buffer textMask;
+        /** Null without a visual mask. */
+        public final Buffer visualMask;
+        /** State: the visual context's cross keys and values. */
+        public final Buffer crossKv;
+        /** State: the text self-attention cache {@code [B * capacity, 2 G D]} ({@code k | v}, real tokens in order). */
+        public final Buffer cache;
+        /** {@code [B * n]} int32: the cache row of each new token, or -1 for padding (not cached). */
+        public final Buffer cacheRows;
+        /** {@code [B]} int32: text tokens cached per element after this step. */
+        public final Buffer keyLengths;
+        /** {@code [B, n]} int32: each new token's position in its element's cache (its causal horizon). */
+        public final Buffer queryPositions;
+        public final Buffer textOut;
+
+        Step(Plan plan, Buffer text, Buffer textMask, Buffer visualMask, Buffer crossKv, Buffer cache, Buffer cacheRows,
+                Buffer keyLengths, Buffer queryPositions, Buffer textOut) {
+            this.plan = plan;
+            this.text = text;
+            this.textMask = textMask;
+            this.visualMask = visualMask;
+            this.crossKv = crossKv;
+            this.cache = cache;
+            this.cacheRows = cacheRows;
+            this.keyLengths = keyLengths;
+            this.queryPositions = queryPositions;
+            this.textOut = textOut;
+        }
+    }
+
+    /**
+     * One decoding step of {@code n} new text tokens per element (SPEC "Incremental text decoding"): project
+     * them as the forward does, append their keys and values to the cache (padding skipped), then the fused
+     * text attention of the new rows over the cache (causal, per-element lengths and positions) and over the
+     * visual context, and the output projection. The new rows equal the forward's rows for those tokens.
+     */
+    public Step decodeStep(int batch, int n, int capacity, int nv, boolean hasTextMask, boolean hasVisualMask) {
+        requireDecodable();
+        long rt = (long) batch * n;
+        Plan.Builder p = Plan.builder();
+        Buffer text = p.input("text", rt, config.dim()).tokensPerElement(n);
+        Buffer tMask = hasTextMask ? p.maskInput("textMask", batch, n) : null;
+        Buffer vMask = hasVisualMask ? p.maskInput("visualMask", batch, nv) : null;
+        Buffer rows = p.intInput("cacheRows", batch, n);
+        Buffer lengths = p.intInput("keyLengths", batch, 1);
+        Buffer positions = p.intInput("queryPositions", batch, n);
+        Buffer kvC = p.state("cross_attn.kv", (long) batch * nv, 2 * gd);
+        Buffer cache = p.state("textual_self_attn.cache", (long) batch * capacity, 2 * gd);
+        Buffer textOut = p.output("textOut", rt, config.dim()).tokensPerElement(n);
+        Buffer projT = p.scratch("textual_self_attn.qkv+cross_attn.q", rt, 2 * hd + 2 * gd).tokensPerElement(n);
+        Buffer oT = p.scratch("textual_self_attn.heads|cross_attn.heads", rt, 2 * hd).tokensPerElement(n);
+        p.op(new LinearOp("textual_self_attn.to_q|to_k|to_v+cross_attn.to_q", text, TEXT_IN, projT));
+        p.op(new ScatterRowsOp("textual_self_attn.cache append", projT, hd, 2 * gd, cache, 0, rows));
+        AttentionOp self = attention("textual_self_attn.attention", batch, n, capacity, true)
+                .q(projT, 0).k(cache, 0).v(cache, gd).o(oT, 0)
+                .queryMask(tMask).keyLengths(lengths).queryPositions(positions).build();
+        AttentionOp crossOp = attention("cross_attn.attention", batch, n, nv, false)
+                .q(projT, hd + 2 * gd).k(kvC, 0).v(kvC, gd).o(oT, hd)
+                .keyMask(vMask).queryMask(tMask).build();
+        p.op(new TextAttentionOp("textual_self_attn+cross_attn.attention", self, crossOp));
+        p.op(new LinearOp("textual_self_attn.to_out+cross_attn.to_out", oT, TEXT_OUT, textOut));
+        return new Step(p.build(), text, tMask, vMask, kvC, cache, rows, lengths, positions, textOut);
+    }
+
+    /** The tensors of moving a cache into a larger one. */
+    public static final class Grow {
+        public final Plan plan;
+        public final Buffer from;
+        public final Buffer to;
+        /** {@code [B * oldCapacity]} int32: row b * oldCapacity + r goes to b * newCapacity + r (or -1: unused). */
+        public final Buffer rows;
+
+        Grow(Plan plan, Buffer from, Buffer to, Buffer rows) {
+            this.plan = plan;
+            this.from = from;
+            this.to = to;
+            this.rows = rows;
+        }
+    }
+
+    /** Copies the rows of a {@code [B * oldCapacity, 2 G D]} cache into a {@code [B * newCapacity, 2 G D]} one. */
+    public Grow growCache(int batch, int oldCapacity, int newCapacity) {
+        Plan.Builder p = Plan.builder();
+        Buffer from = p.state("textual_self_attn.cache", (long) batch * oldCapacity, 2 * gd);
+        Buffer to = p.state("textual_self_attn.cache (grown)", (long) batch * newCapacity, 2 * gd);
+        Buffer rows = p.intInput("cacheRows", batch, oldCapacity);
+        p.op(new ScatterRowsOp("textual_self_attn.cache grow", from, 0, 2 * gd, to, 0, rows));
+        return new Grow(p.build(), from, to, rows);
+    }
+
+    /** Width {@code 2 G D} of a cache row ({@code k | v}). */
+    public int cacheWidth() {
+        return 2 * gd;
+    }
+
+    /**
+     * Incremental decoding needs composition CROSS with causal text: SEED adds the visual output to the text
+     * token by token, and non-causal text attention lets earlier tokens see later ones.
+     */
+    public void requireDecodable() {
+        if (!cross) {
+            throw new IllegalStateException("incremental decoding: composition SEED adds the visual output to the text"
+                    + " token by token (it needs Nv == Nt and every text token at once), so its text cannot be"
+                    + " decoded in steps; use composition CROSS");
+        }
+        if (!config.textCausal()) {
+            throw new IllegalStateException("incremental decoding: the text self-attention is not causal, so an earlier"
+                    + " token's output depends on later tokens and cannot be computed before they arrive; use"
+                    + " causal = true");
+        }
     }
 
     private AttentionOp.Builder attention(String name, int batch, int queries, int keys, boolean causal) {

@@ -114,4 +114,54 @@ class BackendsTest {
         assertTrue(e.getMessage().contains("expected name or name:device with a device ordinal, got 'java:x'"),
                 e.getMessage());
     }
+
+    /** A class loader whose service file lists {@code providers}, over the test classes. */
+    private static java.net.URLClassLoader listing(java.nio.file.Path dir, String... providers) throws Exception {
+        java.nio.file.Path services = java.nio.file.Files.createDirectories(dir.resolve("META-INF/services"));
+        java.nio.file.Files.writeString(services.resolve(Backend.class.getName()),
+                "# test providers\n" + String.join("\n", providers) + "\n");
+        return new java.net.URLClassLoader(new java.net.URL[] {dir.toUri().toURL()}, BackendsTest.class.getClassLoader());
+    }
+
+    @Test
+    void aProviderThatCannotLoadOrConstructIsListedUnavailableWithTheReasonAndTheOthersStillLoad(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        try (java.net.URLClassLoader loader = listing(dir, "dev.mmca.absent.AbsentBackend",
+                TestProviders.Exploding.class.getName(), TestProviders.Flaky.class.getName(),
+                TestProviders.Fine.class.getName())) {
+            List<Backend> found = Backends.discover(loader);
+            List<String> names = found.stream().map(Backend::name).toList();
+            assertEquals(List.of("flaky", "java", "absent", "exploding", "fine"), names, "by priority");
+            Availability absent = Backends.availabilityOf(found.get(2));
+            assertTrue(!absent.isAvailable() && absent.reason().contains("dev.mmca.absent.AbsentBackend")
+                    && absent.reason().contains("not found"), absent.reason());
+            Availability exploding = Backends.availabilityOf(found.get(3));
+            assertTrue(!exploding.isAvailable() && exploding.reason().contains("could not be instantiated")
+                    && exploding.reason().contains("NoClassDefFoundError: org/example/MissingNativeBinding"),
+                    exploding.reason());
+            Availability flaky = Backends.availabilityOf(found.get(0));
+            assertTrue(!flaky.isAvailable() && flaky.reason().contains("availability check failed")
+                    && flaky.reason().contains("org/example/Probe"), flaky.reason());
+
+            assertEquals("java", Backends.select("auto", CONFIG, found).name(), "auto moves on");
+            assertEquals("java", Backends.select("java", CONFIG, found).name());
+            assertEquals("fine", Backends.select("fine", CONFIG, found).name());
+            BackendUnavailableException e = assertThrows(BackendUnavailableException.class,
+                    () -> Backends.select("exploding", CONFIG, found));
+            assertTrue(e.getMessage().startsWith("backend 'exploding' (requested) is not available: its classes could"
+                    + " not be loaded (" + TestProviders.Exploding.class.getName() + ")"), e.getMessage());
+            e = assertThrows(BackendUnavailableException.class, () -> Backends.select("absent:1", CONFIG, found));
+            assertTrue(e.getMessage().contains("not found"), e.getMessage());
+            e = assertThrows(BackendUnavailableException.class, () -> Backends.select("flaky", CONFIG, found));
+            assertTrue(e.getMessage().contains("org/example/Probe"), e.getMessage());
+        }
+    }
+
+    @Test
+    void providerNamesComeFromTheClassName() {
+        assertEquals("cpu", Backends.nameOf("dev.mmca.cpu.CpuBackend"));
+        assertEquals("cuda", Backends.nameOf("dev.mmca.cuda.CudaBackend"));
+        assertEquals("exploding", Backends.nameOf("dev.mmca.backend.TestProviders$Exploding"));
+        assertEquals("backend", Backends.nameOf("x.Backend"));
+    }
 }

@@ -176,6 +176,20 @@ public final class PlanInterpreter implements Op.Visitor {
     }
 
     @Override
+    public void scatterRows(ScatterRowsOp op) {
+        double[] src = of(op.src());
+        double[] dst = of(op.dst());
+        int[] rows = ints.get(op.rows());
+        for (int r = 0; r < rows.length; r++) {
+            if (rows[r] >= 0) {
+                for (int c = 0; c < op.width(); c++) {
+                    dst[rows[r] * op.dst().width() + op.dstColumn() + c] = src[r * op.src().width() + op.srcColumn() + c];
+                }
+            }
+        }
+    }
+
+    @Override
     public void add(AddOp op) {
         double[] a = of(op.a());
         double[] b = of(op.b());

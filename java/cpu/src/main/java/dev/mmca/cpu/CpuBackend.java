@@ -41,7 +41,7 @@ public final class CpuBackend extends Backend {
                 return Availability.unavailable("native CPU library not usable: " + CpuRuntime.describe(failure));
             }
             return Availability.available("native CPU kernels: " + CpuRuntime.isa() + ", " + CpuRuntime.threads()
-                    + " threads, OpenBLAS sgemm");
+                    + " threads, OpenBLAS sgemm (" + MmcaCpuNative.mmca_cpu_blas_core() + " kernels)");
         } catch (Throwable t) {
             return Availability.unavailable("native CPU library failed: " + CpuRuntime.describe(t));
         }

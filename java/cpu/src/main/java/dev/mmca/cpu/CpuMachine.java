@@ -10,9 +10,11 @@ import dev.mmca.plan.Buffer;
 import dev.mmca.plan.LinearOp;
 import dev.mmca.plan.Machine;
 import dev.mmca.plan.Op;
+import dev.mmca.plan.Overflow;
 import dev.mmca.plan.PackedWeight;
 import dev.mmca.plan.Plan;
 import dev.mmca.plan.PlanIo;
+import dev.mmca.plan.ScatterRowsOp;
 import dev.mmca.plan.TextAttentionOp;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -62,11 +64,27 @@ final class CpuMachine extends Machine {
     @Override
     public void run(Plan plan, PlanIo io) {
         Layout layout = new Layout(plan, io);
+        requireMemory(plan, layout.bytes);
         NativeWorkspace ws = take(layout.bytes);
         try {
             new Executor(io, layout, ws).run(plan);
         } finally {
             idle.offer(ws);
+        }
+    }
+
+    /**
+     * Refuses, before allocating, a call whose workspace exceeds the memory the machine has available: Linux
+     * would grant the allocation and kill the process when the pages are touched.
+     */
+    static void requireMemory(Plan plan, long bytes) {
+        long available = MemoryInfo.availableBytes();
+        if (available > 0 && bytes > available) {
+            Buffer big = plan.largest();
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
+                    "cpu backend: this call needs %.1f GB of native memory for its tensors (the largest, %s [%d, %d],"
+                            + " is %.1f GB), more than the %.1f GB this machine has available; use a smaller batch",
+                    bytes / 1e9, big.name(), big.rows(), big.width(), big.elements() * 4 / 1e9, available / 1e9));
         }
     }
 
@@ -79,6 +97,45 @@ final class CpuMachine extends Machine {
             ws.close();
         }
         return NativeWorkspace.allocate(bytes);
+    }
+
+    @Override
+    public Memory allocate(String name, long elements) {
+        return new NativeState(name, elements);
+    }
+
+    /** State memory of the CPU backend: one native block. */
+    static final class NativeState implements Memory {
+        private final long elements;
+        private NativeWorkspace block;
+
+        NativeState(String name, long elements) {
+            if (elements <= 0) {
+                throw new IllegalArgumentException(name + ": expected a positive size, got " + elements);
+            }
+            this.elements = elements;
+            this.block = NativeWorkspace.allocate(elements * Float.BYTES);
+        }
+
+        long address() {
+            if (block == null) {
+                throw new IllegalStateException("cpu state memory used after close()");
+            }
+            return block.address(0);
+        }
+
+        @Override
+        public long elements() {
+            return elements;
+        }
+
+        @Override
+        public void close() {
+            if (block != null) {
+                block.close();
+                block = null;
+            }
+        }
     }
 
     @Override
@@ -108,7 +165,7 @@ final class CpuMachine extends Machine {
             arena = NativeWorkspace.aligned(2L * AttentionParamsLayout.SIZE);
             long at = NativeWorkspace.aligned(arena + plan.arenaElements() * Float.BYTES);
             for (Buffer b : plan.buffers()) {
-                if (b.isScratch()) {
+                if (b.isScratch() || b.role() == Buffer.Role.STATE) {
                     continue;
                 }
                 boolean copy = b.type() != Buffer.Type.F32 || !io.tensor(b).isDirect();
@@ -164,6 +221,9 @@ final class CpuMachine extends Machine {
             if (b.isScratch()) {
                 return ws.address(layout.arena + b.arenaOffset() * Float.BYTES);
             }
+            if (b.role() == Buffer.Role.STATE) {
+                return ((NativeState) io.state(b)).address();
+            }
             Long staged = layout.staged.get(b);
             if (staged != null) {
                 return ws.address(staged);
@@ -173,26 +233,45 @@ final class CpuMachine extends Machine {
 
         @Override
         public void linear(LinearOp op) {
-            MmcaCpuNative.mmca_cpu_linear(weights.get(op.weight()), address(op.x()), op.in(), address(op.y()), op.out(),
-                    op.rows());
+            long bad = MmcaCpuNative.mmca_cpu_linear(weights.get(op.weight()), address(op.x()), op.in(),
+                    address(op.y()), op.out(), op.rows());
+            if (bad >= 0) {
+                throw Overflow.result(op, op.y(), bad);
+            }
         }
 
         @Override
         public void attention(AttentionOp op) {
             write(op, 0);
-            MmcaCpuNative.mmca_cpu_attention(ws.address(Layout.PARAMS));
+            long row = MmcaCpuNative.mmca_cpu_attention(ws.address(Layout.PARAMS));
+            if (row >= 0) {
+                throw Overflow.scores(op, row);
+            }
         }
 
         @Override
         public void textAttention(TextAttentionOp op) {
             write(op.self(), 0);
             write(op.cross(), AttentionParamsLayout.SIZE);
-            MmcaCpuNative.mmca_cpu_text_attention(ws.address(Layout.PARAMS));
+            long row = MmcaCpuNative.mmca_cpu_text_attention(ws.address(Layout.PARAMS));
+            if (row >= 0) {
+                throw Overflow.text(op, row);
+            }
         }
 
         @Override
         public void add(AddOp op) {
-            MmcaCpuNative.mmca_cpu_add(address(op.out()), address(op.a()), address(op.b()), op.elements());
+            long bad = MmcaCpuNative.mmca_cpu_add(address(op.out()), address(op.a()), address(op.b()), op.elements());
+            if (bad >= 0) {
+                throw Overflow.result(op, op.out(), bad);
+            }
+        }
+
+        @Override
+        public void scatterRows(ScatterRowsOp op) {
+            MmcaCpuNative.mmca_cpu_scatter_rows(address(op.src()) + (long) op.srcColumn() * Float.BYTES, op.src().width(),
+                    address(op.dst()) + (long) op.dstColumn() * Float.BYTES, op.dst().width(), op.width(),
+                    address(op.rows()), op.rows().elements());
         }
 
         private void write(AttentionOp op, int position) {

@@ -128,6 +128,25 @@ public final class CpuRuntime {
         return f.containsAll(java.util.List.of("avx2", "fma")) ? "avx2" : "portable";
     }
 
+    /**
+     * OpenBLAS's kernel set and why, e.g. {@code "SkylakeX (chosen by mmca: the CPU has AVX-512)"} or
+     * {@code "Haswell (OpenBLAS's choice for this CPU)"}.
+     */
+    public static String blasCore() {
+        requireLoaded();
+        String core = MmcaCpuNative.mmca_cpu_blas_core();
+        switch (MmcaCpuNative.BLAS_CORE_CHOICE) {
+            case MmcaCpuEnv.BLAS_CORE_SKYLAKEX:
+                return core + " (chosen by mmca: the CPU has AVX-512, so OPENBLAS_CORETYPE=SkylakeX)";
+            case MmcaCpuEnv.BLAS_CORE_USER:
+                return core + " (OPENBLAS_CORETYPE=" + System.getenv("OPENBLAS_CORETYPE") + " set by the user)";
+            case MmcaCpuEnv.BLAS_CORE_DEFAULT:
+                return core + " (OpenBLAS's choice for this CPU, which has no AVX-512)";
+            default:
+                return core + " (OpenBLAS was loaded in this JVM before mmca, so its own choice stands)";
+        }
+    }
+
     /** CPU features reported by cpuid, e.g. {@code "avx512f avx512bw avx512dq avx512vl avx2 fma avx sse4.2 sse2"}. */
     public static String cpuFeatures() {
         requireLoaded();

@@ -21,12 +21,22 @@ import org.bytedeco.javacpp.annotation.Platform;
  */
 @Platform(include = {"mmca/attention_params.h", "mmca/cpu.h"}, link = "mmcacpu")
 public final class MmcaCpuNative {
+    /** What {@link MmcaCpuEnv#mmca_cpu_prefer_blas_core} decided before OpenBLAS loaded (-1: OpenBLAS was loaded). */
+    static final int BLAS_CORE_CHOICE;
+
     static {
+        // OPENBLAS_CORETYPE must be set before OpenBLAS initialises; if someone else in this JVM already loaded it,
+        // its choice stands (and is reported).
+        BLAS_CORE_CHOICE = openBlasLoaded() ? -1 : MmcaCpuEnv.mmca_cpu_prefer_blas_core();
         Loader.load(org.bytedeco.openblas.global.openblas_nolapack.class);
         Loader.load();
     }
 
     private MmcaCpuNative() {
+    }
+
+    private static boolean openBlasLoaded() {
+        return Loader.getLoadedLibraries().keySet().stream().anyMatch(k -> k.contains("openblas"));
     }
 
     /** {@code mmca_cpu_weights}: an opaque packed weight matrix; free with {@link #mmca_cpu_weights_free}. */
@@ -47,11 +57,12 @@ public final class MmcaCpuNative {
     }
 
     /* Operations of a plan. Addresses are raw native addresses; parameter blocks are written by
-       dev.mmca.plan.AttentionParamsLayout. */
+       dev.mmca.plan.AttentionParamsLayout. The operations return -1, or where a result overflowed float32
+       (see native/include/mmca/cpu.h). */
 
-    public static native void mmca_cpu_attention(@Cast("const mmca_attention_params*") long params);
+    public static native @Cast("int64_t") long mmca_cpu_attention(@Cast("const mmca_attention_params*") long params);
 
-    public static native void mmca_cpu_text_attention(@Cast("const mmca_text_params*") long params);
+    public static native @Cast("int64_t") long mmca_cpu_text_attention(@Cast("const mmca_text_params*") long params);
 
     public static native Weights mmca_cpu_weights_create(@Const FloatPointer w, @Cast("int64_t") long out,
             @Cast("int64_t") long in);
@@ -60,11 +71,15 @@ public final class MmcaCpuNative {
 
     public static native void mmca_cpu_weights_free(Weights weights);
 
-    public static native void mmca_cpu_linear(@Const Weights weights, @Cast("const float*") long x,
+    public static native @Cast("int64_t") long mmca_cpu_linear(@Const Weights weights, @Cast("const float*") long x,
             @Cast("int64_t") long ldx, @Cast("float*") long y, @Cast("int64_t") long ldy, @Cast("int64_t") long rows);
 
-    public static native void mmca_cpu_add(@Cast("float*") long out, @Cast("const float*") long a,
+    public static native @Cast("int64_t") long mmca_cpu_add(@Cast("float*") long out, @Cast("const float*") long a,
             @Cast("const float*") long b, @Cast("int64_t") long n);
+
+    public static native void mmca_cpu_scatter_rows(@Cast("const float*") long src, @Cast("int64_t") long srcLd,
+            @Cast("float*") long dst, @Cast("int64_t") long dstLd, @Cast("int64_t") long width,
+            @Cast("const int32_t*") long rows, @Cast("int64_t") long count);
 
     public static native int mmca_cpu_params_size();
 
@@ -81,7 +96,13 @@ public final class MmcaCpuNative {
 
     public static native @Cast("const char*") String mmca_cpu_features();
 
+    public static native @Cast("const char*") String mmca_cpu_blas_core();
+
     public static native double mmca_cpu_sgemm_gflops(int n, int repeats);
+
+    public static native double mmca_cpu_fma_peak_gflops(double seconds);
+
+    public static native double mmca_cpu_read_bandwidth_gbs(@Cast("int64_t") long bytes, int repeats);
 
     public static native @Cast("int64_t") long mmca_cpu_malloc_in_use();
 

@@ -28,7 +28,8 @@ final class NativeWorkspace implements AutoCloseable {
         this.bytes = bytes;
         Pointer p = Pointer.malloc(bytes + ALIGNMENT);
         if (p == null || p.isNull()) {
-            throw new OutOfMemoryError("cpu backend: could not allocate a native workspace of " + bytes + " bytes");
+            throw new dev.mmca.MmcaException("cpu backend: could not allocate " + bytes + " bytes of native memory"
+                    + " (malloc failed)");
         }
         this.block = p;
         this.base = (p.address() + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;

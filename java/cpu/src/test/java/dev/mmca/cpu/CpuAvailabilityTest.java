@@ -85,11 +85,34 @@ class CpuAvailabilityTest {
         assertEquals("unavailable: disabled by -Dmmca.cpu.disable=true", disabled);
     }
 
+    @Test
+    void openBlasCoreIsChosenBeforeOpenBlasLoadsAndAUserChoiceIsKept() throws Exception {
+        boolean avx512 = List.of(CpuRuntime.cpuFeatures().split(" ")).containsAll(
+                List.of("avx512f", "avx512bw", "avx512dq", "avx512vl"));
+        String chosen = runProbe(null, "-Dmmca.cpu.unused=0", "blas", null);
+        if (avx512) {
+            assertTrue(chosen.startsWith("SkylakeX (chosen by mmca"), chosen);
+        } else {
+            assertTrue(chosen.contains("(OpenBLAS's choice for this CPU, which has no AVX-512)"), chosen);
+        }
+        // A user's OPENBLAS_CORETYPE wins, and OpenBLAS really runs the kernels it names.
+        String user = runProbe(null, "-Dmmca.cpu.unused=0", "blas", "Sandybridge");
+        assertEquals("Sandybridge (OPENBLAS_CORETYPE=Sandybridge set by the user)", user);
+        // In this JVM the choice was made before OpenBLAS loaded, so it is one of the three decisions.
+        assertTrue(CpuRuntime.blasCore().contains("mmca") || CpuRuntime.blasCore().contains("choice for this CPU")
+                || CpuRuntime.blasCore().contains("set by the user"), CpuRuntime.blasCore());
+    }
+
     private static String runProbe(String isa) throws IOException, InterruptedException {
         return runProbe(isa, "-Dmmca.cpu.unused=0", "isa");
     }
 
     private static String runProbe(String isa, String property, String mode) throws IOException, InterruptedException {
+        return runProbe(isa, property, mode, null);
+    }
+
+    private static String runProbe(String isa, String property, String mode, String blasCore)
+            throws IOException, InterruptedException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         ProcessBuilder pb = new ProcessBuilder(List.of(java.toString(), "-cp", System.getProperty("java.class.path"),
                 "-Dorg.bytedeco.javacpp.cachedir=" + System.getProperty("org.bytedeco.javacpp.cachedir", "target"),
@@ -98,6 +121,11 @@ class CpuAvailabilityTest {
             pb.environment().put("MMCA_CPU_ISA", isa);
         } else {
             pb.environment().remove("MMCA_CPU_ISA");
+        }
+        if (blasCore != null) {
+            pb.environment().put("OPENBLAS_CORETYPE", blasCore);
+        } else {
+            pb.environment().remove("OPENBLAS_CORETYPE");
         }
         pb.redirectErrorStream(true);
         Process p = pb.start();

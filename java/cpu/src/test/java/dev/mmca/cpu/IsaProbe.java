@@ -15,6 +15,10 @@ public final class IsaProbe {
             System.out.println("load failed: " + CpuRuntime.describe(failure));
             System.exit(1);
         }
+        if (args.length > 0 && args[0].equals("blas")) {
+            System.out.println(CpuRuntime.blasCore());
+            return;
+        }
         if (args.length > 0 && args[0].equals("threads")) {
             System.out.println(CpuRuntime.threads());
             return;

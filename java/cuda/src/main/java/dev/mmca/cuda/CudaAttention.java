@@ -29,7 +29,8 @@ public final class CudaAttention {
             long out, long keyMask, long queryMask, long stream) {
         ParamsBlock params = single(problem, precision, q, k, v, out, keyMask, queryMask);
         requireNative();
-        CudaNative.mmca_cuda_attention(device, params.address(), precision.math(), stream);
+        // no split-K workspace: the device API never allocates behind the caller's back (only speed differs)
+        CudaNative.mmca_cuda_attention(device, params.address(), precision.math(), 0, 0, stream);
     }
 
     /**
@@ -63,7 +64,7 @@ public final class CudaAttention {
         ParamsBlock params = new ParamsBlock().put(0, s, at::get, precision.dtype()).put(1, c, at::get,
                 precision.dtype());
         requireNative();
-        CudaNative.mmca_cuda_text(device, params.address(), precision.math(), stream);
+        CudaNative.mmca_cuda_text(device, params.address(), precision.math(), 0, 0, stream);
     }
 
     /** Waits for {@code stream} of {@code device} and reports an asynchronous kernel failure as an exception. */

@@ -113,6 +113,19 @@ public final class CudaBackend extends Backend {
         return "unsupported head dim " + d + " (the CUDA kernels support dimHead " + describe(compiled) + ")";
     }
 
+    /**
+     * Why this backend cannot run head width {@code d}: no kernel for it, or (with a device present) what the
+     * library says of this device, precision and width (compute capability, shared memory per block).
+     */
+    private String problem(int d) {
+        String p = dimHeadProblem(d);
+        if (p != null || !CudaProbe.get().availability().isAvailable()) {
+            return p;
+        }
+        String device = CudaNative.mmca_cuda_support_problem(this.device, precision.dtype().code(), precision.math(), d);
+        return device == null || device.isEmpty() ? null : device;
+    }
+
     private static String describe(Set<Integer> dims) {
         List<String> all = dims.stream().map(String::valueOf).toList();
         return all.size() == 1 ? all.get(0)
@@ -122,14 +135,14 @@ public final class CudaBackend extends Backend {
     @Override
     public Support supports(MmcaConfig config) {
         Objects.requireNonNull(config, "config");
-        String problem = dimHeadProblem(config.dimHead());
+        String problem = problem(config.dimHead());
         return problem == null ? Support.yes() : Support.no(problem);
     }
 
     @Override
     public Support supports(AttentionProblem problem) {
         Objects.requireNonNull(problem, "problem");
-        String d = dimHeadProblem(problem.dimHead());
+        String d = problem(problem.dimHead());
         if (d != null) {
             return Support.no(d);
         }

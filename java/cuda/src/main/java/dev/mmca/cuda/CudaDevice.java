@@ -21,6 +21,11 @@ interface CudaDevice extends AutoCloseable {
 
     void copyToDevice(long dst, byte[] src);
 
+    void copyToDevice(long dst, int[] src);
+
+    /** {@code bytes} bytes from device address {@code src} to {@code dst}, in stream order. */
+    void copyOnDevice(long dst, long src, long bytes);
+
     /** Device memory (fp32) into a host tensor; waits for the work issued before. */
     void copyToHost(FloatTensor dst, long src);
 

@@ -1,6 +1,7 @@
 package dev.mmca.cuda;
 
 import dev.mmca.FloatTensor;
+import dev.mmca.NumericOverflowException;
 import dev.mmca.plan.AddOp;
 import dev.mmca.plan.AttentionOp;
 import dev.mmca.plan.AttentionParamsLayout;
@@ -11,6 +12,7 @@ import dev.mmca.plan.Op;
 import dev.mmca.plan.PackedWeight;
 import dev.mmca.plan.Plan;
 import dev.mmca.plan.PlanIo;
+import dev.mmca.plan.ScatterRowsOp;
 import dev.mmca.plan.TextAttentionOp;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -84,10 +86,12 @@ final class CudaMachine extends Machine {
     public synchronized void run(Plan plan, PlanIo io) {
         Layout layout = new Layout(plan, true);
         prepareWorkspace(layout.bytes);
-        Executor e = new Executor(layout, null);
+        Executor e = new Executor(layout, null, io);
         for (Buffer b : plan.buffers()) {
             if (b.type() == Buffer.Type.U8) {
                 device.copyToDevice(e.address(b), io.mask(b).bytesView());
+            } else if (b.type() == Buffer.Type.I32) {
+                device.copyToDevice(e.address(b), io.ints(b));
             } else if (b.role() == Buffer.Role.INPUT) {
                 FloatTensor t = io.tensor(b);
                 if (dtype == CudaDtype.F32) {
@@ -109,6 +113,14 @@ final class CudaMachine extends Machine {
                     device.convert(from, e.address(b), t.size(), dtype, true);
                 }
                 device.copyToHost(t, from);
+                int bad = t.firstNonFinite();
+                if (bad >= 0) {
+                    // the kernels do not report an overflowed score themselves; it shows in the outputs
+                    throw new NumericOverflowException("cuda: the result overflowed float32 at "
+                            + b.describeRow(bad / b.width()) + ", column " + bad % b.width() + " of " + b.name()
+                            + ", although every input is finite: their magnitude is too large for float32 (scale the"
+                            + " inputs or the weights down)");
+                }
             }
         }
     }
@@ -122,7 +134,7 @@ final class CudaMachine extends Machine {
         prepareWorkspace(layout.bytes);
         device.useStream(stream);
         try {
-            plan.run(new Executor(layout, addresses));
+            plan.run(new Executor(layout, addresses, null));
             device.synchronize();
         } finally {
             device.useStream(0);
@@ -161,14 +173,14 @@ final class CudaMachine extends Machine {
             long at = aligned(plan.arenaElements() * dtype.bytes());
             if (hostTensors) {
                 for (Buffer b : plan.buffers()) {
-                    if (!b.isScratch()) {
+                    if (!b.isScratch() && b.role() != Buffer.Role.STATE) {
                         offsets.put(b, at);
-                        at = aligned(at + b.elements() * (b.type() == Buffer.Type.U8 ? 1 : dtype.bytes()));
+                        at = aligned(at + b.elements() * (b.type() == Buffer.Type.F32 ? dtype.bytes() : b.type().bytes()));
                     }
                 }
                 if (dtype != CudaDtype.F32) {
                     for (Buffer b : plan.buffers()) {
-                        if (!b.isScratch() && b.type() == Buffer.Type.F32) {
+                        if (!b.isScratch() && b.role() != Buffer.Role.STATE && b.type() == Buffer.Type.F32) {
                             staging.put(b, at);
                             at = aligned(at + b.elements() * Float.BYTES);
                         }
@@ -183,16 +195,24 @@ final class CudaMachine extends Machine {
     private final class Executor implements Op.Visitor, AttentionParamsLayout.Addresses {
         private final Layout layout;
         private final Map<Buffer, Long> external;
+        private final PlanIo io;
 
-        Executor(Layout layout, Map<Buffer, Long> external) {
+        Executor(Layout layout, Map<Buffer, Long> external, PlanIo io) {
             this.layout = layout;
             this.external = external;
+            this.io = io;
         }
 
         @Override
         public long address(Buffer b) {
             if (b.isScratch()) {
                 return workspace + b.arenaOffset() * dtype.bytes();
+            }
+            if (b.role() == Buffer.Role.STATE) {
+                if (io == null) {
+                    throw new IllegalArgumentException(b.name() + ": state tensors are not available on device tensors");
+                }
+                return ((DeviceState) io.state(b)).address();
             }
             if (external != null) {
                 Long a = external.get(b);
@@ -226,8 +246,67 @@ final class CudaMachine extends Machine {
         }
 
         @Override
+        public void scatterRows(ScatterRowsOp op) {
+            if (io == null) {
+                throw new IllegalArgumentException(op.name() + ": needs host row indices");
+            }
+            // one copy per cached row: decoding steps append a few rows, a growing cache moves each row once
+            int[] rows = io.ints(op.rows());
+            long elem = dtype.bytes();
+            long src = address(op.src()) + op.srcColumn() * elem;
+            long dst = address(op.dst()) + op.dstColumn() * elem;
+            for (int r = 0; r < rows.length; r++) {
+                if (rows[r] >= 0) {
+                    device.copyOnDevice(dst + (long) rows[r] * op.dst().width() * elem, src + (long) r * op.src().width() * elem,
+                            op.width() * elem);
+                }
+            }
+        }
+
+        @Override
         public void add(AddOp op) {
             device.add(address(op.out()), address(op.a()), address(op.b()), op.elements(), dtype);
+        }
+    }
+
+    @Override
+    public synchronized Memory allocate(String name, long elements) {
+        return new DeviceState(name, elements);
+    }
+
+    /** State memory of the CUDA backend: one device allocation in the machine's element type. */
+    final class DeviceState implements Memory {
+        private final long elements;
+        private long address;
+
+        DeviceState(String name, long elements) {
+            if (elements <= 0) {
+                throw new IllegalArgumentException(name + ": expected a positive size, got " + elements);
+            }
+            this.elements = elements;
+            this.address = device.allocate(elements * dtype.bytes());
+        }
+
+        long address() {
+            if (address == 0) {
+                throw new IllegalStateException("cuda state memory used after close()");
+            }
+            return address;
+        }
+
+        @Override
+        public long elements() {
+            return elements;
+        }
+
+        @Override
+        public void close() {
+            synchronized (CudaMachine.this) {
+                if (address != 0) {
+                    device.free(address);
+                    address = 0;
+                }
+            }
         }
     }
 

@@ -45,11 +45,19 @@ final class CudaNative {
 
     static native void mmca_cuda_validate_text(@Cast("const mmca_text_params*") long params, int math);
 
+    static native @Cast("const char*") String mmca_cuda_support_problem(int device, int dtype, int math, int dimHead);
+
+    static native @Cast("int64_t") long mmca_cuda_workspace_bytes(int device,
+            @Cast("const mmca_attention_params*") long params, int math);
+
+    static native @Cast("int64_t") long mmca_cuda_text_workspace_bytes(int device,
+            @Cast("const mmca_text_params*") long params, int math);
+
     static native void mmca_cuda_attention(int device, @Cast("const mmca_attention_params*") long params, int math,
-            @Cast("int64_t") long stream);
+            @Cast("int64_t") long workspace, @Cast("int64_t") long workspaceBytes, @Cast("int64_t") long stream);
 
     static native void mmca_cuda_text(int device, @Cast("const mmca_text_params*") long params, int math,
-            @Cast("int64_t") long stream);
+            @Cast("int64_t") long workspace, @Cast("int64_t") long workspaceBytes, @Cast("int64_t") long stream);
 
     static native void mmca_cuda_add(int device, @Cast("int64_t") long out, @Cast("int64_t") long a,
             @Cast("int64_t") long b, @Cast("int64_t") long n, int dtype, @Cast("int64_t") long stream);

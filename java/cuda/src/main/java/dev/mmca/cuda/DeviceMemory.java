@@ -92,6 +92,14 @@ final class DeviceMemory implements AutoCloseable {
         }
     }
 
+    /** Copies ints to device address {@code dst}; synchronous. */
+    static void write(long dst, int[] values) {
+        try (org.bytedeco.javacpp.IntPointer host = new org.bytedeco.javacpp.IntPointer(values)) {
+            CudaErrors.check(cudart.cudaMemcpy(new DeviceAddress(dst), host, (long) values.length * Integer.BYTES,
+                    cudart.cudaMemcpyHostToDevice), "cudaMemcpy(ints to device)");
+        }
+    }
+
     /** Copies {@code t.size()} floats at device address {@code src} into {@code t}; synchronous. */
     static void read(long src, FloatTensor t) {
         long n = t.size();

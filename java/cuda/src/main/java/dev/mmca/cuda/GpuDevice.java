@@ -19,6 +19,9 @@ final class GpuDevice implements CudaDevice {
     private final CUstream_st own;
     private final Cublas blas;
     private long stream;
+    private boolean closed;
+    private long split;
+    private long splitBytes;
 
     GpuDevice(int ordinal, boolean tf32) {
         this.ordinal = ordinal;
@@ -55,6 +58,9 @@ final class GpuDevice implements CudaDevice {
 
     @Override
     public void free(long address) {
+        if (closed) {
+            return;  // close() freed everything
+        }
         DeviceMemory m = allocations.remove(address);
         if (m == null) {
             throw new IllegalArgumentException("address: expected an allocation of this device, got 0x"
@@ -74,6 +80,19 @@ final class GpuDevice implements CudaDevice {
     public void copyToDevice(long dst, byte[] src) {
         select();
         DeviceMemory.write(dst, src);
+    }
+
+    @Override
+    public void copyToDevice(long dst, int[] src) {
+        select();
+        DeviceMemory.write(dst, src);
+    }
+
+    @Override
+    public void copyOnDevice(long dst, long src, long bytes) {
+        select();
+        CudaErrors.check(cudart.cudaMemcpyAsync(new DeviceAddress(dst), new DeviceAddress(src), bytes,
+                cudart.cudaMemcpyDeviceToDevice, new CUstream_st(new DeviceAddress(stream))), "cudaMemcpyAsync(device to device)");
     }
 
     @Override
@@ -101,12 +120,34 @@ final class GpuDevice implements CudaDevice {
 
     @Override
     public void attention(ParamsBlock params, int math) {
-        CudaNative.mmca_cuda_attention(ordinal, params.address(), math, stream);
+        long need = CudaNative.mmca_cuda_workspace_bytes(ordinal, params.address(), math);
+        long ws = splitWorkspace(need);
+        CudaNative.mmca_cuda_attention(ordinal, params.address(), math, ws, ws == 0 ? 0 : need, stream);
     }
 
     @Override
     public void text(ParamsBlock params, int math) {
-        CudaNative.mmca_cuda_text(ordinal, params.address(), math, stream);
+        long need = CudaNative.mmca_cuda_text_workspace_bytes(ordinal, params.address(), math);
+        long ws = splitWorkspace(need);
+        CudaNative.mmca_cuda_text(ordinal, params.address(), math, ws, ws == 0 ? 0 : need, stream);
+    }
+
+    /**
+     * The split-K workspace of a launch (decoding steps over long caches): one grow-only device buffer, used
+     * by one launch at a time, since every launch of this device runs in order on its one stream.
+     */
+    private long splitWorkspace(long bytes) {
+        if (bytes <= 0) {
+            return 0;
+        }
+        if (splitBytes < bytes) {
+            if (split != 0) {
+                free(split);
+            }
+            split = allocate(bytes);
+            splitBytes = bytes;
+        }
+        return split;
     }
 
     @Override
@@ -127,6 +168,10 @@ final class GpuDevice implements CudaDevice {
 
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         Closer all = new Closer();
         all.register(owned);
         for (DeviceMemory m : allocations.values()) {

@@ -114,4 +114,46 @@ class CudaMachineTest {
         assertArrayEquals(vo.toArray(), vd.toArray());
         assertArrayEquals(to.toArray(), td.toArray());
     }
+
+    /** Incremental decoding through the GPU machine (state memory, cache rows, lengths, positions). */
+    @Test
+    void decodingStepsEqualTheForward() {
+        for (CudaPrecision precision : new CudaPrecision[] {CudaPrecision.FP32, CudaPrecision.BF16}) {
+            dev.mmca.testing.DecodingChecks.Case c = dev.mmca.testing.DecodingChecks.cases().get(1);
+            dev.mmca.backend.Backend host = new HostBackend(precision);
+            dev.mmca.testing.DecodingChecks.stepsEqualTheForward(host, c);
+            dev.mmca.testing.DecodingChecks.rollbackRecomputesTheSameRows(host);
+        }
+    }
+
+    /**
+     * A projection that overflows float32 is refused, not returned as infinities (the host stand-in stores float32
+     * results; its attention runs in double, so overflowed scores are left to the GPU tests).
+     */
+    @Test
+    void overflowIsRefused() {
+        dev.mmca.testing.OverflowChecks.hugeWeightIsRefused(new HostBackend(CudaPrecision.FP32));
+    }
+
+    /** A backend whose machine is the GPU machine over the host stand-in of the device. */
+    static final class HostBackend extends dev.mmca.backend.Backend {
+        private final CudaPrecision precision;
+
+        HostBackend(CudaPrecision precision) {
+            this.precision = precision;
+        }
+
+        @Override public String name() { return "cuda-on-host"; }
+        @Override public int priority() { return -1; }
+        @Override public dev.mmca.backend.Availability availability() {
+            return dev.mmca.backend.Availability.available("host stand-in of a GPU");
+        }
+        @Override public dev.mmca.backend.Support supports(MmcaConfig c) { return dev.mmca.backend.Support.yes(); }
+        @Override public dev.mmca.backend.Support supports(dev.mmca.backend.AttentionProblem p) {
+            return dev.mmca.backend.Support.yes();
+        }
+        @Override protected dev.mmca.plan.Machine newMachine(List<dev.mmca.plan.PackedWeight> weights) {
+            return new CudaMachine(weights, precision, new HostDevice(precision.dtype()));
+        }
+    }
 }

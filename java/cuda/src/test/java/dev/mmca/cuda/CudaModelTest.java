@@ -162,4 +162,12 @@ class CudaModelTest {
         assertThrows(IllegalStateException.class,
                 () -> model.forward(RandomInputs.normal(1, 1, 3, 32), RandomInputs.normal(2, 1, 3, 32)));
     }
+
+    @Test
+    void overflowIsRefused() {
+        dev.mmca.NumericOverflowException e = dev.mmca.testing.OverflowChecks.scaledTokensAreRefused(
+                CudaBackend.withPrecision(CudaPrecision.FP32));
+        assertTrue(e.getMessage().startsWith("cuda: the result overflowed float32 at"), e.getMessage());
+        dev.mmca.testing.OverflowChecks.hugeWeightIsRefused(CudaBackend.withPrecision(CudaPrecision.FP32));
+    }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.mmca.FloatTensor;
 import dev.mmca.plan.AttentionParamsLayout;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -87,6 +88,27 @@ final class HostDevice implements CudaDevice {
     @Override
     public void copyToDevice(long dst, byte[] src) {
         System.arraycopy(src, 0, bytes, (int) (dst - BASE), src.length);
+    }
+
+    @Override
+    public void copyToDevice(long dst, int[] src) {
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < src.length; i++) {
+            b.putInt((int) (dst - BASE) + 4 * i, src[i]);
+        }
+    }
+
+    @Override
+    public void copyOnDevice(long dst, long src, long n) {
+        calls.add("copy");
+        int s = slot(src, 0, 1);
+        int d = slot(dst, 0, 1);
+        System.arraycopy(values, s, values, d, (int) (n / 2));
+        System.arraycopy(bytes, (int) (src - BASE), bytes, (int) (dst - BASE), (int) n);
+    }
+
+    private int intAt(long address, long index) {
+        return ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getInt((int) (address - BASE + 4 * index));
     }
 
     @Override
@@ -178,12 +200,17 @@ final class HostDevice implements CudaDevice {
         long keyMaskStride = p.getLong(base + AttentionParamsLayout.KEY_MASK_BATCH_STRIDE);
         long queryMask = p.getLong(base + AttentionParamsLayout.QUERY_MASK);
         long queryMaskStride = p.getLong(base + AttentionParamsLayout.QUERY_MASK_BATCH_STRIDE);
+        long keyLengths = p.getLong(base + AttentionParamsLayout.KEY_LENGTHS);
+        long positions = p.getLong(base + AttentionParamsLayout.QUERY_POSITIONS);
+        long positionsStride = p.getLong(base + AttentionParamsLayout.QUERY_POSITIONS_BATCH_STRIDE);
         for (int b = 0; b < batch; b++) {
             for (int h = 0; h < heads; h++) {
                 int g = grouped ? h / (heads / kvHeads) : h % kvHeads;
                 for (int i = 0; i < n; i++) {
                     double[] o = new double[dh];
                     boolean active = queryMask == 0 || mask(queryMask, b * queryMaskStride + i);
+                    long length = keyLengths == 0 ? keys : intAt(keyLengths, b);
+                    long position = positions == 0 ? i + (keys - n) : intAt(positions, b * positionsStride + i);
                     if (active) {
                         double[] q = vec(p, base + AttentionParamsLayout.Q, base + AttentionParamsLayout.Q_STRIDES, b, i,
                                 h, dh, qkNorm);
@@ -191,8 +218,8 @@ final class HostDevice implements CudaDevice {
                         boolean[] vis = new boolean[keys];
                         double max = Double.NEGATIVE_INFINITY;
                         for (int j = 0; j < keys; j++) {
-                            vis[j] = (keyMask == 0 || mask(keyMask, b * keyMaskStride + j))
-                                    && (!causal || j <= i + (keys - n));
+                            vis[j] = (keyMask == 0 || mask(keyMask, b * keyMaskStride + j)) && j < length
+                                    && (!causal || j <= position);
                             if (vis[j]) {
                                 double[] k = vec(p, base + AttentionParamsLayout.K, base + AttentionParamsLayout.K_STRIDES,
                                         b, j, g, dh, qkNorm);

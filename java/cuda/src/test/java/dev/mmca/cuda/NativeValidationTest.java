@@ -118,12 +118,12 @@ class NativeValidationTest {
         ParamsBlock b = block(problem(64), CudaDtype.F32);
         b.bytes().putInt(AttentionParamsLayout.KV_HEADS, 3);
         RuntimeException e = assertThrows(RuntimeException.class,
-                () -> CudaNative.mmca_cuda_attention(0, b.address(), 0, 0L));
+                () -> CudaNative.mmca_cuda_attention(0, b.address(), 0, 0, 0, 0L));
         assertTrue(e.getMessage().contains("attention.kv_heads: expected a divisor of heads (4), got 3"), e.getMessage());
         ParamsBlock bf16 = block(problem(64), CudaDtype.BF16);
-        e = assertThrows(RuntimeException.class, () -> CudaNative.mmca_cuda_attention(0, bf16.address(), 0, 0L));
+        e = assertThrows(RuntimeException.class, () -> CudaNative.mmca_cuda_attention(0, bf16.address(), 0, 0, 0, 0L));
         assertTrue(e.getMessage().contains("attention.math: exact fp32 math needs dtype f32"), e.getMessage());
-        e = assertThrows(RuntimeException.class, () -> CudaNative.mmca_cuda_attention(0, 0, 0, 0L));
+        e = assertThrows(RuntimeException.class, () -> CudaNative.mmca_cuda_attention(0, 0, 0, 0, 0, 0L));
         assertTrue(e.getMessage().contains("attention: expected a parameter block, got NULL"), e.getMessage());
     }
 
@@ -135,7 +135,7 @@ class NativeValidationTest {
         AttentionCallPlan call = AttentionCallPlan.of(other);
         pair.put(1, call.op(), b -> FAKE, CudaDtype.F32);
         RuntimeException e = assertThrows(RuntimeException.class,
-                () -> CudaNative.mmca_cuda_text(0, pair.address(), 0, 0L));
+                () -> CudaNative.mmca_cuda_text(0, pair.address(), 0, 0, 0, 0L));
         assertTrue(e.getMessage().contains("cross.queries: expected the same value as self (6)"), e.getMessage());
     }
 

@@ -67,7 +67,7 @@ public final class EmbedBench {
         try (SimpleMmca model = SimpleMmca.create(loaded.config(), loaded.weights(), backend)) {
             List<PaddedBatch> batches = batches(model, input, options);
             forward(model, batches.subList(0, Math.min(2, batches.size()))); // warm-up (JIT, buffers)
-            String crc = EmbedPipeline.crc32(weights);
+            String crc = EmbedPipeline.weightsIdentity(loaded.weights());
             EmbedReport cold = new EmbedPipeline(model, crc, options.withOutput(dir.resolve("out-0")), null).run();
             // Rounds alternate pure forward and end-to-end so that load from elsewhere hits both alike.
             double[] pure = new double[rounds];

@@ -12,6 +12,10 @@ public final class EmbedOptions {
     public static final int DEFAULT_WINDOW = 64;
     /** Batches read ahead of the forward stage (the backpressure bound), by default. */
     public static final int DEFAULT_QUEUE_BATCHES = 4;
+    /** Most forward calls at once: each needs its own batch buffers, and backends use every core already. */
+    public static final int MAX_COMPUTE_THREADS = 256;
+    /** Most batches read ahead (each holds a padded batch in memory). */
+    public static final int MAX_QUEUE_BATCHES = 1024;
 
     private final Path weights;
     private final Path input;
@@ -95,8 +99,11 @@ public final class EmbedOptions {
         public EmbedOptions build() {
             require(batchTokens >= 1, "batchTokens: expected at least 1 token, got " + batchTokens);
             require(window >= 1, "window: expected at least 1 record, got " + window);
-            require(queueBatches >= 1, "queueBatches: expected at least 1, got " + queueBatches);
-            require(computeThreads >= 1, "computeThreads: expected at least 1, got " + computeThreads);
+            require(queueBatches >= 1 && queueBatches <= MAX_QUEUE_BATCHES, "queueBatches: expected 1 to "
+                    + MAX_QUEUE_BATCHES + " batches read ahead, got " + queueBatches);
+            require(computeThreads >= 1 && computeThreads <= MAX_COMPUTE_THREADS, "computeThreads: expected 1 to "
+                    + MAX_COMPUTE_THREADS + " forward threads (backends already use every core; more threads only"
+                    + " add batch buffers), got " + computeThreads);
             return new EmbedOptions(this);
         }
 

@@ -1,12 +1,22 @@
 package dev.mmca.embed;
 
+import dev.mmca.MmcaException;
+import dev.mmca.MmcaWeights;
 import dev.mmca.SimpleMmca;
+import dev.mmca.io.FileChecks;
+import dev.mmca.io.HeapCheck;
+import dev.mmca.io.HeapLimitException;
+import dev.mmca.io.LoadedModel;
 import dev.mmca.io.MalformedFileException;
+import dev.mmca.io.ModelFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -34,15 +44,19 @@ import java.util.zip.CRC32;
  * them), the forward stage (one or more threads calling the model) and a writer (puts each
  * record's outputs in place and writes a shard once all its records are done, atomically).
  *
- * <p>Re-running over the same directories skips shards whose complete output exists (see
- * {@link OutputShards#isComplete}); a shard's batches depend only on that shard, so a re-run gives
- * the same result. A shard that cannot be read or embedded fails alone: without
+ * <p>Re-running over the same directories skips shards whose complete output exists and records
+ * what made it: the input's content hash, the weights' values hash and the resolved config (see
+ * {@link ShardFormat}); a shard whose input, weights or config changed since is redone. The check
+ * reads each output's header and streams each input through the hash; a shard that is embedded is
+ * hashed while it is read. The backend, batch size, window and thread count are not compared: they
+ * change outputs only within float tolerance. A shard's batches depend only on that shard, so a re-run
+ * gives the same result. A shard that cannot be read or embedded fails alone: without
  * {@link EmbedOptions#keepGoing()} the run stops after it, with it the run goes on; either way the
  * report lists every failed shard.
  */
 public final class EmbedPipeline {
     private final SimpleMmca model;
-    private final String weightsCrc32;
+    private final Map<String, String> provenance;
     private final EmbedOptions options;
     private final EmbedProgress progress;
 
@@ -56,29 +70,52 @@ public final class EmbedPipeline {
     private final AtomicInteger written = new AtomicInteger();
 
     /**
-     * @param model the model to run (not closed here)
-     * @param weightsCrc32 checksum of the weights, stored in outputs so that a re-run with other weights redoes them
+     * @param model the model to run (not closed here); its config is recorded in every output shard
+     * @param weightsIdentity identifies the weights' values (e.g. {@link #weightsIdentity}); recorded in every
+     *     output shard, so that a re-run with other weights redoes them
      */
-    public EmbedPipeline(SimpleMmca model, String weightsCrc32, EmbedOptions options, EmbedProgress progress) {
+    public EmbedPipeline(SimpleMmca model, String weightsIdentity, EmbedOptions options, EmbedProgress progress) {
         this.model = Objects.requireNonNull(model, "model");
-        this.weightsCrc32 = Objects.requireNonNull(weightsCrc32, "weightsCrc32");
         this.options = Objects.requireNonNull(options, "options");
         this.progress = progress == null ? EmbedProgress.NONE : progress;
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put(ShardFormat.META_FORMAT, ShardFormat.FORMAT_VERSION);
+        m.put(ShardFormat.META_WEIGHTS_SHA256, Objects.requireNonNull(weightsIdentity, "weightsIdentity"));
+        m.put(ShardFormat.META_CONFIG, Provenance.config(model.config()));
+        this.provenance = Map.copyOf(m);
     }
 
-    /** Loads the weights of {@code options}, runs, and closes the model. */
+    /**
+     * Checks the paths of {@code options}, loads the weights, runs, and closes the model. The weights'
+     * warnings go to {@link EmbedProgress#warning}.
+     *
+     * @throws IOException naming the option and the path when the input is not a directory of shards, the
+     *     output is not a directory that can be created, the two are the same, or an output would replace the
+     *     weights; before the weights are read
+     */
     public static EmbedReport run(EmbedOptions options, EmbedProgress progress) throws IOException {
         Objects.requireNonNull(options, "options");
-        String crc = crc32(options.weights());
-        try (SimpleMmca model = ModelLoading.load(options.weights(), options.backend(), options.overrides())) {
-            return new EmbedPipeline(model, crc, options, progress).run();
+        EmbedProgress p = progress == null ? EmbedProgress.NONE : progress;
+        checkPaths(options, listShards(options.input()));
+        LoadedModel loaded = ModelFiles.read(options.weights(), options.overrides());
+        for (String w : loaded.warnings()) {
+            p.warning(w);
         }
+        String weights = Provenance.weights(loaded.weights());
+        try (SimpleMmca model = ModelLoading.create(loaded, options.backend())) {
+            return new EmbedPipeline(model, weights, options, p).run();
+        }
+    }
+
+    /** An identity of the weights' values: SHA-256 of the twelve tensors' names, shapes and float32 values. */
+    public static String weightsIdentity(MmcaWeights weights) {
+        return Provenance.weights(Objects.requireNonNull(weights, "weights"));
     }
 
     /** CRC-32 of a file's bytes, as 8 hex digits. */
     public static String crc32(Path file) throws IOException {
         CRC32 crc = new CRC32();
-        try (InputStream in = Files.newInputStream(file)) {
+        try (InputStream in = java.nio.channels.Channels.newInputStream(FileChecks.openForReading(file))) {
             byte[] buf = new byte[1 << 16];
             for (int n; (n = in.read(buf)) > 0; ) {
                 crc.update(buf, 0, n);
@@ -89,42 +126,89 @@ public final class EmbedPipeline {
 
     /**
      * Input shards of a directory, by name: its {@code *.safetensors} files and its {@code .npy} groups,
-     * each named by its {@code NAME.visual.npy} file (hidden files excluded).
+     * each named by its {@code NAME.visual.npy} file (hidden files and directories excluded). A special file
+     * with a shard's name (a FIFO, a device) is listed, so that it fails as a shard with the reason
+     * instead of being passed over in silence.
      */
     public static List<Path> listShards(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
-            throw new IOException("input: expected a directory of " + ShardFormat.EXTENSION + " shards, got "
-                    + (Files.exists(dir) ? "a file " : "nothing at ") + dir);
+            throw new IOException("input: expected a directory of " + ShardFormat.EXTENSION + " shards (or "
+                    + NpyShards.VISUAL_SUFFIX + " groups), got " + FileChecks.kindOf(dir, true) + " at " + dir);
         }
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(p -> {
                 String n = p.getFileName().toString();
                 return (n.endsWith(ShardFormat.EXTENSION) || NpyShards.isNpyShard(p)) && !n.startsWith(".")
-                        && Files.isRegularFile(p);
+                        && !Files.isDirectory(p);
             }).sorted().toList();
+        }
+    }
+
+    /** The checks made before any work: see {@link #run(EmbedOptions, EmbedProgress)}. */
+    private static void checkPaths(EmbedOptions options, List<Path> shards) throws IOException {
+        Path in = options.input();
+        Path out = options.output();
+        if (shards.isEmpty()) {
+            throw new IOException("input: expected at least one " + ShardFormat.EXTENSION + " shard (or "
+                    + NpyShards.VISUAL_SUFFIX + " group) in " + in + ", found none");
+        }
+        for (Path p = out.toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.exists(p)) {
+                if (!Files.isDirectory(p)) {
+                    throw new IOException("output: expected a directory (created when missing), got "
+                            + FileChecks.kindOf(p, true) + " at " + (p.equals(out.toAbsolutePath()) ? out
+                            : p + " (on the way to " + out + ")"));
+                }
+                break;
+            }
+        }
+        if (Files.isDirectory(out) && Files.isSameFile(in, out)) {
+            throw new IOException("output: expected a directory other than the input (" + in
+                    + "), since outputs have the inputs' names");
+        }
+        try {
+            FileChecks.requireRegularFile(options.weights());
+        } catch (IOException e) {
+            throw new IOException("weights: " + e.getMessage(), e);
+        }
+        if (Files.isDirectory(out)) {
+            for (Path shard : shards) {
+                Path o = out.resolve(outputName(shard));
+                if (Files.exists(o) && Files.isSameFile(o, options.weights())) {
+                    throw new IOException("output: the output of shard " + shard.getFileName() + " would be " + o
+                            + ", which is the weights file (" + options.weights() + "); expected an output directory"
+                            + " that does not hold the weights under a shard's name");
+                }
+            }
+        }
+    }
+
+    private static void createOutput(Path out) throws IOException {
+        try {
+            Files.createDirectories(out);
+        } catch (FileAlreadyExistsException e) {
+            throw new IOException("output: expected a directory (created when missing), got "
+                    + FileChecks.kindOf(Path.of(e.getFile()), true) + " at " + e.getFile()
+                    + (e.getFile().equals(out.toString()) ? "" : " (on the way to " + out + ")"), e);
+        } catch (FileSystemException e) {
+            throw new IOException("output: cannot create the directory " + out + ": "
+                    + (e.getReason() != null ? e.getReason() : e.getClass().getSimpleName()) + " at " + e.getFile(), e);
         }
     }
 
     /** Runs once; the model stays open. */
     public EmbedReport run() throws IOException {
         List<Path> shards = listShards(options.input());
-        if (shards.isEmpty()) {
-            throw new IOException("input: expected at least one " + ShardFormat.EXTENSION + " shard (or "
-                    + NpyShards.VISUAL_SUFFIX + " group) in "
-                    + options.input() + ", found none");
-        }
-        Files.createDirectories(options.output());
-        if (Files.isSameFile(options.input(), options.output())) {
-            throw new IOException("output: expected a directory other than the input (" + options.input()
-                    + "), since outputs have the inputs' names");
-        }
+        checkPaths(options, shards);
+        createOutput(options.output());
+        checkPaths(options, shards); // again: the same-file checks need the output directory to exist
         List<Path> todo = new ArrayList<>();
         long todoRecords = 0;
         int skipped = 0;
         removeLeftoverTemporaries(shards);
         for (Path shard : shards) {
             int n = ShardHeader.records(shard);
-            if (OutputShards.isComplete(outputOf(shard), shard, n, weightsCrc32)) {
+            if (OutputShards.isComplete(outputOf(shard), shard, n, provenance)) {
                 skipped++;
             } else {
                 todo.add(shard);
@@ -146,10 +230,13 @@ public final class EmbedPipeline {
         return report;
     }
 
-    private Path outputOf(Path inputShard) {
-        String name = NpyShards.isNpyShard(inputShard) ? NpyShards.baseName(inputShard) + ShardFormat.EXTENSION
+    private static String outputName(Path inputShard) {
+        return NpyShards.isNpyShard(inputShard) ? NpyShards.baseName(inputShard) + ShardFormat.EXTENSION
                 : inputShard.getFileName().toString();
-        return options.output().resolve(name);
+    }
+
+    private Path outputOf(Path inputShard) {
+        return options.output().resolve(outputName(inputShard));
     }
 
     /**
@@ -178,32 +265,26 @@ public final class EmbedPipeline {
         }
     }
 
-    /** Bytes of the input files of a shard, recorded in its output to notice a changed input. */
-    static long inputBytes(Path inputShard) throws IOException {
-        if (!NpyShards.isNpyShard(inputShard)) {
-            return Files.size(inputShard);
-        }
-        long n = 0;
-        for (Path p : NpyShards.files(inputShard)) {
-            n += Files.size(p);
-        }
-        return n;
-    }
-
     // ---- stages ----
 
-    /** A shard being embedded: its records and the output arrays its batches fill in. */
+    /** A shard being embedded: its records, its input hash and the output arrays its batches fill in. */
     private static final class ShardJob {
         final InputShard shard;
+        final String inputSha256;
         final float[] visualOut;
         final float[] textOut;
         int remaining;
         volatile boolean failed;
 
-        ShardJob(InputShard shard) {
+        ShardJob(InputShard shard, String inputSha256) {
             this.shard = shard;
-            this.visualOut = new float[shard.size() * shard.visualTokens * shard.dim];
-            this.textOut = new float[shard.size() * shard.textTokens * shard.dim];
+            this.inputSha256 = inputSha256;
+            int[] v = {shard.size(), shard.visualTokens, shard.dim};
+            int[] t = {shard.size(), shard.textTokens, shard.dim};
+            this.visualOut = HeapCheck.floats(shard.path, "output '" + ShardFormat.VISUAL_OUT + "' "
+                    + java.util.Arrays.toString(v), shard.size() * shard.visualTokens * shard.dim);
+            this.textOut = HeapCheck.floats(shard.path, "output '" + ShardFormat.TEXT_OUT + "' "
+                    + java.util.Arrays.toString(t), shard.size() * shard.textTokens * shard.dim);
             this.remaining = shard.size();
         }
     }
@@ -280,14 +361,16 @@ public final class EmbedPipeline {
                 if (aborted) {
                     break;
                 }
-                InputShard shard;
+                ShardJob job;
                 try {
-                    shard = ShardReader.read(path, dim);
+                    MessageDigest digest = Provenance.sha256();
+                    InputShard shard = ShardReader.read(path, dim, digest);
+                    job = new ShardJob(shard, Provenance.hex(digest));
                 } catch (IOException | RuntimeException e) {
                     fail(path.getFileName().toString(), null, describe(e));
                     continue;
                 }
-                ShardJob job = new ShardJob(shard);
+                InputShard shard = job.shard;
                 int n = shard.size();
                 int[] vl = new int[n];
                 int[] tl = new int[n];
@@ -389,10 +472,9 @@ public final class EmbedPipeline {
         progress.advance(b.size(), real);
     }
 
-    private Map<String, String> metadata(ShardJob job) throws IOException {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put(ShardFormat.META_INPUT_BYTES, Long.toString(inputBytes(job.shard.path)));
-        m.put(ShardFormat.META_WEIGHTS_CRC32, weightsCrc32);
+    private Map<String, String> metadata(ShardJob job) {
+        Map<String, String> m = new LinkedHashMap<>(provenance);
+        m.put(ShardFormat.META_INPUT_SHA256, job.inputSha256);
         m.put(ShardFormat.META_BACKEND, model.backend().name());
         return m;
     }
@@ -415,7 +497,9 @@ public final class EmbedPipeline {
     }
 
     private static String describe(Throwable e) {
-        if (e instanceof MalformedFileException || e instanceof IllegalArgumentException) {
+        if (e instanceof MalformedFileException || e instanceof IllegalArgumentException
+                || e instanceof HeapLimitException || e instanceof FileSystemException
+                || e instanceof MmcaException || e.getClass() == IOException.class) {
             return e.getMessage();
         }
         if (e instanceof UncheckedIOException u) {

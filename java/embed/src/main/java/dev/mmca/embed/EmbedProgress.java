@@ -14,6 +14,14 @@ public interface EmbedProgress {
     default void failed(ShardFailure failure) {
     }
 
+    /**
+     * A warning about the run's inputs, e.g. from loading the weights (a tensor that is not part of the
+     * model, an override that replaces a metadata value). By default it is logged at {@code WARNING}.
+     */
+    default void warning(String message) {
+        System.getLogger("dev.mmca.embed").log(System.Logger.Level.WARNING, message);
+    }
+
     /** The run ended (also after a failure). */
     default void finish(EmbedReport report) {
     }

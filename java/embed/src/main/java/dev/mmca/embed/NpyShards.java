@@ -2,14 +2,18 @@ package dev.mmca.embed;
 
 import dev.mmca.FloatTensor;
 import dev.mmca.Mask;
+import dev.mmca.io.FileChecks;
+import dev.mmca.io.HeapCheck;
 import dev.mmca.io.MalformedFileException;
 import dev.mmca.io.Npy;
 import dev.mmca.io.NpyArray;
 import java.io.IOException;
-import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +28,9 @@ import java.util.regex.Pattern;
  */
 final class NpyShards {
     static final String VISUAL_SUFFIX = "." + ShardFormat.VISUAL + ".npy";
+    /** The files of a group, in the order they are read and hashed. */
+    static final List<String> ROLES = List.of(ShardFormat.VISUAL, ShardFormat.TEXT, ShardFormat.VISUAL_MASK,
+            ShardFormat.TEXT_MASK);
     private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(\\s*(\\d+)");
 
     private NpyShards() {
@@ -43,44 +50,55 @@ final class NpyShards {
         return visual.resolveSibling(baseName(visual) + "." + tensor + ".npy");
     }
 
-    /** The files of the group that exist. */
+    /** The files of the group that exist (special files included: reading them is refused with the reason). */
     static List<Path> files(Path visual) {
-        return java.util.stream.Stream.of(ShardFormat.VISUAL, ShardFormat.TEXT, ShardFormat.VISUAL_MASK,
-                ShardFormat.TEXT_MASK).map(t -> sibling(visual, t)).filter(Files::isRegularFile).toList();
+        return ROLES.stream().map(t -> sibling(visual, t)).filter(Files::exists).toList();
     }
 
-    /** The group's tensors under the safetensors shard names, masks as float 0/1. */
-    static Map<String, FloatTensor> read(Path visual) throws IOException {
+    /**
+     * The group's tensors under the safetensors shard names, masks as float 0/1; with a digest (may be
+     * null), the input hash of {@link Provenance} is taken while reading.
+     */
+    static Map<String, FloatTensor> read(Path visual, MessageDigest digest) throws IOException {
         Map<String, FloatTensor> m = new LinkedHashMap<>();
-        m.put(ShardFormat.VISUAL, floats(visual));
-        Path text = sibling(visual, ShardFormat.TEXT);
-        if (!Files.isRegularFile(text)) {
-            throw new MalformedFileException(visual, "expected the text tokens of this shard in " + text.getFileName()
-                    + ", found no such file");
-        }
-        m.put(ShardFormat.TEXT, floats(text));
-        for (String mask : new String[] {ShardFormat.VISUAL_MASK, ShardFormat.TEXT_MASK}) {
-            Path p = sibling(visual, mask);
-            if (Files.isRegularFile(p)) {
-                Mask k;
-                try {
-                    k = Npy.read(p).toMask();
-                } catch (IllegalArgumentException e) {
-                    throw new MalformedFileException(p, e.getMessage(), e);
+        for (String role : ROLES) {
+            Path p = sibling(visual, role);
+            boolean mask = role.equals(ShardFormat.VISUAL_MASK) || role.equals(ShardFormat.TEXT_MASK);
+            if (!Files.exists(p)) {
+                if (!mask) {
+                    throw new MalformedFileException(visual, "expected the " + role + " tokens of this shard in "
+                            + p.getFileName() + ", found no such file");
                 }
-                byte[] b = k.bytesView();
-                float[] f = new float[b.length];
-                for (int i = 0; i < b.length; i++) {
-                    f[i] = b[i];
+                if (digest != null) {
+                    Provenance.frame(digest, role, -1);
                 }
-                m.put(mask, FloatTensor.of(f, k.batch(), k.length()));
+                continue;
             }
+            if (digest != null) {
+                Provenance.frame(digest, role, Files.size(p));
+            }
+            NpyArray a = Npy.read(p, digest);
+            if (!mask) {
+                m.put(role, floats(p, a));
+                continue;
+            }
+            Mask k;
+            try {
+                k = a.toMask();
+            } catch (IllegalArgumentException e) {
+                throw new MalformedFileException(p, e.getMessage(), e);
+            }
+            byte[] b = k.bytesView();
+            float[] f = HeapCheck.floats(p, "mask " + role + " as float32", b.length);
+            for (int i = 0; i < b.length; i++) {
+                f[i] = b[i];
+            }
+            m.put(role, FloatTensor.of(f, k.batch(), k.length()));
         }
         return m;
     }
 
-    private static FloatTensor floats(Path p) throws IOException {
-        NpyArray a = Npy.read(p);
+    private static FloatTensor floats(Path p, NpyArray a) throws MalformedFileException {
         try {
             return a.toFloatTensor();
         } catch (IllegalArgumentException e) {
@@ -90,12 +108,16 @@ final class NpyShards {
 
     /** Records in the group (first dimension of the visual array, from its header), or -1. */
     static int records(Path visual) {
-        try (InputStream in = Files.newInputStream(visual)) {
-            byte[] head = in.readNBytes(4096);
-            if (head.length < 10 || (head[0] & 0xff) != 0x93) {
+        try (FileChannel ch = FileChecks.openForReading(visual)) {
+            ByteBuffer head = ByteBuffer.allocate((int) Math.min(4096, ch.size()));
+            while (head.hasRemaining() && ch.read(head) >= 0) {
+                // fill what the file has
+            }
+            byte[] b = java.util.Arrays.copyOf(head.array(), head.position());
+            if (b.length < 10 || (b[0] & 0xff) != 0x93) {
                 return -1;
             }
-            Matcher m = SHAPE.matcher(new String(head, StandardCharsets.ISO_8859_1));
+            Matcher m = SHAPE.matcher(new String(b, StandardCharsets.ISO_8859_1));
             return m.find() ? Integer.parseInt(m.group(1)) : -1;
         } catch (IOException | NumberFormatException e) {
             return -1;

@@ -2,12 +2,14 @@ package dev.mmca.embed;
 
 import dev.mmca.FloatTensor;
 import dev.mmca.io.Safetensors;
-import dev.mmca.io.SafetensorsFile;
+import dev.mmca.io.SafetensorsHeader;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 
 /** Writes output shards atomically and recognises complete ones, so a re-run skips finished work. */
 final class OutputShards {
@@ -50,31 +52,40 @@ final class OutputShards {
     }
 
     /**
-     * Whether {@code output} is a complete output of {@code input} for these weights: it reads as a
-     * whole, says it holds {@code records} records (the input's count), was made from an input of the
-     * same size with weights of the same checksum, and its tensors have that many records.
+     * Whether {@code output} is a complete output of {@code input} as it is now, made with the same
+     * model: read from its header alone, it is a complete file (its tensors cover the file exactly),
+     * says it holds {@code records} records (the input's count) in every tensor, and records the same
+     * format, weights and config as {@code made}; and then the input's content hash, streamed from the
+     * input, equals the one it records. Anything else, an unreadable output included, means the shard
+     * is to be redone.
+     *
+     * @param made the metadata this run would write (format, weights, config), without the input hash
      */
-    static boolean isComplete(Path output, Path input, int records, String weightsCrc32) {
-        if (records < 0 || !Files.isRegularFile(output)) {
+    static boolean isComplete(Path output, Path input, int records, Map<String, String> made) {
+        if (records < 0 || !Files.isRegularFile(output, LinkOption.NOFOLLOW_LINKS)) {
             return false;
         }
         try {
-            SafetensorsFile f = Safetensors.read(output);
-            Map<String, String> m = f.metadata();
+            SafetensorsHeader h = Safetensors.readHeader(output);
+            Map<String, String> m = h.metadata();
             if (!ShardFormat.FORMAT_VERSION.equals(m.get(ShardFormat.META_FORMAT))
-                    || !Integer.toString(records).equals(m.get(ShardFormat.META_RECORDS))
-                    || !Long.toString(EmbedPipeline.inputBytes(input)).equals(m.get(ShardFormat.META_INPUT_BYTES))
-                    || !weightsCrc32.equals(m.get(ShardFormat.META_WEIGHTS_CRC32))) {
+                    || !Integer.toString(records).equals(m.get(ShardFormat.META_RECORDS))) {
                 return false;
             }
-            for (String name : new String[] {ShardFormat.VISUAL_OUT, ShardFormat.TEXT_OUT, ShardFormat.VISUAL_MASK,
-                    ShardFormat.TEXT_MASK}) {
-                FloatTensor t = f.tensors().get(name);
-                if (t == null || t.dim(0) != records) {
+            for (String key : new String[] {ShardFormat.META_WEIGHTS_SHA256, ShardFormat.META_CONFIG}) {
+                if (!Objects.equals(made.get(key), m.get(key))) {
                     return false;
                 }
             }
-            return true;
+            for (String name : new String[] {ShardFormat.VISUAL_OUT, ShardFormat.TEXT_OUT, ShardFormat.VISUAL_MASK,
+                    ShardFormat.TEXT_MASK}) {
+                SafetensorsHeader.TensorInfo t = h.tensors().get(name);
+                if (t == null || !"F32".equals(t.dtype()) || t.shape().length == 0 || t.shape()[0] != records) {
+                    return false;
+                }
+            }
+            String recorded = m.get(ShardFormat.META_INPUT_SHA256);
+            return recorded != null && recorded.equals(Provenance.input(input));
         } catch (IOException | RuntimeException e) {
             return false;
         }

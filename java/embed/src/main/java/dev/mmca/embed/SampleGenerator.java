@@ -54,9 +54,25 @@ public final class SampleGenerator {
             throw new IllegalArgumentException("maxVisual, maxText: expected at least 1 token each, got " + maxVisual
                     + ", " + maxText);
         }
+        java.util.Objects.requireNonNull(config, "config");
+        // The largest shard holds ceil(records / shards) records padded to the longest lengths.
+        long perShard = ((long) records + shards - 1) / shards;
+        int textTokens = config.composition() == dev.mmca.Composition.SEED ? maxVisual : maxText;
+        long visualElements = perShard * maxVisual * config.dim();
+        long textElements = perShard * textTokens * config.dim();
+        if (Math.max(visualElements, textElements) > Safetensors.MAX_ELEMENTS) {
+            throw new IllegalArgumentException("records: expected at most 2^31-9 values per shard tensor (records per"
+                    + " shard x tokens x dim), got " + perShard + " x " + Math.max(maxVisual, textTokens) + " x "
+                    + config.dim() + " = " + Math.max(visualElements, textElements) + "; use more shards or fewer"
+                    + " records");
+        }
+        // A shard's tensors and masks exist at once while it is written, next to the weights.
+        long weightElements = 3L * 2 * (config.innerDim() + config.kvInnerDim()) * config.dim();
+        dev.mmca.io.HeapCheck.require(null, "records: a sample shard of " + perShard + " records (with the weights)",
+                4 * (visualElements + textElements + perShard * (maxVisual + textTokens) + weightElements));
         this.records = records;
         this.shards = shards;
-        this.config = java.util.Objects.requireNonNull(config, "config");
+        this.config = config;
         this.maxVisual = maxVisual;
         this.maxText = maxText;
         this.seed = seed;

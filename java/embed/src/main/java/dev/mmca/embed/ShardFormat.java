@@ -21,12 +21,21 @@ public final class ShardFormat {
     /** File name ending of shards, input and output. */
     public static final String EXTENSION = ".safetensors";
 
-    /** Metadata of output shards, used to recognise a finished shard on a re-run. */
+    /**
+     * Metadata of output shards: what made the shard, so that a re-run redoes it when any of that
+     * differs (see {@link EmbedPipeline}). Backend, batch size, window and thread count are not part of
+     * it: they change outputs only within float tolerance.
+     */
     public static final String META_FORMAT = "mmca_embed_format";
-    public static final String FORMAT_VERSION = "1";
+    public static final String FORMAT_VERSION = "2";
     public static final String META_RECORDS = "records";
-    public static final String META_INPUT_BYTES = "input_bytes";
-    public static final String META_WEIGHTS_CRC32 = "weights_crc32";
+    /** SHA-256 of the input shard's bytes (of each file of an .npy group, framed by its role and size). */
+    public static final String META_INPUT_SHA256 = "input_sha256";
+    /** SHA-256 of the model's twelve tensors as float32 values, so the same values in F16 or F32 files agree. */
+    public static final String META_WEIGHTS_SHA256 = "weights_sha256";
+    /** The resolved model config, every field, as {@code name=value} words. */
+    public static final String META_CONFIG = "config";
+    /** The backend that computed the shard: informative only, not compared. */
     public static final String META_BACKEND = "backend";
 
     private ShardFormat() {

@@ -5,6 +5,7 @@ import dev.mmca.io.MalformedFileException;
 import dev.mmca.io.Safetensors;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,10 +23,18 @@ final class ShardReader {
 
     /** Reads and validates {@code path} for a model of width {@code dim}. */
     static InputShard read(Path path, int dim) throws IOException {
+        return read(path, dim, null);
+    }
+
+    /**
+     * Reads and validates {@code path} for a model of width {@code dim}, feeding {@code digest} (may be
+     * null) the shard's input hash (see {@link Provenance}) while reading.
+     */
+    static InputShard read(Path path, int dim, MessageDigest digest) throws IOException {
         if (NpyShards.isNpyShard(path)) {
-            return fromTensors(path, NpyShards.read(path), dim);
+            return fromTensors(path, NpyShards.read(path, digest), dim);
         }
-        return fromTensors(path, Safetensors.read(path).tensors(), dim);
+        return fromTensors(path, Safetensors.read(path, digest).tensors(), dim);
     }
 
     /** Validates the tensors of a shard and splits them into records (views of the tensors' arrays). */

@@ -1,6 +1,7 @@
 package dev.mmca.backend.java;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Fused masked grouped-query attention in pure Java (SPEC steps 2-5) with the online-softmax
@@ -40,7 +41,17 @@ final class FusedAttention {
      */
     static final int MIN_ITEMS = 16;
 
-    static void run(AttentionArgs a) {
+    /**
+     * Computes the attention; returns -1, or {@code b * queries + i} of the first query row whose scores
+     * overflowed float32 (an infinite or NaN score from finite inputs).
+     */
+    static long run(AttentionArgs a) {
+        AtomicLong firstBad = new AtomicLong(-1);
+        java.util.function.LongConsumer report = row -> {
+            if (row >= 0) {
+                firstBad.accumulateAndGet(row, (x, y) -> x < 0 ? y : Math.min(x, y));
+            }
+        };
         int queryTiles = (a.queries + QUERY_TILE - 1) / QUERY_TILE;
         int items = a.batch * a.kvHeads * queryTiles;
         int maxChunks = (a.keys + KEY_TILE - 1) / KEY_TILE;
@@ -49,9 +60,9 @@ final class FusedAttention {
             Parallel.forEach(items, t -> {
                 Tile tile = new Tile(a, t, queryTiles);
                 tile.accumulate(0, tile.keyEnd);
-                tile.write(tile.state);
+                report.accept(tile.write(tile.state));
             });
-            return;
+            return firstBad.get();
         }
         // Chunk c of an item covers keys [c * span, (c + 1) * span) of the item's visible range, span a whole
         // number of key tiles; the chunks' partial states are merged in chunk order.
@@ -67,7 +78,9 @@ final class FusedAttention {
             int to = Math.min(tile.keyEnd, from + span);
             partial[w / chunks][c] = tile.accumulate(from, to);
         });
-        Parallel.forEach(items, t -> tiles[t].write(State.merge(partial[t], tiles[t].lanes, a.dimHead)));
+        Parallel.forEach(items, t -> report.accept(tiles[t].write(State.merge(partial[t], tiles[t].lanes,
+                a.dimHead))));
+        return firstBad.get();
     }
 
     /** The running softmax state of every row (lane) of a tile: max m, sum l, unnormalised output acc. */
@@ -181,6 +194,11 @@ final class FusedAttention {
                     if (a.qkNorm) {
                         normalize(q[lane], 0, d);
                     }
+                    // the logit scale is folded into the query once, as the native kernels do: s = (scale q) . k
+                    float[] qr = q[lane];
+                    for (int e = 0; e < d; e++) {
+                        qr[e] *= a.scale;
+                    }
                 }
             }
             keyEnd = end;
@@ -227,10 +245,6 @@ final class FusedAttention {
                         continue;
                     }
                     scores(q[lane], kt, d, visible, s);
-                    float scale = a.scale;
-                    for (int j = 0; j < visible; j++) {
-                        s[j] *= scale;
-                    }
                     float tileMax = Float.NEGATIVE_INFINITY;
                     for (int j = 0; j < visible; j++) {
                         tileMax = Math.max(tileMax, s[j]);
@@ -253,12 +267,22 @@ final class FusedAttention {
             return st;
         }
 
-        /** out = acc / l per row; rows with a masked query or no visible key are zero. */
-        void write(State st) {
+        /**
+         * out = acc / l per row; rows with a masked query or no visible key are zero. Returns -1, or
+         * {@code b * queries + i} of the first row whose state is not finite (an overflowed score leaves m = +inf
+         * or l NaN).
+         */
+        long write(State st) {
             final int d = a.dimHead;
+            long bad = -1;
             for (int hi = 0; hi < qHeads.length; hi++) {
                 for (int r = 0; r < rows; r++) {
                     int lane = hi * rows + r;
+                    if (active[lane] && !(st.m[lane] <= Float.MAX_VALUE && st.l[lane] <= Float.MAX_VALUE)
+                            && st.m[lane] != Float.NEGATIVE_INFINITY) {
+                        long row = (long) b * a.queries + i0 + r;
+                        bad = bad < 0 ? row : Math.min(bad, row);
+                    }
                     int dst = a.oOffset + b * a.oBatchStride + (i0 + r) * a.oRowStride + qHeads[hi] * d;
                     if (!active[lane] || st.l[lane] == 0f) {
                         Arrays.fill(a.o, dst, dst + d, 0f);
@@ -271,6 +295,7 @@ final class FusedAttention {
                     }
                 }
             }
+            return bad;
         }
     }
 

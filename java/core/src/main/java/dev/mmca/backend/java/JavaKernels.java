@@ -21,8 +21,12 @@ interface JavaKernels {
     /** {@code w} converted once into the layout this set's GEMM reads. */
     Projection projection(PackedWeight w);
 
-    /** One fused attention operation (SPEC steps 2-5), every output row written. */
-    void attention(AttentionArgs a);
+    /**
+     * One fused attention operation (SPEC steps 2-5), every output row written (the scale folded into the queries
+     * before the products, as the native kernels do). Returns -1, or {@code b * queries + i} of the first query
+     * row whose scores overflowed float32 (an infinite or NaN score from finite inputs), for the caller's error.
+     */
+    long attention(AttentionArgs a);
 
     /** A projection {@code y = x W^T} over dense rows. */
     interface Projection {
@@ -32,7 +36,11 @@ interface JavaKernels {
         /** Output width. */
         int out();
 
-        /** {@code y[yOffset + r * out ..] = x[xOffset + r * in ..] W^T} for {@code rows} rows. */
-        void apply(float[] x, int xOffset, int rows, float[] y, int yOffset);
+        /**
+         * {@code y[yOffset + r * out ..] = x[xOffset + r * in ..] W^T} for {@code rows} rows. Returns -1, or
+         * {@code r * out + c} of the first output that is not finite (an overflow of float32), for the caller's
+         * error.
+         */
+        long apply(float[] x, int xOffset, int rows, float[] y, int yOffset);
     }
 }

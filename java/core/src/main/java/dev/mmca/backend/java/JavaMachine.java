@@ -7,9 +7,11 @@ import dev.mmca.plan.Buffer;
 import dev.mmca.plan.LinearOp;
 import dev.mmca.plan.Machine;
 import dev.mmca.plan.Op;
+import dev.mmca.plan.Overflow;
 import dev.mmca.plan.PackedWeight;
 import dev.mmca.plan.Plan;
 import dev.mmca.plan.PlanIo;
+import dev.mmca.plan.ScatterRowsOp;
 import dev.mmca.plan.TextAttentionOp;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -62,7 +64,7 @@ final class JavaMachine extends Machine {
             throw new IllegalArgumentException("intermediate tensors: " + plan.arenaElements() + " elements; the java"
                     + " backend holds at most " + MAX_ELEMENTS + " in one call");
         }
-        float[] arena = takeArena((int) plan.arenaElements());
+        float[] arena = takeArena(plan);
         try {
             Executor e = new Executor(io, arena);
             plan.run(e);
@@ -72,9 +74,49 @@ final class JavaMachine extends Machine {
         }
     }
 
-    private float[] takeArena(int elements) {
+    private float[] takeArena(Plan plan) {
+        int elements = (int) plan.arenaElements();
         float[] a = arenas.poll();
-        return a != null && a.length >= elements ? a : new float[elements];
+        if (a != null && a.length >= elements) {
+            return a;
+        }
+        try {
+            return new float[elements];
+        } catch (OutOfMemoryError e) {  // the one huge array failed: nothing else was allocated
+            Buffer big = plan.largest();
+            throw new dev.mmca.MmcaException(String.format(java.util.Locale.ROOT, "java backend: this call needs"
+                    + " %.1f MB of heap for its intermediate tensors (the largest, %s [%d, %d]), more than the heap"
+                    + " can give (-Xmx %d MB); use a smaller batch or a larger heap", elements * 4 / 1e6, big.name(),
+                    big.rows(), big.width(), Runtime.getRuntime().maxMemory() >> 20), e);
+        }
+    }
+
+    @Override
+    public Memory allocate(String name, long elements) {
+        if (elements > MAX_ELEMENTS) {
+            throw new IllegalArgumentException(name + ": " + elements + " elements; the java backend holds at most "
+                    + MAX_ELEMENTS + " per tensor");
+        }
+        return new HeapMemory(new float[(int) elements]);
+    }
+
+    /** State memory of the Java backend: an array. */
+    private static final class HeapMemory implements Memory {
+        final float[] data;
+
+        HeapMemory(float[] data) {
+            this.data = data;
+        }
+
+        @Override
+        public long elements() {
+            return data.length;
+        }
+
+        @Override
+        public void close() {
+            // heap memory: the collector frees it
+        }
     }
 
     @Override
@@ -98,6 +140,9 @@ final class JavaMachine extends Machine {
         public float[] array(Buffer b) {
             if (b.isScratch()) {
                 return arena;
+            }
+            if (b.role() == Buffer.Role.STATE) {
+                return ((HeapMemory) io.state(b)).data;
             }
             FloatTensor t = io.tensor(b);
             if (t.hasArray()) {
@@ -123,12 +168,19 @@ final class JavaMachine extends Machine {
 
         @Override
         public void linear(LinearOp op) {
-            weights[op.weight()].apply(array(op.x()), base(op.x()), (int) op.rows(), array(op.y()), base(op.y()));
+            long bad = weights[op.weight()].apply(array(op.x()), base(op.x()), (int) op.rows(), array(op.y()),
+                    base(op.y()));
+            if (bad >= 0) {
+                throw Overflow.result(op, op.y(), bad);
+            }
         }
 
         @Override
         public void attention(AttentionOp op) {
-            kernels.attention(AttentionArgs.of(op, this));
+            long row = kernels.attention(AttentionArgs.of(op, this));
+            if (row >= 0) {
+                throw Overflow.scores(op, row);
+            }
         }
 
         @Override
@@ -146,8 +198,32 @@ final class JavaMachine extends Machine {
             int bi = base(op.b());
             int oi = base(op.out());
             int n = (int) op.elements();
+            long bad = -1;
             for (int i = 0; i < n; i++) {
-                out[oi + i] = a[ai + i] + b[bi + i];
+                float sum = a[ai + i] + b[bi + i];
+                out[oi + i] = sum;
+                if (bad < 0 && !(Math.abs(sum) <= Float.MAX_VALUE)) {
+                    bad = i;
+                }
+            }
+            if (bad >= 0) {
+                throw Overflow.result(op, op.out(), bad);
+            }
+        }
+
+        @Override
+        public void scatterRows(ScatterRowsOp op) {
+            float[] src = array(op.src());
+            float[] dst = array(op.dst());
+            int srcBase = base(op.src()) + op.srcColumn();
+            int dstBase = base(op.dst()) + op.dstColumn();
+            int sw = op.src().width();
+            int dw = op.dst().width();
+            int[] rows = io.ints(op.rows());
+            for (int r = 0; r < rows.length; r++) {
+                if (rows[r] >= 0) {
+                    System.arraycopy(src, srcBase + r * sw, dst, dstBase + rows[r] * dw, op.width());
+                }
             }
         }
 

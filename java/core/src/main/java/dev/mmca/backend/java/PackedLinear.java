@@ -1,6 +1,7 @@
 package dev.mmca.backend.java;
 
 import dev.mmca.plan.PackedWeight;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A projection {@code y = x * W^T} with {@code W} a {@link PackedWeight} ({@code [out, in]}), stored
@@ -58,19 +59,23 @@ public final class PackedLinear implements JavaKernels.Projection {
         return new PackedLinear(in, out, wt);
     }
 
-    /** {@code y[r, :] = x[r, :] * W^T} for {@code rows} rows; {@code x [rows, in]}, {@code y [rows, out]}. */
-    public void apply(float[] x, int rows, float[] y) {
-        apply(x, 0, rows, y, 0);
+    /**
+     * {@code y[r, :] = x[r, :] * W^T} for {@code rows} rows; {@code x [rows, in]}, {@code y [rows, out]}. Returns -1,
+     * or {@code r * out + c} of the first output that is not finite (an overflow of float32).
+     */
+    public long apply(float[] x, int rows, float[] y) {
+        return apply(x, 0, rows, y, 0);
     }
 
     /**
      * {@code y[yOffset + r * out ..] = x[xOffset + r * in ..] * W^T} for {@code rows} rows: dense rows starting at
-     * the given offsets.
+     * the given offsets. Returns -1, or {@code r * out + c} of the first output that is not finite.
      */
     @Override
-    public void apply(float[] x, int xOffset, int rows, float[] y, int yOffset) {
+    public long apply(float[] x, int xOffset, int rows, float[] y, int yOffset) {
         int rowBlocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
         int colTiles = (out + COL_TILE - 1) / COL_TILE;
+        AtomicLong firstBad = new AtomicLong(-1);
         Parallel.forEach(rowBlocks * colTiles, task -> {
             int rb = task / colTiles;
             int ct = task % colTiles;
@@ -78,11 +83,16 @@ public final class PackedLinear implements JavaKernels.Projection {
             int r1 = Math.min(rows, r0 + ROW_BLOCK);
             int c0 = ct * COL_TILE;
             int c1 = Math.min(out, c0 + COL_TILE);
-            block(x, xOffset, y, yOffset, r0, r1, c0, c1);
+            long bad = block(x, xOffset, y, yOffset, r0, r1, c0, c1);
+            if (bad >= 0) {
+                firstBad.accumulateAndGet(bad, (a, b) -> a < 0 ? b : Math.min(a, b));
+            }
         });
+        return firstBad.get();
     }
 
-    private void block(float[] x, int xOffset, float[] y, int yOffset, int r0, int r1, int c0, int c1) {
+    /** Computes the block and returns the first non-finite output's index {@code r * out + c}, or -1. */
+    private long block(float[] x, int xOffset, float[] y, int yOffset, int r0, int r1, int c0, int c1) {
         // accumulator rows indexed by the output column c, like the weight rows (see wt)
         float[][] acc = new float[r1 - r0][c1];
         for (int k0 = 0; k0 < in; k0 += K_TILE) {
@@ -95,9 +105,20 @@ public final class PackedLinear implements JavaKernels.Projection {
                 row1(x, xOffset, acc[r - r0], r, k0, k1, c0, c1);
             }
         }
+        long bad = -1;
         for (int r = r0; r < r1; r++) {
-            System.arraycopy(acc[r - r0], c0, y, yOffset + r * out + c0, c1 - c0);
+            float[] row = acc[r - r0];
+            System.arraycopy(row, c0, y, yOffset + r * out + c0, c1 - c0);
+            if (bad < 0) {
+                for (int c = c0; c < c1; c++) {
+                    if (!(Math.abs(row[c]) <= Float.MAX_VALUE)) {
+                        bad = (long) r * out + c;
+                        break;
+                    }
+                }
+            }
         }
+        return bad;
     }
 
     /*

@@ -30,7 +30,7 @@ final class ScalarKernels implements JavaKernels {
     }
 
     @Override
-    public void attention(AttentionArgs a) {
-        FusedAttention.run(a);
+    public long attention(AttentionArgs a) {
+        return FusedAttention.run(a);
     }
 }

@@ -41,18 +41,22 @@ final class VectorAttention {
     private VectorAttention() {
     }
 
-    static void run(AttentionArgs a) {
+    /** See {@link JavaKernels#attention}: returns -1 or the first query row whose scores overflowed float32. */
+    static long run(AttentionArgs a) {
         int queryTiles = (a.queries + FusedAttention.QUERY_TILE - 1) / FusedAttention.QUERY_TILE;
         int items = a.batch * a.kvHeads * queryTiles;
         int maxChunks = (a.keys + FusedAttention.KEY_TILE - 1) / FusedAttention.KEY_TILE;
         int chunks = items >= FusedAttention.MIN_ITEMS ? 1
                 : Math.min(maxChunks, (FusedAttention.MIN_ITEMS + items - 1) / items);
+        FirstIndex bad = new FirstIndex();
         if (chunks <= 1) {
             Parallel.forEach(items, t -> {
                 Item item = new Item(a, t, queryTiles);
-                item.write(item.accumulate(0, item.keyEnd));
+                Partial st = item.accumulate(0, item.keyEnd);
+                bad.report(item.firstOverflow(st.m, st.l));
+                item.write(st);
             });
-            return;
+            return bad.get();
         }
         // Chunk c of an item covers keys [c * span, (c + 1) * span) of the item's visible range, span a whole
         // number of FusedAttention.KEY_TILE (as the scalar kernel splits); partial states merge in chunk order.
@@ -68,7 +72,12 @@ final class VectorAttention {
             int to = Math.min(item.keyEnd, from + span);
             partial[w / chunks][c] = item.accumulate(from, to).toState(item);
         });
-        Parallel.forEach(items, t -> all[t].write(FusedAttention.State.merge(partial[t], all[t].lanes, a.dimHead)));
+        Parallel.forEach(items, t -> {
+            FusedAttention.State merged = FusedAttention.State.merge(partial[t], all[t].lanes, a.dimHead);
+            bad.report(all[t].firstOverflow(merged.m, merged.l));
+            all[t].write(merged);
+        });
+        return bad.get();
     }
 
     /** The running state of an item's rows over some keys: {@code m} and {@code l} per row, {@code acc[e][row]}. */
@@ -258,6 +267,24 @@ final class VectorAttention {
                 }
                 System.arraycopy(a.v, a.vOffset + b * a.vBatchStride + key * a.vRowStride + g * d, vt, j * d, d);
             }
+        }
+
+        /**
+         * {@code b * queries + i} of the first active row whose state is not finite, or -1. A score that overflowed
+         * float32 is +inf here (a chain of fused multiply-adds over finite inputs cannot make inf - inf, so no
+         * NaN): m becomes +inf, in a chunk and in the merge of the chunks. A row that saw no visible key has
+         * m = -inf and l = 0, which passes.
+         */
+        long firstOverflow(float[] m, float[] l) {
+            for (int r = 0; r < rows; r++) {
+                for (int hi = 0; hi < qHeads.length; hi++) {
+                    int lane = hi * rows + r;
+                    if (active[lane] && !(m[lane] <= Float.MAX_VALUE && l[lane] <= Float.MAX_VALUE)) {
+                        return (long) b * a.queries + i0 + r;
+                    }
+                }
+            }
+            return -1;
         }
 
         /** out = acc / l per row; rows with a masked query or no visible key are zero. */

@@ -37,7 +37,7 @@ final class VectorKernels implements JavaKernels {
     }
 
     @Override
-    public void attention(AttentionArgs a) {
-        VectorAttention.run(a);
+    public long attention(AttentionArgs a) {
+        return VectorAttention.run(a);
     }
 }

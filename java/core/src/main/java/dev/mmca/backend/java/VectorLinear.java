@@ -91,16 +91,38 @@ final class VectorLinear implements JavaKernels.Projection {
     }
 
     @Override
-    public void apply(float[] x, int xOffset, int rows, float[] y, int yOffset) {
+    public long apply(float[] x, int xOffset, int rows, float[] y, int yOffset) {
         int rowBlocks = (rows + MC - 1) / MC;
         // the fewest column blocks that make MIN_TASKS tasks: each column block repacks the rows' inputs
         int colBlocks = Math.min(panels, Math.max(1, (MIN_TASKS + rowBlocks - 1) / rowBlocks));
         int panelsPerTask = (panels + colBlocks - 1) / colBlocks;
+        FirstIndex bad = new FirstIndex();
         Parallel.forEach(rowBlocks * colBlocks, task -> {
             int r0 = task / colBlocks * MC;
+            int r1 = Math.min(rows, r0 + MC);
             int p0 = Math.min(panels, task % colBlocks * panelsPerTask);
-            block(x, xOffset, y, yOffset, r0, Math.min(rows, r0 + MC), p0, Math.min(panels, p0 + panelsPerTask));
+            int p1 = Math.min(panels, p0 + panelsPerTask);
+            block(x, xOffset, y, yOffset, r0, r1, p0, p1);
+            bad.report(firstNonFinite(y, yOffset, r0, r1, p0 * NR, Math.min(out, p1 * NR)));
         });
+        return bad.get();
+    }
+
+    /**
+     * {@code r * out + c} of the first output of rows {@code [r0, r1)}, columns {@code [c0, c1)} that is not finite,
+     * or -1: one pass over the block's outputs after its sums are complete, a small cost beside the {@code in}
+     * multiply-adds each output took.
+     */
+    private long firstNonFinite(float[] y, int yOffset, int r0, int r1, int c0, int c1) {
+        for (int r = r0; r < r1; r++) {
+            int yi = yOffset + r * out;
+            for (int c = c0; c < c1; c++) {
+                if (!(Math.abs(y[yi + c]) <= Float.MAX_VALUE)) {
+                    return (long) r * out + c;
+                }
+            }
+        }
+        return -1;
     }
 
     /**

@@ -37,7 +37,7 @@ class KernelSelectionTest {
             }
 
             @Override
-            public void attention(AttentionArgs a) {
+            public long attention(AttentionArgs a) {
                 throw new UnsupportedOperationException();
             }
         };

@@ -1,7 +1,0 @@
-/* Instantiations of the tensor-core kernel for tf32, one per supported head dim (one file per type so they compile in parallel). */
-#include "launch.cuh"
-
-namespace mmca_cuda {
-#define MMCA_INSTANTIATE(D) template void launch_tc<float, D>(const mmca_text_params &, int, cudaStream_t);
-MMCA_FOR_EACH_DIM_HEAD(MMCA_INSTANTIATE)
-}  // namespace mmca_cuda
