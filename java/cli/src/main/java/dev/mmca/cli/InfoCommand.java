@@ -33,7 +33,13 @@ final class InfoCommand implements Callable<Integer> {
         }
         System.out.println("native:   " + kernels);
         // the java backend's kernels: Vector API or scalar, and why (with the flag that enables the Vector API)
-        System.out.println("java kernels: " + JavaBackend.kernels());
+        String javaKernels;
+        try {
+            javaKernels = JavaBackend.kernels();
+        } catch (RuntimeException | LinkageError e) {
+            javaKernels = "unavailable (" + Main.message(e) + ")";
+        }
+        System.out.println("java kernels: " + javaKernels);
         System.out.println("selected: " + Backends.defaultRequest() + " (property " + Backends.PROPERTY
                 + ", environment " + Backends.ENV + ")");
         System.out.println("backends:");
