@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cmath>
 #include <mutex>
+#include <thread>
 
 #include "isa.h"
 #include "thread_pool.h"
@@ -30,6 +31,16 @@ int64_t first_non_finite(const float *c, int64_t ldc, int64_t r0, int64_t rn, in
         }
     }
     return -1;
+}
+
+// The hardware threads of this machine (not the pool's size, which a user may change): blocks sized
+// for it keep every thread busy, and stay the same for any configured thread count.
+int64_t machine_threads() {
+    static const int64_t n = [] {
+        const unsigned hw = std::thread::hardware_concurrency();
+        return static_cast<int64_t>(hw == 0 ? 1 : hw > 256 ? 256 : hw);
+    }();
+    return n;
 }
 
 }  // namespace
@@ -74,22 +85,10 @@ int64_t linear(const float *a, int64_t lda, const float *w, int64_t ldw, float *
             work < 65536.0);
         return first.load();
     }
-    // Blocks of about 256 rows (at least 8 row blocks when there are enough rows); when there are
-    // few rows, also split the columns so that every thread gets work. Depends on shapes only.
-    int64_t row_block = (rows + 7) / 8;
-    row_block = (row_block + 15) / 16 * 16;
-    if (row_block > 256) row_block = 256;
-    if (row_block < 32) row_block = 32;
+    const GemmBlocks blocks = choose_gemm_blocks(rows, cols, k, machine_threads());
+    const int64_t row_block = blocks.row_block, col_block = blocks.col_block;
     const int64_t row_blocks = (rows + row_block - 1) / row_block;
-    int64_t col_blocks = 1;
-    if (row_blocks < 8 && cols >= 256) {
-        col_blocks = (8 + row_blocks - 1) / row_blocks;
-        if (col_blocks > cols / 128) col_blocks = cols / 128;
-        if (col_blocks < 1) col_blocks = 1;
-    }
-    int64_t col_block = (cols + col_blocks - 1) / col_blocks;
-    col_block = (col_block + 15) / 16 * 16;
-    col_blocks = (cols + col_block - 1) / col_block;
+    const int64_t col_blocks = (cols + col_block - 1) / col_block;
     std::atomic<int64_t> first{-1};
     parallel_for(
         row_blocks * col_blocks,

@@ -1,10 +1,12 @@
 // Projections: C = A * W^T through OpenBLAS sgemm (single-threaded), split into row/column blocks
-// that depend only on the shapes and run on the pool. Every block is one fixed sgemm call, so a
-// result never depends on the thread count.
+// that depend only on the shapes and the machine's hardware threads, and run on the pool. Every block
+// is one fixed sgemm call, so a result never depends on the configured thread count.
 #ifndef MMCA_CPU_GEMM_H
 #define MMCA_CPU_GEMM_H
 
 #include <cstdint>
+
+#include "gemm_blocks.h"
 
 namespace mmca::cpu {
 
