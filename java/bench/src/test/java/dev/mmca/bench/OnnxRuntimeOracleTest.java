@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mmca.FloatTensor;
 import dev.mmca.backend.Backend;
 import dev.mmca.backend.Backends;
-import dev.mmca.testing.Reference64;
+import dev.mmca.parity.Reference64;
 import dev.mmca.workload.Workload;
 import java.util.ArrayList;
 import java.util.List;
