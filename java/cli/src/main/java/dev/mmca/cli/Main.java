@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "mmca", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Multi-modal causal attention with grouped-query attention (MMCA-MGQA) on the JVM.",
         subcommands = {DemoCommand.class, RunCommand.class, InfoCommand.class, BenchCommand.class, EmbedCommand.class, MakeSampleCommand.class,
-            CommandLine.HelpCommand.class})
+            ParityCommand.class, ParityWorkerCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
