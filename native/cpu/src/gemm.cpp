@@ -5,7 +5,9 @@
 #include <atomic>
 #include <cmath>
 #include <mutex>
+#include <thread>
 
+#include "isa.h"
 #include "thread_pool.h"
 
 namespace mmca::cpu {
@@ -16,22 +18,6 @@ void init_blas() {
 }
 
 namespace {
-
-// C = A * Wt for a few rows: per output row, accumulate k scaled weight rows (contiguous, so the
-// compiler vectorises the inner loop); the summation order over k is fixed.
-void small_linear(const float *a, int64_t lda, const float *wt, int64_t ldw, float *c, int64_t ldc, int64_t rows,
-                  int64_t cols, int64_t k) {
-    for (int64_t r = 0; r < rows; r++) {
-        float *__restrict cr = c + r * ldc;
-        const float *ar = a + r * lda;
-        for (int64_t j = 0; j < cols; j++) cr[j] = 0.0f;
-        for (int64_t kk = 0; kk < k; kk++) {
-            const float x = ar[kk];
-            const float *__restrict w = wt + kk * ldw;
-            for (int64_t j = 0; j < cols; j++) cr[j] += x * w[j];
-        }
-    }
-}
 
 // The first non-finite element (row-major index over rows x cols) of a block of C, or -1.
 int64_t first_non_finite(const float *c, int64_t ldc, int64_t r0, int64_t rn, int64_t c0, int64_t cn, int64_t cols) {
@@ -45,6 +31,16 @@ int64_t first_non_finite(const float *c, int64_t ldc, int64_t r0, int64_t rn, in
         }
     }
     return -1;
+}
+
+// The hardware threads of this machine (not the pool's size, which a user may change): blocks sized
+// for it keep every thread busy, and stay the same for any configured thread count.
+int64_t machine_threads() {
+    static const int64_t n = [] {
+        const unsigned hw = std::thread::hardware_concurrency();
+        return static_cast<int64_t>(hw == 0 ? 1 : hw > 256 ? 256 : hw);
+    }();
+    return n;
 }
 
 }  // namespace
@@ -61,27 +57,38 @@ int64_t linear(const float *a, int64_t lda, const float *w, int64_t ldw, float *
     // OpenBLAS's thread count; our blocks already run in parallel, so keep each sgemm on one thread.
     if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
     if (rows <= 0 || cols <= 0) return -1;
-    if (rows <= 4 && static_cast<double>(rows) * cols * k <= 262144.0) {
-        small_linear(a, lda, w, ldw, c, ldc, rows, cols, k);
-        return first_non_finite(c, ldc, 0, rows, 0, cols, cols);
-    }
-    // Blocks of about 256 rows (at least 8 row blocks when there are enough rows); when there are
-    // few rows, also split the columns so that every thread gets work. Depends on shapes only.
-    int64_t row_block = (rows + 7) / 8;
-    row_block = (row_block + 15) / 16 * 16;
-    if (row_block > 256) row_block = 256;
-    if (row_block < 32) row_block = 32;
-    const int64_t row_blocks = (rows + row_block - 1) / row_block;
-    int64_t col_blocks = 1;
-    if (row_blocks < 8 && cols >= 256) {
-        col_blocks = (8 + row_blocks - 1) / row_blocks;
-        if (col_blocks > cols / 128) col_blocks = cols / 128;
-        if (col_blocks < 1) col_blocks = 1;
-    }
-    int64_t col_block = (cols + col_blocks - 1) / col_blocks;
-    col_block = (col_block + 15) / 16 * 16;
-    col_blocks = (cols + col_block - 1) / col_block;
     const double work = static_cast<double>(rows) * cols * k;
+    if (rows <= kFewRows) {
+        // A decoding step's rows: one pass over the weights (few_rows_kernel.cpp), the columns split into
+        // blocks whose outputs stay in L1 (at most 16 KiB), and at least 8 blocks when there are enough
+        // columns, so every thread streams its share. The blocks depend on the shape only; the result does
+        // not even depend on them (each output is one chain in k order).
+        const FewRowsFn kernel = current_few_rows_kernel();
+        const int64_t l1_cols = (4096 / rows) / 16 * 16;
+        int64_t blocks = (cols + l1_cols - 1) / l1_cols;
+        const int64_t spread = (cols + 255) / 256 < 8 ? (cols + 255) / 256 : 8;
+        if (blocks < spread) blocks = spread;
+        const int64_t block = ((cols + blocks - 1) / blocks + 15) / 16 * 16;
+        blocks = (cols + block - 1) / block;
+        std::atomic<int64_t> first{-1};
+        parallel_for(
+            blocks,
+            [&](int64_t idx) {
+                const int64_t c0 = idx * block;
+                const int64_t cn = c0 + block < cols ? block : cols - c0;
+                kernel(a, lda, w, ldw, c, ldc, rows, c0, c0 + cn, k);
+                const int64_t bad = first_non_finite(c, ldc, 0, rows, c0, cn, cols);
+                int64_t seen = first.load(std::memory_order_relaxed);
+                while (bad >= 0 && (seen < 0 || bad < seen) && !first.compare_exchange_weak(seen, bad)) {
+                }
+            },
+            work < 65536.0);
+        return first.load();
+    }
+    const GemmBlocks blocks = choose_gemm_blocks(rows, cols, k, machine_threads());
+    const int64_t row_block = blocks.row_block, col_block = blocks.col_block;
+    const int64_t row_blocks = (rows + row_block - 1) / row_block;
+    const int64_t col_blocks = (cols + col_block - 1) / col_block;
     std::atomic<int64_t> first{-1};
     parallel_for(
         row_blocks * col_blocks,

@@ -1,18 +1,21 @@
 // Projections: C = A * W^T through OpenBLAS sgemm (single-threaded), split into row/column blocks
-// that depend only on the shapes and run on the pool. Every block is one fixed sgemm call, so a
-// result never depends on the thread count.
+// that depend only on the shapes and the machine's hardware threads, and run on the pool. Every block
+// is one fixed sgemm call, so a result never depends on the configured thread count.
 #ifndef MMCA_CPU_GEMM_H
 #define MMCA_CPU_GEMM_H
 
 #include <cstdint>
+
+#include "gemm_blocks.h"
 
 namespace mmca::cpu {
 
 /**
  * C[rows, cols] (leading dim ldc) = A[rows, k] (lda) * Wt[k, cols] (ldw), where Wt is a weight
  * matrix stored transposed once at model preparation (nn.Linear's [out, in] becomes [in, out]).
- * Tiny products (a few rows, as in single-token calls) skip OpenBLAS, whose per-call overhead
- * would dominate, for a plain row-times-matrix loop; which path runs depends on the shape only.
+ * Up to kFewRows rows (a decoding step's tokens) skip OpenBLAS, whose packing of W for every call
+ * costs more than the multiply-adds, for one streaming pass over W (few_rows_kernel.cpp); which path
+ * runs depends on the shape only.
  *
  * Returns -1, or r * cols + j of the first output element that is not finite (products of finite inputs
  * that overflowed float32), found while each block is still in cache.

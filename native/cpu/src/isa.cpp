@@ -85,6 +85,14 @@ AttentionTileFn current_tile_kernel() {
     }
 }
 
+FewRowsFn current_few_rows_kernel() {
+    switch (current_isa()) {
+        case Isa::avx512: return few_rows_linear_avx512;
+        case Isa::avx2: return few_rows_linear_avx2;
+        default: return few_rows_linear_portable;
+    }
+}
+
 FmaChainsFn current_fma_chains(int &vector_width) {
     switch (current_isa()) {
         case Isa::avx512: vector_width = 16; return fma_chains_avx512;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "attention_kernel.h"
+#include "few_rows_kernel.h"
 
 namespace mmca::cpu {
 
@@ -19,6 +20,9 @@ const char *isa_name(Isa isa);
 void select_isa(const std::string &name);
 /** The tile kernel of the path in use. */
 AttentionTileFn current_tile_kernel();
+
+/** The few-rows projection kernel of the path in use. */
+FewRowsFn current_few_rows_kernel();
 
 /** The FMA peak routine (peak_kernel.cpp) of the path in use and its floats per vector. */
 using FmaChainsFn = float (*)(int64_t iterations);

@@ -43,13 +43,15 @@ void check_linear(std::mt19937 &rng, int64_t rows, int64_t out, int64_t in, int6
 
 int main() {
     std::mt19937 rng(42);
-    for (int64_t rows : {1, 3, 4, 5, 37, 300}) {
+    for (int64_t rows : {1, 3, 4, 5, 7, 8, 9, 37, 300}) {
         for (int64_t pad : {0, 5}) {
             check_linear(rng, rows, 7, 13, pad);
             check_linear(rng, rows, 96, 64, pad);
             check_linear(rng, rows, 300, 129, pad);
         }
     }
+    // the few-rows path over many column blocks and a k that is not a multiple of its weight-row group
+    for (int64_t rows : {1, 2, 8}) check_linear(rng, rows, 2563, 1031, 3);
     // a+b, aliasing allowed, over more than one block
     std::vector<float> a = normal(rng, 300000), b = normal(rng, 300000), out(300000);
     mmca_cpu_add(out.data(), a.data(), b.data(), 300000);

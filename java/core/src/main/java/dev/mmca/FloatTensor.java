@@ -175,6 +175,66 @@ public final class FloatTensor {
         return out;
     }
 
+    /**
+     * Tokens {@code [from, from + count)} of every batch element of this {@code [B, N, dim]} tensor, copied into a
+     * new {@code [B, count, dim]} tensor (direct when this one is): the step of a decoding loop.
+     */
+    public FloatTensor tokens(int from, int count) {
+        checkTokenRange("tokens", from, count);
+        int b = shape[0];
+        int dim = shape[2];
+        FloatTensor out = isDirect() ? allocateDirect(b, count, dim) : zeros(b, count, dim);
+        out.copyTokens(this, from, 0, count);
+        return out;
+    }
+
+    /**
+     * Copies {@code part [B, count, dim]} into tokens {@code [at, at + count)} of every batch element of this
+     * {@code [B, N, dim]} tensor: collects the outputs of decoding steps.
+     */
+    public void setTokens(int at, FloatTensor part) {
+        Objects.requireNonNull(part, "part");
+        if (shape.length != 3 || part.shape.length != 3 || part.shape[0] != shape[0] || part.shape[2] != shape[2]) {
+            throw new IllegalArgumentException("part: expected shape [" + (shape.length == 3 ? shape[0] : "B")
+                    + ", count, " + (shape.length == 3 ? shape[2] : "dim") + "] to go into " + this + ", got "
+                    + Arrays.toString(part.shape));
+        }
+        checkTokenRange("setTokens", at, part.shape[1]);
+        copyTokens(part, 0, at, part.shape[1]);
+    }
+
+    private void checkTokenRange(String what, int from, int count) {
+        if (shape.length != 3) {
+            throw new IllegalStateException(what + ": expected a [B, N, dim] tensor, got " + this);
+        }
+        if (from < 0 || count < 0 || (long) from + count > shape[1]) {
+            throw new IllegalArgumentException(what + ": expected tokens [from, from + count) within 0.." + shape[1]
+                    + ", got from " + from + ", count " + count);
+        }
+    }
+
+    /** Rows {@code [srcFrom, srcFrom + count)} of src into rows {@code [dstFrom, ...)} of this, per batch element. */
+    private void copyTokens(FloatTensor src, int srcFrom, int dstFrom, int count) {
+        int dim = shape[2];
+        int srcLen = src.shape[1];
+        int dstLen = shape[1];
+        float[] row = new float[count * dim];
+        for (int e = 0; e < shape[0]; e++) {
+            int s = (e * srcLen + srcFrom) * dim;
+            int d = (e * dstLen + dstFrom) * dim;
+            if (src.array != null) {
+                System.arraycopy(src.array, s, row, 0, row.length);
+            } else {
+                src.buffer.duplicate().clear().position(s).get(row, 0, row.length);
+            }
+            if (array != null) {
+                System.arraycopy(row, 0, array, d, row.length);
+            } else {
+                buffer.duplicate().clear().position(d).put(row, 0, row.length);
+            }
+        }
+    }
+
     /** The index of the first NaN or infinite element, or -1. */
     public int firstNonFinite() {
         int n = size();

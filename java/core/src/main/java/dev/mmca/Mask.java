@@ -77,6 +77,19 @@ public final class Mask {
         }
     }
 
+    /** Tokens {@code [from, from + count)} of every batch element, as a new {@code [batch, count]} mask. */
+    public Mask tokens(int from, int count) {
+        if (from < 0 || count < 0 || (long) from + count > length) {
+            throw new IllegalArgumentException("tokens: expected tokens [from, from + count) within 0.." + length
+                    + ", got from " + from + ", count " + count);
+        }
+        byte[] b = new byte[batch * count];
+        for (int r = 0; r < batch; r++) {
+            System.arraycopy(values, r * length + from, b, r * count, count);
+        }
+        return new Mask(batch, count, b);
+    }
+
     public int batch() { return batch; }
     public int length() { return length; }
 

@@ -5,6 +5,8 @@ import dev.mmca.MmcaConfig;
 import dev.mmca.MmcaInputs;
 import dev.mmca.MmcaWeights;
 import dev.mmca.SimpleMmca;
+import dev.mmca.TextSession;
+import dev.mmca.VisualContext;
 import dev.mmca.backend.AttentionProblem;
 import dev.mmca.backend.Backend;
 import dev.mmca.backend.Backends;
@@ -27,6 +29,9 @@ import picocli.CommandLine.Option;
             "A1 = attention only, batch 1, heads 16, kv 4, N = M = 2048, causal;",
             "A2 = attention only, batch 4, heads 16, kv 4, N = 512, M = 576;",
             "A3 = attention only, batch 1, heads 8, kv 2, N = M = 8192, causal;",
+            "D1 = decoding with the W2 model: a visual context of 576 tokens, then 512 text tokens one per step, at"
+                + " batch 1 and 8; median_ms is one step at the end of the sequence, bound_ms the bytes a step must"
+                + " read over the read bandwidth measured in the same run;",
             "sgemm2048 = OpenBLAS sgemm 2048^3, when the cpu backend is present;",
             "bandwidth = memory read bandwidth (GB/s in the GFLOP/s column).",
             "The fp32 FMA peak of the machine is measured first (row fma-peak) and every GFLOP/s figure is also",
@@ -35,7 +40,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--backend", split = ",", description = "Backends to time (default: every available one).")
     List<String> backends;
 
-    @Option(names = "--workloads", split = ",", defaultValue = "sgemm2048,W1,W2,A1,A2",
+    @Option(names = "--workloads", split = ",", defaultValue = "sgemm2048,W1,W2,A1,A2,D1",
             description = "Workloads to run (default: ${DEFAULT-VALUE}).")
     List<String> workloads;
 
@@ -53,8 +58,15 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "One JSON object per line instead of a table.")
     boolean json;
 
+    @Option(names = "--small", description = "The workloads' structures at the reduced sizes of the tests (seconds,"
+            + " not minutes).")
+    boolean small;
+
     /** The FMA peak measured at the start of the run (0: unknown). */
     private double peak;
+
+    /** The read bandwidth in GB/s, measured once when first needed (0: not yet; negative: unavailable). */
+    private double bandwidth;
 
     @Override
     public Integer call() {
@@ -89,18 +101,22 @@ final class BenchCommand implements Callable<Integer> {
                 bandwidth();
                 continue;
             }
-            Workload w;
+            List<Workload> named;
             try {
-                w = Workload.select(Workload.standard(), List.of(name)).get(0);
+                List<Workload> known = new ArrayList<>(small ? Workload.small() : Workload.standard());
+                known.addAll(small ? Workload.decodingSmall() : Workload.decoding());
+                named = Workload.select(known, List.of(name));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("--workloads: expected sgemm2048, bandwidth or a workload name ("
                         + e.getMessage().replaceFirst("^workload: ", "") + ")", e);
             }
-            for (Backend b : selected) {
-                if (w.kind() == Workload.Kind.FORWARD) {
-                    model(w, b);
-                } else {
-                    attention(w, b);
+            for (Workload w : named) {
+                for (Backend b : selected) {
+                    switch (w.kind()) {
+                        case FORWARD -> model(w, b);
+                        case ATTENTION -> attention(w, b);
+                        case DECODE -> decode(w, b);
+                    }
                 }
             }
         }
@@ -126,8 +142,10 @@ final class BenchCommand implements Callable<Integer> {
             gbs = CpuCalibration.readBandwidthGbs(512L << 20, 5);
         } catch (RuntimeException | LinkageError e) {
             System.err.println("bandwidth: skipped (" + Main.message(e) + ")");
+            bandwidth = -1;
             return;
         }
+        bandwidth = gbs;
         if (json) {
             System.out.printf(Locale.ROOT, "{\"workload\":\"bandwidth\",\"backend\":\"native\",\"gbs\":%.2f}%n", gbs);
         } else {
@@ -164,6 +182,73 @@ final class BenchCommand implements Callable<Integer> {
             double ms = medianMillis(() -> model.forwardInto(in, ov, ot));
             report(w.name(), b.name(), ms, w.flops() / ms / 1e6);
         }
+    }
+
+    /**
+     * D1: the visual context encoded once; a whole sequence of one-token steps timed once (after one sequence of
+     * warm-up); then the last step (the cache holding every earlier token) timed repeatedly, rolled back after
+     * each call, for the median.
+     */
+    private void decode(Workload w, Backend b) {
+        MmcaConfig config = w.config();
+        if (!b.supports(config).isSupported()) {
+            System.err.println(w.name() + " on " + b.name() + ": skipped (" + b.supports(config).reason() + ")");
+            return;
+        }
+        if (bandwidth == 0) {
+            bandwidth();
+        }
+        MmcaWeights weights = MmcaWeights.random(config, 1);
+        boolean direct = !b.name().equals("java");
+        int nt = w.textTokens();
+        FloatTensor v = Inputs.normal(2, direct, w.batch(), w.visualTokens(), config.dim());
+        FloatTensor t = Inputs.normal(3, direct, w.batch(), nt, config.dim());
+        FloatTensor[] steps = new FloatTensor[nt];
+        for (int i = 0; i < nt; i++) {
+            steps[i] = t.tokens(i, 1);
+        }
+        FloatTensor out = direct ? FloatTensor.allocateDirect(w.batch(), 1, config.dim())
+                : FloatTensor.zeros(w.batch(), 1, config.dim());
+        try (SimpleMmca model = SimpleMmca.create(config, weights, b);
+                VisualContext context = model.encodeVisual(v, null);
+                TextSession session = model.newTextSession(context, nt)) {
+            Runnable sequence = () -> {
+                session.truncate(0);
+                for (FloatTensor step : steps) {
+                    session.appendInto(step, null, out);
+                }
+            };
+            sequence.run();
+            long t0 = System.nanoTime();
+            sequence.run();
+            double sequenceMs = (System.nanoTime() - t0) / 1e6;
+            session.truncate(nt - 1);
+            double ms = medianMillis(() -> {
+                session.appendInto(steps[nt - 1], null, out);
+                session.truncate(nt - 1);
+            });
+            double boundMs = bandwidth > 0 ? w.stepBytes() / (bandwidth * 1e6) : Double.NaN;
+            reportDecode(w, b.name(), ms, boundMs, sequenceMs);
+        }
+    }
+
+    private void reportDecode(Workload w, String backend, double ms, double boundMs, double sequenceMs) {
+        double gflops = w.stepFlops() / ms / 1e6;
+        if (json) {
+            System.out.printf(Locale.ROOT, "{\"workload\":\"%s\",\"backend\":\"%s\",\"batch\":%d,\"median_ms\":%.4f,"
+                    + "%s\"bytes_per_step\":%d,\"sequence_ms\":%.3f,\"steps\":%d,\"gflops\":%.2f%s}%n", w.name(),
+                    backend, w.batch(), ms, Double.isNaN(boundMs) ? "" : String.format(Locale.ROOT,
+                            "\"bound_ms\":%.4f,\"bandwidth_gbs\":%.2f,", boundMs, bandwidth), w.stepBytes(), sequenceMs,
+                    w.textTokens(), gflops, peak > 0 ? String.format(Locale.ROOT, ",\"fraction_of_peak\":%.3f",
+                            gflops / peak) : "");
+        } else {
+            System.out.printf(Locale.ROOT, "%-10s %-9s %12.3f %10.2f %8s   per step at token %d; %s; %d steps %.1f ms%n",
+                    w.name() + " b=" + w.batch(), backend, ms, gflops, peak > 0 ? String.format(Locale.ROOT, "%.1f%%",
+                            100 * gflops / peak) : "-", w.textTokens(), Double.isNaN(boundMs) ? "no bandwidth bound"
+                            : String.format(Locale.ROOT, "bandwidth bound %.3f ms (%.2fx)", boundMs, ms / boundMs),
+                    w.textTokens(), sequenceMs);
+        }
+        System.out.flush();
     }
 
     private void attention(Workload w, Backend b) {

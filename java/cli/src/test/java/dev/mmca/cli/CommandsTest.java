@@ -57,6 +57,30 @@ class CommandsTest {
     }
 
     @Test
+    void benchD1ReportsTheStepTheSequenceAndTheBandwidthBoundAtBothBatchSizes() {
+        CommandTestSupport.Result r = CommandTestSupport.run("bench", "--backend", "java", "--workloads", "D1",
+                "--small", "--min-time", "0", "--warmup", "0", "--json");
+        assertEquals(0, r.exitCode, r.toString());
+        String[] lines = r.out.trim().split("\n");
+        assertEquals(4, lines.length, r.out);
+        assertTrue(lines[1].matches("\\{\"workload\":\"bandwidth\",\"backend\":\"native\",\"gbs\":[0-9.]+}"), lines[1]);
+        int[] batches = {1, 3};
+        for (int i = 0; i < 2; i++) {
+            String row = lines[2 + i];
+            assertTrue(row.matches("\\{\"workload\":\"D1\",\"backend\":\"java\",\"batch\":" + batches[i]
+                    + ",\"median_ms\":[0-9.]+,\"bound_ms\":[0-9.]+,\"bandwidth_gbs\":[0-9.]+,\"bytes_per_step\":[0-9]+,"
+                    + "\"sequence_ms\":[0-9.]+,\"steps\":17,\"gflops\":[0-9.]+,\"fraction_of_peak\":[0-9.]+}"), row);
+            double median = Double.parseDouble(row.replaceAll(".*\"median_ms\":([0-9.]+).*", "$1"));
+            double sequence = Double.parseDouble(row.replaceAll(".*\"sequence_ms\":([0-9.]+).*", "$1"));
+            assertTrue(median > 0 && sequence > 0, row);
+        }
+        CommandTestSupport.Result text = CommandTestSupport.run("bench", "--backend", "java", "--workloads", "D1",
+                "--small", "--min-time", "0", "--warmup", "0");
+        assertEquals(0, text.exitCode, text.toString());
+        assertTrue(text.out.contains("D1 b=3") && text.out.contains("bandwidth bound"), text.out);
+    }
+
+    @Test
     void unknownBackendIsAUsageErrorNamingTheChoices() {
         CommandTestSupport.Result r = CommandTestSupport.run("demo", "--backend", "tpu");
         assertEquals(1, r.exitCode, r.toString());

@@ -10,13 +10,14 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * One benchmark shape, the one definition that {@code mmca bench} and {@code java/bench} both time: either a
- * whole SimpleMMCA forward (CROSS composition) or one fused attention call. Head mapping is always GROUPED, the convention PyTorch SDPA uses with {@code enable_gqa}, so
+ * One benchmark shape, the one definition that {@code mmca bench} and {@code java/bench} both time: a whole
+ * SimpleMMCA forward (CROSS composition), one fused attention call, or incremental decoding (a visual context
+ * encoded once, then the text one token per step). Head mapping is always GROUPED, the convention PyTorch SDPA uses with {@code enable_gqa}, so
  * that libtorch computes exactly the same function.
  */
 public final class Workload {
     /** What is timed. */
-    public enum Kind { FORWARD, ATTENTION }
+    public enum Kind { FORWARD, ATTENTION, DECODE }
 
     private final String name;
     private final Kind kind;
@@ -25,7 +26,7 @@ public final class Workload {
     private final int kvHeads;
     private final int dimHead;
     private final boolean causal;
-    // FORWARD: visual and text tokens and the model width. ATTENTION: queries (N) and keys (M); dim unused.
+    // FORWARD and DECODE: visual and text tokens and the model width. ATTENTION: queries (N) and keys (M); dim unused.
     private final int first;
     private final int second;
     private final int dim;
@@ -57,7 +58,29 @@ public final class Workload {
         return new Workload(name, Kind.ATTENTION, batch, heads, kvHeads, dimHead, causal, queries, keys, 0);
     }
 
-    /** The published workloads W1, W2, A1, A2, A3. */
+    /**
+     * Incremental decoding with the model of a CROSS forward: {@code visualTokens} encoded once into a visual
+     * context, then {@code textTokens} text tokens appended one per step (causal text).
+     */
+    public static Workload decode(String name, int batch, int visualTokens, int textTokens, int dim, int heads,
+            int kvHeads, int dimHead) {
+        return new Workload(name, Kind.DECODE, batch, heads, kvHeads, dimHead, true, visualTokens, textTokens, dim);
+    }
+
+    /**
+     * The decoding workload D1 (the W2 model; a visual context of 576 tokens, then 512 text tokens one at a time)
+     * at batch 1 and batch 8: both are named D1 and told apart by their batch.
+     */
+    public static List<Workload> decoding() {
+        return List.of(decode("D1", 1, 576, 512, 1024, 16, 4, 64), decode("D1", 8, 576, 512, 1024, 16, 4, 64));
+    }
+
+    /** D1's structure at sizes that run in milliseconds. */
+    public static List<Workload> decodingSmall() {
+        return List.of(decode("D1", 1, 23, 17, 128, 16, 4, 64), decode("D1", 3, 23, 17, 128, 16, 4, 64));
+    }
+
+    /** The published workloads W1, W2, A1, A2, A3 (the decoding workloads are {@link #decoding()}). */
     public static List<Workload> standard() {
         return List.of(
                 forward("W1", 32, 10, 10, 512, 8, 2, 64, true),
@@ -94,22 +117,26 @@ public final class Workload {
                 attention(name + ".cross", batch, heads, kvHeads, second, first, dimHead, c.crossCausal()));
     }
 
-    /** Looks up names (case-insensitive) among {@code from}. */
+    /**
+     * Looks up names (case-insensitive) among {@code from}, in the order asked; a name shared by several workloads
+     * (D1 at two batch sizes) gives all of them.
+     */
     public static List<Workload> select(List<Workload> from, List<String> names) {
         List<Workload> out = new ArrayList<>();
         for (String n : names) {
-            Workload found = null;
+            boolean found = false;
             for (Workload w : from) {
                 if (w.name.equalsIgnoreCase(n.trim())) {
-                    found = w;
+                    out.add(w);
+                    found = true;
                 }
             }
-            if (found == null) {
+            if (!found) {
                 List<String> known = new ArrayList<>();
                 from.forEach(w -> known.add(w.name));
-                throw new IllegalArgumentException("workload: expected one of " + known + ", got '" + n + "'");
+                throw new IllegalArgumentException("workload: expected one of " + known.stream().distinct().toList()
+                        + ", got '" + n + "'");
             }
-            out.add(found);
         }
         return out;
     }
@@ -122,15 +149,15 @@ public final class Workload {
     public int dimHead() { return dimHead; }
     public boolean causal() { return causal; }
 
-    public int visualTokens() { requireKind(Kind.FORWARD); return first; }
-    public int textTokens() { requireKind(Kind.FORWARD); return second; }
-    public int dim() { requireKind(Kind.FORWARD); return dim; }
+    public int visualTokens() { requireModel(); return first; }
+    public int textTokens() { requireModel(); return second; }
+    public int dim() { requireModel(); return dim; }
     public int queries() { requireKind(Kind.ATTENTION); return first; }
     public int keys() { requireKind(Kind.ATTENTION); return second; }
 
-    /** The model config of a FORWARD workload. */
+    /** The model config of a FORWARD or DECODE workload. */
     public MmcaConfig config() {
-        requireKind(Kind.FORWARD);
+        requireModel();
         return MmcaConfig.builder().dim(dim).heads(heads).kvHeads(kvHeads).dimHead(dimHead).causal(causal)
                 .composition(Composition.CROSS).headMapping(HeadMapping.GROUPED).build();
     }
@@ -155,17 +182,61 @@ public final class Workload {
         if (kind == Kind.ATTENTION) {
             return problem().flops();
         }
+        if (kind == Kind.DECODE) {
+            return stepFlops();
+        }
         return MmcaFlops.forward(config(), batch, first, second);
+    }
+
+    /**
+     * DECODE: floating-point operations of the last step (one new text token per batch element, the cache holding
+     * every earlier text token): the text projections {@code 2 * B * dim * (2 H D + 2 G D)}, the two output
+     * projections {@code 2 * B * 2 H D * dim}, and attention over {@code Nt} text and {@code Nv} visual keys
+     * ({@code 4 D} per query-key pair per head).
+     */
+    public double stepFlops() {
+        requireKind(Kind.DECODE);
+        double hd = (double) heads * dimHead;
+        double gd = (double) kvHeads * dimHead;
+        double projections = 2.0 * batch * dim * (2 * hd + 2 * gd) + 2.0 * batch * 2 * hd * dim;
+        double attention = 4.0 * dimHead * heads * batch * ((double) second + first);
+        return projections + attention;
+    }
+
+    /**
+     * DECODE: bytes the last step must read from memory at least: the float32 weights of the text path (text
+     * self-attention q, k, v and out, cross-attention q and out: {@code 4 * dim * (4 H D + 2 G D)}), and per batch
+     * element the cross-attention keys and values of the visual context ({@code 4 * Nv * 2 G D}) and the text
+     * cache with the new token ({@code 4 * Nt * 2 G D}). Over the machine's read bandwidth this is the step's
+     * lower bound in time.
+     */
+    public long stepBytes() {
+        requireKind(Kind.DECODE);
+        long hd = (long) heads * dimHead;
+        long gd = (long) kvHeads * dimHead;
+        long weights = (long) dim * (4 * hd + 2 * gd);
+        long caches = (long) batch * ((long) first + second) * 2 * gd;
+        return Float.BYTES * (weights + caches);
     }
 
     /** A one-line description of the shape, as used in tables. */
     public String describe() {
+        if (kind == Kind.DECODE) {
+            return String.format(Locale.ROOT, "decoding B=%d, visual context Nv=%d, then Nt=%d text tokens one per step,"
+                    + " dim=%d H=%d G=%d D=%d CROSS causal", batch, first, second, dim, heads, kvHeads, dimHead);
+        }
         if (kind == Kind.FORWARD) {
             return String.format(Locale.ROOT, "SimpleMMCA forward B=%d Nv=%d Nt=%d dim=%d H=%d G=%d D=%d %s",
                     batch, first, second, dim, heads, kvHeads, dimHead, causal ? "CROSS causal" : "CROSS");
         }
         return String.format(Locale.ROOT, "attention B=%d H=%d G=%d N=%d M=%d D=%d %s", batch, heads, kvHeads,
                 first, second, dimHead, causal ? "causal" : "non-causal");
+    }
+
+    private void requireModel() {
+        if (kind == Kind.ATTENTION) {
+            throw new IllegalStateException("workload " + name + " is " + kind + ", not FORWARD or DECODE");
+        }
     }
 
     private void requireKind(Kind k) {

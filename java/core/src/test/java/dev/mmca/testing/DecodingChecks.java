@@ -211,27 +211,13 @@ public final class DecodingChecks {
         }
     }
 
-    /** Tokens {@code [from, from + n)} of every batch element, as a new heap tensor. */
+    /** Tokens {@code [from, from + n)} of every batch element, as a new tensor. */
     public static FloatTensor slice(FloatTensor t, int from, int n) {
-        int b = t.dim(0);
-        int len = t.dim(1);
-        int dim = t.dim(2);
-        float[] all = t.toArray();
-        float[] out = new float[b * n * dim];
-        for (int e = 0; e < b; e++) {
-            System.arraycopy(all, (e * len + from) * dim, out, e * n * dim, n * dim);
-        }
-        return FloatTensor.of(out, b, n, dim);
+        return t.tokens(from, n);
     }
 
     static Mask sliceMask(Mask m, int from, int n) {
-        boolean[] v = new boolean[m.batch() * n];
-        for (int b = 0; b < m.batch(); b++) {
-            for (int i = 0; i < n; i++) {
-                v[b * n + i] = m.get(b, from + i);
-            }
-        }
-        return Mask.of(v, m.batch(), n);
+        return m.tokens(from, n);
     }
 
     static double relativeError(FloatTensor got, FloatTensor want) {

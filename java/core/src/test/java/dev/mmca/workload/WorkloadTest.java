@@ -59,4 +59,29 @@ class WorkloadTest {
                 () -> Workload.select(Workload.standard(), List.of("W9")));
         assertTrue(e.getMessage().contains("W9") && e.getMessage().contains("A3"), e.getMessage());
     }
+
+    @Test
+    void d1IsOneNameForBatchOneAndEightWithTheStepsBytesAndFlops() {
+        List<Workload> d1 = Workload.select(Workload.decoding(), List.of("d1"));
+        assertEquals(2, d1.size());
+        assertEquals(1, d1.get(0).batch());
+        assertEquals(8, d1.get(1).batch());
+        Workload w = d1.get(0);
+        assertEquals(Workload.Kind.DECODE, w.kind());
+        assertEquals(HeadMapping.GROUPED, w.config().headMapping());
+        assertTrue(w.config().textCausal());
+        // weights of the text path: 1024 * (4 * 1024 + 2 * 256) floats; caches: (576 + 512) * 2 * 256 floats
+        assertEquals(4L * (1024L * (4 * 1024 + 2 * 256) + (576L + 512) * 512), w.stepBytes());
+        assertEquals(4L * (1024L * (4 * 1024 + 2 * 256) + 8 * (576L + 512) * 512), d1.get(1).stepBytes());
+        // projections 2 * 1024 * (2 * 1024 + 2 * 256) + 2 * 2048 * 1024; attention 4 * 64 * 16 * (512 + 576)
+        assertEquals(9_437_184.0 + 4_456_448.0, w.stepFlops(), 0.5);
+        assertEquals(w.stepFlops(), w.flops(), 0.0);
+        List<Workload> small = Workload.decodingSmall();
+        assertEquals(2, small.size());
+        for (Workload s : small) {
+            assertEquals("D1", s.name());
+            assertTrue(s.stepBytes() < w.stepBytes() / 5, "small");
+        }
+        assertThrows(IllegalStateException.class, w::problem);
+    }
 }

@@ -61,4 +61,34 @@ class CpuReproducibilityTest {
             assertArrayEquals(first, out.toArray(), "threads " + threads);
         }
     }
+
+    @Test
+    void decodingStepsAreBitIdenticalAcrossThreadCounts() {
+        // one- and three-token steps take the few-rows projection; a long cache splits the keys across threads
+        MmcaConfig config = MmcaConfig.builder().dim(320).heads(8).kvHeads(2).dimHead(64).composition(Composition.CROSS)
+                .build();
+        MmcaWeights w = MmcaWeights.random(config, 12);
+        FloatTensor v = RandomInputs.normal(6, 2, 300, 320);
+        FloatTensor t = RandomInputs.normal(7, 2, 700, 320);
+        float[] first = null;
+        try (SimpleMmca model = SimpleMmca.create(config, w, new CpuBackend())) {
+            for (int threads : new int[] {1, 2, 8, 3}) {
+                CpuRuntime.setThreads(threads);
+                try (dev.mmca.VisualContext ctx = model.encodeVisual(v, null);
+                        dev.mmca.TextSession session = model.newTextSession(ctx, 700)) {
+                    session.append(t.tokens(0, 690), null);
+                    FloatTensor one = session.append(t.tokens(690, 1), null);
+                    FloatTensor three = session.append(t.tokens(691, 3), null);
+                    float[] got = new float[one.size() + three.size()];
+                    one.copyTo(got, 0);
+                    three.copyTo(got, one.size());
+                    if (first == null) {
+                        first = got;
+                    } else {
+                        assertArrayEquals(first, got, "threads " + threads);
+                    }
+                }
+            }
+        }
+    }
 }

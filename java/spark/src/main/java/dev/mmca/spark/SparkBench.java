@@ -7,29 +7,34 @@ import dev.mmca.embed.EmbedReport;
 import dev.mmca.embed.SampleGenerator;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * Compares Spark {@code local[N]} throughput with the file pipeline on the same synthetic records
- * (fixed shape, see {@code EmbedBench}). Not a test: run it by hand,
- * {@code SparkBench w1|w2 RECORDS SHARDS [local[2]] [BACKEND] [ROUNDS]}.
+ * Compares Spark {@code local[N]} throughput, per token layout, with the file pipeline on the same
+ * synthetic records (fixed shapes, as {@code EmbedBench}: {@code w1} = 10 + 10 tokens, dim 512;
+ * {@code w2} = 576 + 512 tokens, dim 1024). Not a test: run it by hand,
+ * {@code SparkBench w1|w2 RECORDS SHARDS [MASTER [BACKEND [ROUNDS [LAYOUTS]]]]}, LAYOUTS being
+ * {@code nested,flat} (the default) or one of them. Besides the median wall time it reports the
+ * process's CPU time per run (all threads, native ones included) and the ratio of the fastest
+ * rounds, which other work on a busy machine disturbs less.
  */
 public final class SparkBench {
     private SparkBench() {
     }
 
-    private static double median(double[] a) {
-        double[] s = a.clone();
-        java.util.Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
-
     public static void main(String[] args) throws Exception {
         if (args.length < 3) {
-            System.err.println("usage: SparkBench w1|w2 RECORDS SHARDS [MASTER] [BACKEND] [ROUNDS]");
+            System.err.println("usage: SparkBench w1|w2 RECORDS SHARDS [MASTER [BACKEND [ROUNDS [nested,flat]]]]");
             System.exit(2);
         }
         boolean w2 = args[0].equalsIgnoreCase("w2");
@@ -42,6 +47,10 @@ public final class SparkBench {
         String master = args.length > 3 ? args[3] : "local[2]";
         String backend = args.length > 4 ? args[4] : "auto";
         int rounds = args.length > 5 ? Integer.parseInt(args[5]) : 3;
+        List<TokenLayout> layouts = new ArrayList<>();
+        for (String l : (args.length > 6 ? args[6] : "nested,flat").split(",")) {
+            layouts.add(TokenLayout.of(l));
+        }
         Path dir = Files.createTempDirectory("mmca-spark-bench");
         new SampleGenerator(records, shards, config, visual, text, 7, true).write(dir);
         Path weights = dir.resolve(SampleGenerator.WEIGHTS_FILE);
@@ -50,44 +59,104 @@ public final class SparkBench {
 
         SparkSession spark = SparkSession.builder().master(master).appName("mmca-spark-bench")
                 .config("spark.ui.enabled", "false").config("spark.driver.bindAddress", "127.0.0.1")
-                .config("spark.driver.host", "127.0.0.1").config("spark.driver.memory", "4g").getOrCreate();
+                .config("spark.driver.host", "127.0.0.1").getOrCreate();
         try {
             int partitions = spark.sparkContext().defaultParallelism();
-            Dataset<Row> rows = ShardRows.read(spark, EmbedPipeline.listShards(input), partitions).cache();
-            rows.count();
-            MmcaEmbeddings embed = MmcaEmbeddings.builder(weights.toString()).backend(backend)
-                    .keepTokenColumns(false).build();
-            embed.transform(rows.limit(2)).write().format("noop").mode("overwrite").save(); // load + warm-up
+            Dataset<Row> nested = ShardRows.read(spark, EmbedPipeline.listShards(input), partitions).cache();
+            nested.count();
+            Map<TokenLayout, Dataset<Row>> rows = new LinkedHashMap<>();
+            Map<TokenLayout, MmcaEmbeddings> stages = new LinkedHashMap<>();
+            for (TokenLayout layout : layouts) {
+                Dataset<Row> r = layout == TokenLayout.NESTED ? nested
+                        : nested.selectExpr("shard", "record", "flatten(visual) as visual", "flatten(text) as text")
+                                .cache();
+                r.count();
+                rows.put(layout, r);
+                MmcaEmbeddings stage = MmcaEmbeddings.builder(weights.toString()).backend(backend).tokenLayout(layout)
+                        .keepInputs(false).build();
+                stages.put(layout, stage);
+                run(stage, r.limit(2)); // load + warm-up
+            }
             EmbedOptions options = EmbedOptions.builder(weights, input, dir.resolve("out-0")).backend(backend).build();
             EmbedPipeline.run(options, null); // warm-up
             // Rounds alternate Spark and embed so that load from elsewhere hits both alike.
-            double[] sparkSeconds = new double[rounds];
+            Map<TokenLayout, double[]> sparkSeconds = new LinkedHashMap<>();
+            Map<TokenLayout, double[]> sparkCpu = new LinkedHashMap<>();
+            for (TokenLayout layout : layouts) {
+                sparkSeconds.put(layout, new double[rounds]);
+                sparkCpu.put(layout, new double[rounds]);
+            }
             double[] embedSeconds = new double[rounds];
+            double[] embedCpu = new double[rounds];
             String used = "";
             for (int r = 0; r < rounds; r++) {
-                long t0 = System.nanoTime();
-                embed.transform(rows).write().format("noop").mode("overwrite").save();
-                sparkSeconds[r] = (System.nanoTime() - t0) / 1e9;
+                for (TokenLayout layout : layouts) {
+                    double cpu0 = cpuSeconds();
+                    sparkSeconds.get(layout)[r] = run(stages.get(layout), rows.get(layout));
+                    sparkCpu.get(layout)[r] = cpuSeconds() - cpu0;
+                }
+                double cpu0 = cpuSeconds();
                 EmbedReport e2e = EmbedPipeline.run(options.withOutput(dir.resolve("out-" + (r + 1))), null);
+                embedCpu[r] = cpuSeconds() - cpu0;
                 embedSeconds[r] = e2e.seconds();
                 used = e2e.backend();
             }
-            double sp = median(sparkSeconds);
             double em = median(embedSeconds);
-            System.out.printf(Locale.ROOT, "%s: %d records (%d tokens each) in %d partitions, %s, median of %d rounds%n",
-                    args[0], records, visual + text, partitions, master, rounds);
-            System.out.printf(Locale.ROOT, "spark: %.2f s -> %.1f records/s, %.0f tokens/s %s%n", sp, records / sp,
-                    tokens / sp, java.util.Arrays.toString(sparkSeconds));
-            System.out.printf(Locale.ROOT, "embed: %.2f s -> %.1f records/s, %.0f tokens/s (backend %s) %s%n", em,
-                    records / em, tokens / em, used, java.util.Arrays.toString(embedSeconds));
-            System.out.printf(Locale.ROOT, "spark time / embed time: %.2f%n", sp / em);
+            double emCpu = median(embedCpu);
+            System.out.printf(Locale.ROOT, "%s: %d records (%d tokens each) in %d partitions, %s, median of %d"
+                    + " rounds%n", args[0], records, visual + text, partitions, master, rounds);
+            System.out.printf(Locale.ROOT, "embed: %.2f s -> %.1f records/s, %.0f tokens/s (backend %s) %s; cpu %.2f s"
+                    + " %s%n", em, records / em, tokens / em, used, Arrays.toString(round2(embedSeconds)), emCpu,
+                    Arrays.toString(round2(embedCpu)));
+            for (TokenLayout layout : layouts) {
+                double sp = median(sparkSeconds.get(layout));
+                double spCpu = median(sparkCpu.get(layout));
+                System.out.printf(Locale.ROOT, "spark %s: %.2f s -> %.1f records/s, %.0f tokens/s %s; cpu %.2f s %s%n",
+                        layout.paramValue(), sp, records / sp, tokens / sp,
+                        Arrays.toString(round2(sparkSeconds.get(layout))), spCpu,
+                        Arrays.toString(round2(sparkCpu.get(layout))));
+                System.out.printf(Locale.ROOT, "spark %s time / embed time: %.2f (cpu time: %.2f; best rounds: %.2f)%n",
+                        layout.paramValue(), sp / em, spCpu / emCpu, min(sparkSeconds.get(layout)) / min(embedSeconds));
+            }
         } finally {
             spark.stop();
-            try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
-                for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            try (Stream<Path> s = Files.walk(dir)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
                     Files.deleteIfExists(p);
                 }
             }
         }
+    }
+
+    /** Seconds to embed {@code rows} and discard the result (the noop sink still computes every row). */
+    private static double run(MmcaEmbeddings stage, Dataset<Row> rows) {
+        long t0 = System.nanoTime();
+        stage.transform(rows).write().format("noop").mode("overwrite").save();
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    /** CPU time of this process so far, every thread included. */
+    private static double cpuSeconds() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
+    }
+
+    /** The fastest round: the one least disturbed by other work on the machine. */
+    private static double min(double[] a) {
+        return Arrays.stream(a).min().orElse(Double.NaN);
+    }
+
+    private static double median(double[] a) {
+        double[] s = a.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    private static double[] round2(double[] a) {
+        double[] r = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            r[i] = Math.round(a[i] * 100) / 100.0;
+        }
+        return r;
     }
 }

@@ -1,0 +1,161 @@
+package dev.mmca.cli;
+
+import dev.mmca.Composition;
+import dev.mmca.FloatTensor;
+import dev.mmca.HeadMapping;
+import dev.mmca.Mask;
+import dev.mmca.MmcaInputs;
+import dev.mmca.NumericOverflowException;
+import dev.mmca.backend.Backend;
+import dev.mmca.backend.Backends;
+import dev.mmca.io.ConfigOverrides;
+import dev.mmca.io.LoadedModel;
+import dev.mmca.io.ModelFiles;
+import dev.mmca.io.Npy;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+
+/**
+ * The options shared by {@code mmca run} and {@code mmca decode}: weights, tokens, masks, config overrides,
+ * backend and the two outputs, checked and loaded in one place so both commands refuse the same things with
+ * the same messages.
+ */
+final class ModelRunOptions {
+    @Option(names = "--weights", required = true, description = "safetensors file with the 12 upstream tensors.")
+    Path weights;
+
+    @Option(names = "--visual", required = true, description = "visual tokens [B, Nv, dim] (.npy, <f4 or <f8).")
+    Path visual;
+
+    @Option(names = "--text", required = true, description = "text tokens [B, Nt, dim] (.npy, <f4 or <f8).")
+    Path text;
+
+    @Option(names = "--visual-mask", description = "visual mask [B, Nv] (.npy, |b1 or |u1; true = real token).")
+    Path visualMask;
+
+    @Option(names = "--text-mask", description = "text mask [B, Nt] (.npy, |b1 or |u1; true = real token).")
+    Path textMask;
+
+    @Option(names = "--heads", description = "query heads (else from __metadata__).")
+    Integer heads;
+
+    @Option(names = "--kv-heads", description = "key/value heads (else from metadata or the weight shapes).")
+    Integer kvHeads;
+
+    @Option(names = "--dim-head", description = "width of one head (else from metadata or the weight shapes).")
+    Integer dimHead;
+
+    @Option(names = "--causal", arity = "1", description = "true|false (default: metadata, else true for cross,"
+            + " false for seed).")
+    Boolean causal;
+
+    @Option(names = "--qk-norm", arity = "0..1", fallbackValue = "true", description = "L2-normalise q and k"
+            + " (scale 10).")
+    Boolean qkNorm;
+
+    @Option(names = "--composition", description = "cross|seed (default: metadata, else cross).")
+    String composition;
+
+    @Option(names = "--head-mapping", description = "modulo|grouped (default: metadata, else modulo).")
+    String headMapping;
+
+    @Option(names = "--backend", description = "auto|java|cpu|cuda (default: auto, or mmca.backend / MMCA_BACKEND).")
+    String backend;
+
+    @Option(names = "--out-visual", required = true, description = "where to write the visual output (.npy, <f4).")
+    Path outVisual;
+
+    @Option(names = "--out-text", required = true, description = "where to write the text output (.npy, <f4).")
+    Path outText;
+
+    @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
+    CommandLine.Model.CommandSpec spec;
+
+    /** What the options name, read and checked: the model, the inputs and the backend to run them on. */
+    record Loaded(LoadedModel model, MmcaInputs inputs, Backend backend, List<PathArguments.Named> inputPaths) {
+    }
+
+    /**
+     * Every check that needs no reading first (options, then the paths: inputs readable regular files, outputs
+     * replaceable, no output on an input or on the other output), so nothing is computed in vain; then reads the
+     * weights and tokens and selects the backend. Warnings of the weights go to stderr as
+     * {@code mmca COMMAND: warning: ...}.
+     */
+    Loaded load() throws PathArguments.Failure {
+        for (Object[] o : new Object[][] {{"--heads", heads}, {"--kv-heads", kvHeads}, {"--dim-head", dimHead}}) {
+            if (o[1] != null && (Integer) o[1] <= 0) {
+                throw new CommandLine.ParameterException(spec.commandLine(), o[0] + ": expected a positive integer,"
+                        + " got " + o[1]);
+            }
+        }
+        ConfigOverrides overrides = ConfigOverrides.builder().heads(heads).kvHeads(kvHeads).dimHead(dimHead)
+                .causal(causal).qkNorm(qkNorm)
+                .composition(composition == null ? null : option("--composition", () -> Composition.parse(composition)))
+                .headMapping(headMapping == null ? null : option("--head-mapping", () -> HeadMapping.parse(headMapping)))
+                .build();
+        List<PathArguments.Named> inputs = new ArrayList<>();
+        inputs.add(new PathArguments.Named("--weights", weights));
+        inputs.add(new PathArguments.Named("--visual", visual));
+        inputs.add(new PathArguments.Named("--text", text));
+        if (visualMask != null) {
+            inputs.add(new PathArguments.Named("--visual-mask", visualMask));
+        }
+        if (textMask != null) {
+            inputs.add(new PathArguments.Named("--text-mask", textMask));
+        }
+        List<PathArguments.Named> outputs = List.of(new PathArguments.Named("--out-visual", outVisual),
+                new PathArguments.Named("--out-text", outText));
+        PathArguments.check(inputs, outputs);
+
+        LoadedModel loaded = PathArguments.reading("--weights", weights, () -> ModelFiles.read(weights, overrides));
+        for (String w : loaded.warnings()) {
+            spec.commandLine().getErr().println("mmca " + spec.name() + ": warning: " + w);
+        }
+        FloatTensor v = PathArguments.reading("--visual", visual, () -> Npy.read(visual).toFloatTensor());
+        FloatTensor t = PathArguments.reading("--text", text, () -> Npy.read(text).toFloatTensor());
+        Mask vm = visualMask == null ? null
+                : PathArguments.reading("--visual-mask", visualMask, () -> Npy.read(visualMask).toMask());
+        Mask tm = textMask == null ? null
+                : PathArguments.reading("--text-mask", textMask, () -> Npy.read(textMask).toMask());
+        Backend b;
+        try {
+            b = Backends.select(backend, loaded.config());
+        } catch (RuntimeException e) {
+            if (backend == null) {
+                throw e;
+            }
+            throw new PathArguments.Failure("--backend: " + String.valueOf(e.getMessage()).replaceFirst("^backend: ", ""),
+                    e);
+        }
+        return new Loaded(loaded, new MmcaInputs(v, t, vm, tm), b, inputs);
+    }
+
+    /**
+     * A float32 overflow (finite values too large) attributed to the tokens of the block that overflowed: the
+     * visual tokens for the visual self-attention, else the text tokens.
+     */
+    PathArguments.Failure overflow(NumericOverflowException e) {
+        boolean visualBlock = e.getMessage().startsWith("visual_self_attn");
+        return new PathArguments.Failure((visualBlock ? "--visual: " + visual : "--text: " + text) + ": "
+                + e.getMessage(), e);
+    }
+
+    /** Writes the two outputs, attributing a failure to the option. */
+    void write(FloatTensor visualOut, FloatTensor textOut) throws PathArguments.Failure {
+        PathArguments.writing("--out-visual", outVisual, () -> Npy.writeFloats(outVisual, visualOut));
+        PathArguments.writing("--out-text", outText, () -> Npy.writeFloats(outText, textOut));
+    }
+
+    private <T> T option(String name, Supplier<T> parse) {
+        try {
+            return parse.get();
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), name + ": "
+                    + e.getMessage().replaceFirst("^[A-Za-z_]+: ", ""));
+        }
+    }
+}
