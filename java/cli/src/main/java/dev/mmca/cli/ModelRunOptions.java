@@ -1,8 +1,6 @@
 package dev.mmca.cli;
 
-import dev.mmca.Composition;
 import dev.mmca.FloatTensor;
-import dev.mmca.HeadMapping;
 import dev.mmca.Mask;
 import dev.mmca.MmcaInputs;
 import dev.mmca.NumericOverflowException;
@@ -15,7 +13,6 @@ import dev.mmca.io.Npy;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
@@ -40,28 +37,9 @@ final class ModelRunOptions {
     @Option(names = "--text-mask", description = "text mask [B, Nt] (.npy, |b1 or |u1; true = real token).")
     Path textMask;
 
-    @Option(names = "--heads", description = "query heads (else from __metadata__).")
-    Integer heads;
-
-    @Option(names = "--kv-heads", description = "key/value heads (else from metadata or the weight shapes).")
-    Integer kvHeads;
-
-    @Option(names = "--dim-head", description = "width of one head (else from metadata or the weight shapes).")
-    Integer dimHead;
-
-    @Option(names = "--causal", arity = "1", description = "true|false (default: metadata, else true for cross,"
-            + " false for seed).")
-    Boolean causal;
-
-    @Option(names = "--qk-norm", arity = "0..1", fallbackValue = "true", description = "L2-normalise q and k"
-            + " (scale 10).")
-    Boolean qkNorm;
-
-    @Option(names = "--composition", description = "cross|seed (default: metadata, else cross).")
-    String composition;
-
-    @Option(names = "--head-mapping", description = "modulo|grouped (default: metadata, else modulo).")
-    String headMapping;
+    /** The model options that override the weights' metadata, shared with {@code mmca parity}. */
+    @CommandLine.Mixin
+    ConfigOptions config;
 
     @Option(names = "--backend", description = "auto|java|cpu|cuda (default: auto, or mmca.backend / MMCA_BACKEND).")
     String backend;
@@ -86,17 +64,7 @@ final class ModelRunOptions {
      * {@code mmca COMMAND: warning: ...}.
      */
     Loaded load() throws PathArguments.Failure {
-        for (Object[] o : new Object[][] {{"--heads", heads}, {"--kv-heads", kvHeads}, {"--dim-head", dimHead}}) {
-            if (o[1] != null && (Integer) o[1] <= 0) {
-                throw new CommandLine.ParameterException(spec.commandLine(), o[0] + ": expected a positive integer,"
-                        + " got " + o[1]);
-            }
-        }
-        ConfigOverrides overrides = ConfigOverrides.builder().heads(heads).kvHeads(kvHeads).dimHead(dimHead)
-                .causal(causal).qkNorm(qkNorm)
-                .composition(composition == null ? null : option("--composition", () -> Composition.parse(composition)))
-                .headMapping(headMapping == null ? null : option("--head-mapping", () -> HeadMapping.parse(headMapping)))
-                .build();
+        ConfigOverrides overrides = config.overrides(spec.commandLine());
         List<PathArguments.Named> inputs = new ArrayList<>();
         inputs.add(new PathArguments.Named("--weights", weights));
         inputs.add(new PathArguments.Named("--visual", visual));
@@ -148,14 +116,5 @@ final class ModelRunOptions {
     void write(FloatTensor visualOut, FloatTensor textOut) throws PathArguments.Failure {
         PathArguments.writing("--out-visual", outVisual, () -> Npy.writeFloats(outVisual, visualOut));
         PathArguments.writing("--out-text", outText, () -> Npy.writeFloats(outText, textOut));
-    }
-
-    private <T> T option(String name, Supplier<T> parse) {
-        try {
-            return parse.get();
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), name + ": "
-                    + e.getMessage().replaceFirst("^[A-Za-z_]+: ", ""));
-        }
     }
 }
