@@ -60,25 +60,22 @@ public final class DecodingScenario implements ParityScenario {
 
     @Override
     public Run run(Backend backend) {
-        int batch = inputs.batch();
         int nt = inputs.textTokens();
-        int dim = config.dim();
-        float[] decoded = new float[batch * nt * dim];
+        FloatTensor decoded = FloatTensor.zeros(inputs.batch(), nt, config.dim());
         FloatTensor visualOut;
         long nanos;
         try (SimpleMmca model = SimpleMmca.create(config, weights, backend)) {
             long t0 = System.nanoTime();
             try (VisualContext ctx = model.encodeVisual(inputs.visual(), inputs.visualMask());
                     TextSession session = model.newTextSession(ctx, nt)) {
+                // a heap copy: the context's output may live in the backend's memory, freed on close
                 visualOut = FloatTensor.of(ctx.visualOutput().toArray(), ctx.visualOutput().shape());
+                Mask textMask = inputs.textMask();
                 int at = 0;
                 for (int s = 0; at < nt; s++) {
                     int n = Math.min(STEPS[s % STEPS.length], nt - at);
-                    FloatTensor rows = session.append(slice(inputs.text(), at, n), sliceMask(inputs.textMask(), at, n));
-                    float[] r = rows.toArray();
-                    for (int b = 0; b < batch; b++) {
-                        System.arraycopy(r, b * n * dim, decoded, (b * nt + at) * dim, n * dim);
-                    }
+                    decoded.setTokens(at, session.append(inputs.text().tokens(at, n),
+                            textMask == null ? null : textMask.tokens(at, n)));
                     at += n;
                 }
             }
@@ -86,7 +83,7 @@ public final class DecodingScenario implements ParityScenario {
         }
         Map<String, FloatTensor> outputs = new LinkedHashMap<>();
         outputs.put("visual", visualOut);
-        outputs.put("text", FloatTensor.of(decoded, batch, nt, dim));
+        outputs.put("text", decoded);
         return new Run(outputs, nanos);
     }
 
@@ -110,32 +107,5 @@ public final class DecodingScenario implements ParityScenario {
                 throw new IllegalArgumentException("output: expected visual or text, got '" + output + "'");
         }
         return new Expectation(against, Comparison.toDoubles(forward), tolerance);
-    }
-
-    /** Tokens {@code [from, from + n)} of every batch element, as a new heap tensor. */
-    static FloatTensor slice(FloatTensor t, int from, int n) {
-        int b = t.dim(0);
-        int len = t.dim(1);
-        int dim = t.dim(2);
-        float[] out = new float[b * n * dim];
-        for (int e = 0; e < b; e++) {
-            for (int i = 0; i < n * dim; i++) {
-                out[e * n * dim + i] = t.get((e * len + from) * dim + i);
-            }
-        }
-        return FloatTensor.of(out, b, n, dim);
-    }
-
-    static Mask sliceMask(Mask m, int from, int n) {
-        if (m == null) {
-            return null;
-        }
-        boolean[] v = new boolean[m.batch() * n];
-        for (int b = 0; b < m.batch(); b++) {
-            for (int i = 0; i < n; i++) {
-                v[b * n + i] = m.get(b, from + i);
-            }
-        }
-        return Mask.of(v, m.batch(), n);
     }
 }
