@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -28,8 +29,20 @@ public final class ResultsPage {
 
     public static void write(Path docsDir, MachineInfo machine, int threads, List<Workload> workloads,
             List<Measurement> results, String loadAverage, double peak) throws IOException {
+        write(docsDir, machine, threads, workloads, results, loadAverage, peak, List.of(), Double.NaN);
+    }
+
+    /**
+     * As {@link #write(Path, MachineInfo, int, List, List, String, double)}, with a table of the decoding workloads'
+     * {@code decodeResults} (when there are some) whose bounds come from the read bandwidth {@code bandwidthGbs}.
+     */
+    public static void write(Path docsDir, MachineInfo machine, int threads, List<Workload> workloads,
+            List<Measurement> results, String loadAverage, double peak, List<DecodeMeasurement> decodeResults,
+            double bandwidthGbs) throws IOException {
         Path page = docsDir.resolve(PAGE);
-        String section = section(machine, threads, workloads, results, loadAverage, peak);
+        // the chart and the main table are per call in GFLOP/s; decoding has its own table
+        List<Workload> calls = workloads.stream().filter(w -> w.kind() != Workload.Kind.DECODE).toList();
+        String section = section(machine, threads, calls, results, loadAverage, peak, decodeResults, bandwidthGbs);
         String text;
         if (Files.exists(page)) {
             String old = Files.readString(page, StandardCharsets.UTF_8);
@@ -44,12 +57,17 @@ public final class ResultsPage {
             text = "# Benchmarks\n\n" + section + "\n";
         }
         Files.createDirectories(docsDir);
-        BenchChart.writePng(docsDir.resolve(CHART), workloads, results, threads, machine.cpu(), peak);
+        BenchChart.writePng(docsDir.resolve(CHART), calls, results, threads, machine.cpu(), peak);
         Files.writeString(page, text, StandardCharsets.UTF_8);
     }
 
     static String section(MachineInfo machine, int threads, List<Workload> workloads, List<Measurement> results,
             String loadAverage, double peak) {
+        return section(machine, threads, workloads, results, loadAverage, peak, List.of(), Double.NaN);
+    }
+
+    static String section(MachineInfo machine, int threads, List<Workload> workloads, List<Measurement> results,
+            String loadAverage, double peak, List<DecodeMeasurement> decodeResults, double bandwidthGbs) {
         StringBuilder sb = new StringBuilder();
         sb.append(BEGIN).append("\n\n");
         sb.append("Measured ").append(LocalDate.now(ZoneOffset.UTC)).append(" on:\n\n");
@@ -104,8 +122,70 @@ public final class ResultsPage {
                 + " faster.")
                 .append(" Rows named W2.visual etc. time the three attention calls inside a forward alone.\n\n");
         sb.append("![GFLOP/s per workload](").append(CHART).append(")\n\n");
+        if (!decodeResults.isEmpty()) {
+            decodeSection(sb, decodeResults, bandwidthGbs);
+        }
         sb.append(END);
         return sb.toString();
+    }
+
+    private static void decodeSection(StringBuilder sb, List<DecodeMeasurement> all, double bandwidthGbs) {
+        sb.append("### Decoding (D1)\n\n");
+        List<String> shapes = new ArrayList<>();
+        for (DecodeMeasurement m : all) {
+            String d = m.workload().name() + ": " + m.workload().describe();
+            if (!shapes.contains(d)) {
+                shapes.add(d);
+                sb.append("- ").append(d).append(String.format(Locale.ROOT, "; a step must read %.1f MB",
+                        m.workload().stepBytes() / 1e6)).append('\n');
+            }
+        }
+        if (Double.isFinite(bandwidthGbs)) {
+            sb.append(String.format(Locale.ROOT, "- Read bandwidth measured in the same run: %.2f GB/s; the bound of a"
+                    + " step is the bytes it must read over it\n", bandwidthGbs));
+        } else {
+            sb.append("- Read bandwidth not measured in this run: no bounds\n");
+        }
+        sb.append("\n| workload | batch | runner | ms per step | min ms | bound ms | step / bound | sequence ms |"
+                + " × libtorch-kv-cat | × libtorch-kv-preallocated | × forward-per-step (sequence) |"
+                + " rel. error vs forward |\n");
+        sb.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        List<String> notes = new ArrayList<>();
+        for (DecodeMeasurement m : all) {
+            String sequence = String.format(Locale.ROOT, "%.1f", m.sequenceMs());
+            if (m.sequenceEstimated()) {
+                sequence = "≈ " + sequence + " (estimate)";
+                String note = m.runner() + " at batch " + m.workload().batch() + ": sequence estimated from the"
+                        + " forward timed at " + m.lengthsTimed().length + " text lengths "
+                        + Arrays.toString(m.lengthsTimed()) + ", linearly interpolated over the "
+                        + m.workload().textTokens() + " steps";
+                notes.add(note);
+            }
+            sb.append(String.format(Locale.ROOT, "| %s | %d | %s | %.3f | %.3f | %s | %s | %s | %s | %s | %s | %s |\n",
+                    m.workload().name(), m.workload().batch(), m.runner(), m.stepMs(), m.stepMinMs(),
+                    Double.isFinite(m.boundMs()) ? String.format(Locale.ROOT, "%.3f", m.boundMs()) : "",
+                    times(m.stepOverBound()), sequence,
+                    times(m.stepSpeedupOver(all, TorchKvCacheRunner.Cache.CONCATENATED.runnerName())),
+                    times(m.stepSpeedupOver(all, TorchKvCacheRunner.Cache.PREALLOCATED.runnerName())),
+                    times(m.sequenceSpeedupOverForwardPerStep(all)),
+                    Double.isNaN(m.relativeError()) ? "" : String.format(Locale.ROOT, "%.1e", m.relativeError())));
+        }
+        sb.append("\nms per step: median of the last step (the cache holding every earlier text token, rolled back"
+                + " after each call); for forward-per-step, the forward over every text token. sequence ms: every"
+                + " step from an empty cache (median of the timed sequences); the visual context is encoded once"
+                + " before and not counted, except by forward-per-step, which recomputes it at every step. The ×"
+                + " columns say how many times faster ours is (the peer's time over ours): per step against the two"
+                + " libtorch cache loops, per sequence against re-running the forward at every step on the same"
+                + " backend. The relative error compares the decoded rows with the full forward over the whole"
+                + " text (libtorch).\n");
+        for (String n : notes) {
+            sb.append("\n- ").append(n);
+        }
+        sb.append(notes.isEmpty() ? "\n" : "\n\n");
+    }
+
+    private static String times(double r) {
+        return Double.isFinite(r) ? String.format(Locale.ROOT, "%.2f", r) : "";
     }
 
     /** The workloads, each forward followed by its attention parts when those were measured. */

@@ -7,7 +7,7 @@ import java.util.SplittableRandom;
 
 /**
  * Seeded inputs of one {@link Workload}, in heap tensors: weights and the two token streams of a
- * forward, or q, k and v of an attention call. Every runner (ours and the peer) starts from these,
+ * forward or of decoding, or q, k and v of an attention call. Every runner (ours and the peer) starts from these,
  * so outputs can be compared value by value.
  */
 public final class WorkloadData {
@@ -33,7 +33,7 @@ public final class WorkloadData {
     /** Standard-normal activations, and PyTorch's default {@code nn.Linear} weights, from {@code seed}. */
     public static WorkloadData generate(Workload w, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
-        if (w.kind() == Workload.Kind.FORWARD) {
+        if (w.kind() != Workload.Kind.ATTENTION) {
             MmcaWeights weights = MmcaWeights.random(w.config(), r.nextLong());
             FloatTensor visual = normal(r, w.batch(), w.visualTokens(), w.dim());
             FloatTensor text = normal(r, w.batch(), w.textTokens(), w.dim());
@@ -64,6 +64,20 @@ public final class WorkloadData {
             }
         }
         return FloatTensor.of(data, shape);
+    }
+
+    /**
+     * DECODE: the same weights and tokens as a FORWARD workload over the whole text at once, whose text output rows
+     * are what every decoding step must reproduce (SPEC "Incremental text decoding").
+     */
+    public WorkloadData asForward() {
+        if (workload.kind() != Workload.Kind.DECODE) {
+            throw new IllegalStateException("workload " + workload.name() + " is " + workload.kind() + ", not DECODE");
+        }
+        Workload w = workload;
+        Workload forward = Workload.forward(w.name() + ".forward", w.batch(), w.visualTokens(), w.textTokens(), w.dim(),
+                w.heads(), w.kvHeads(), w.dimHead(), w.causal());
+        return new WorkloadData(forward, weights, visual, text, null, null, null);
     }
 
     public Workload workload() { return workload; }
