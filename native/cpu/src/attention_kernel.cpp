@@ -115,7 +115,7 @@ inline void qk_block(const float *Q, int ldq, const float *Kt, int D, float *S, 
 
 // O[r][d0 .. d0 + C*W) = alpha[r] * O[r] + sum_{c < kn} P[r][c] * V[c] for the MR rows of a block.
 template <int C>
-inline void pv_block(float *O, int ldo, const float *P, const float *V, int ldv, int kn, const float *alpha, int d0) {
+inline void pv_block(float *O, int ldo, const float *P, const float *V, int64_t ldv, int kn, const float *alpha, int d0) {
     vf acc[MR][C];
     for (int r = 0; r < MR; r++) {
         vf a = splat(alpha[r]);
@@ -135,7 +135,7 @@ inline void pv_block(float *O, int ldo, const float *P, const float *V, int ldv,
 
 // Dispatches a remainder of `nv` (< NV) vectors to the matching instantiation.
 template <int C>
-inline void pv_tail(int nv, float *O, int ldo, const float *P, const float *V, int ldv, int kn, const float *alpha,
+inline void pv_tail(int nv, float *O, int ldo, const float *P, const float *V, int64_t ldv, int kn, const float *alpha,
                     int d0) {
     if constexpr (C > 0) {
         if (nv == C) {
@@ -152,6 +152,74 @@ inline float inv_norm(const float *x, int D) {
     for (int d = 0; d < D; d++) s += x[d] * x[d];
     float n = __builtin_sqrtf(s);
     return 1.0f / (n > 1e-12f ? n : 1e-12f);
+}
+
+// How far ahead of the key in use direct_scores asks for keys (16 keys of 64 floats: ~4 KiB in flight).
+constexpr int kPrefetchKeys = 16;
+
+// S[r][c] = Q[r] . K[c] (times 1 / ||K[c]|| with qk_norm) for the `rows` real rows of the single row block
+// and the kn keys of the tile, straight from K's rows (stride ldk). Four keys at a time, so that each
+// query vector loaded serves four products; the lanes of each product are summed once at the end. The
+// block's padding rows and the columns past kn get 0, as the packed path gives them (masks hide them).
+inline void direct_scores(const float *Q, int ldq, int rows, const float *K, int64_t ldk, int kn, int D, bool qk_norm,
+                          const float *V, int64_t ldv, float *S) {
+    const int Dv = D / W * W;
+    int c = 0;
+    for (; c + 4 <= kn; c += 4) {
+        const float *k0 = K + c * ldk, *k1 = k0 + ldk, *k2 = k1 + ldk, *k3 = k2 + ldk;
+        // A decoding step reads every key and value once from memory, rows ldk apart: ask for the keys a
+        // few groups ahead (into the next tile) and this tile's values (read right after) early enough to
+        // hide the latency of memory.
+        for (int j = 0; j < 4; j++) {
+            const float *kp = K + (c + j + kPrefetchKeys) * ldk;
+            const float *vp = V + (c + j) * ldv;
+            for (int d = 0; d < D; d += 16) {
+                __builtin_prefetch(kp + d);
+                __builtin_prefetch(vp + d);
+            }
+        }
+        for (int r = 0; r < rows; r++) {
+            const float *qr = Q + r * ldq;
+            vf a0 = vf{}, a1 = vf{}, a2 = vf{}, a3 = vf{};
+            for (int d = 0; d < Dv; d += W) {
+                const vf q = load(qr + d);
+                a0 += q * load(k0 + d);
+                a1 += q * load(k1 + d);
+                a2 += q * load(k2 + d);
+                a3 += q * load(k3 + d);
+            }
+            float s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+            for (int d = Dv; d < D; d++) {
+                s0 += qr[d] * k0[d];
+                s1 += qr[d] * k1[d];
+                s2 += qr[d] * k2[d];
+                s3 += qr[d] * k3[d];
+            }
+            float *sr = S + r * TK + c;
+            sr[0] = s0;
+            sr[1] = s1;
+            sr[2] = s2;
+            sr[3] = s3;
+        }
+    }
+    for (; c < kn; c++) {
+        const float *kc = K + c * ldk;
+        for (int r = 0; r < rows; r++) {
+            const float *qr = Q + r * ldq;
+            vf acc = vf{};
+            for (int d = 0; d < Dv; d += W) acc += load(qr + d) * load(kc + d);
+            float s = hsum(acc);
+            for (int d = Dv; d < D; d++) s += qr[d] * kc[d];
+            S[r * TK + c] = s;
+        }
+    }
+    if (qk_norm)
+        for (int j = 0; j < kn; j++) {
+            const float f = inv_norm(K + j * ldk, D);
+            for (int r = 0; r < rows; r++) S[r * TK + j] *= f;
+        }
+    for (int r = 0; r < MR; r++)
+        for (int j = r < rows ? kn : 0; j < TK; j++) S[r * TK + j] = 0;
 }
 
 }  // namespace
@@ -239,32 +307,48 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1,
     const int key_end = static_cast<int>(max_last + 1);  // keys past every row's last are skipped
     for (int kt = k0; kt < key_end; kt += TK) {
         const int kn = min_int(TK, key_end - kt);
+        // Columns computed: the tile's keys rounded up to a register block, so that a short last tile (or
+        // a sequence of a few tokens) costs its own width, not TK's.
+        const int tw = round_up(kn, NV * W);
         // Key visibility inside the tile: the key mask (and the tile end) as an additive bias.
         int visible = 0;
-        for (int c = 0; c < TK; c++) {
+        for (int c = 0; c < tw; c++) {
             bool on = c < kn && (km == nullptr || km[kt + c] != 0);
             bias[c] = on ? 0.0f : NEG_INF;
             visible += on;
         }
         if (visible == 0) continue;  // a fully masked tile contributes nothing
         const bool causal_full = kt + kn - 1 <= min_last;  // every active row sees the whole tile
-        const bool need_mask = visible != TK || !causal_full;
+        const bool need_mask = visible != tw || !causal_full;
 
         // Pack the tile once for all R heads of the group: K transposed (optionally normalised), V padded.
-        for (int c = 0; c < TK; c++) {
+        // V is read in place when its rows need no padding (dim_head a multiple of the vector width). With
+        // a single row block (a decoding step: the group's heads for one query) transposing K would cost
+        // more than the scores, so they are dot products over K's rows instead (direct_scores).
+        const bool direct = rows_p == MR;
+        const bool v_in_place = Dp == D;
+        for (int c = 0; c < tw && !(direct && v_in_place); c++) {
             float *vr = V + static_cast<size_t>(c) * Dp;
             if (c < kn) {
                 const float *ks = kb + static_cast<int64_t>(kt + c) * p.k_row_stride;
                 const float *vs = vb + static_cast<int64_t>(kt + c) * p.v_row_stride;
-                float f = p.qk_norm ? inv_norm(ks, D) : 1.0f;
-                for (int d = 0; d < D; d++) Kt[d * TK + c] = ks[d] * f;
-                for (int d = 0; d < D; d++) vr[d] = vs[d];
-                for (int d = D; d < Dp; d++) vr[d] = 0;
+                if (!direct) {
+                    float f = p.qk_norm ? inv_norm(ks, D) : 1.0f;
+                    for (int d = 0; d < D; d++) Kt[d * TK + c] = ks[d] * f;
+                }
+                if (!v_in_place) {
+                    for (int d = 0; d < D; d++) vr[d] = vs[d];
+                    for (int d = D; d < Dp; d++) vr[d] = 0;
+                }
             } else {
-                for (int d = 0; d < D; d++) Kt[d * TK + c] = 0;
-                for (int d = 0; d < Dp; d++) vr[d] = 0;
+                if (!direct)
+                    for (int d = 0; d < D; d++) Kt[d * TK + c] = 0;
+                if (!v_in_place)
+                    for (int d = 0; d < Dp; d++) vr[d] = 0;
             }
         }
+        const float *Vt = v_in_place ? vb + static_cast<int64_t>(kt) * p.v_row_stride : V;
+        const int64_t ldv = v_in_place ? p.v_row_stride : Dp;
 
         // Which row blocks take part: any active row whose horizon reaches this tile.
         for (int r0 = 0; r0 < rows_p; r0 += MR) {
@@ -276,33 +360,40 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1,
         // S = Q Kt for every row of the tile. Column blocks outer, row blocks inner: one D x (NV W) panel of
         // Kt stays in L1 while every row block uses it, instead of the whole Kt streaming through L1 once per
         // row block.
-        for (int c0 = 0; c0 < TK; c0 += NV * W)
-            for (int r0 = 0; r0 < rows_p; r0 += MR)
-                if (on_block[r0 / MR]) qk_block<NV>(Q + static_cast<size_t>(r0) * Dp, Dp, Kt, D, S + r0 * TK, c0);
+        if (direct) {
+            if (on_block[0])
+                direct_scores(Q, Dp, rows, kb + static_cast<int64_t>(kt) * p.k_row_stride, p.k_row_stride, kn, D,
+                              p.qk_norm != 0, Vt, ldv, S);
+        } else {
+            for (int c0 = 0; c0 < tw; c0 += NV * W)
+                for (int r0 = 0; r0 < rows_p; r0 += MR)
+                    if (on_block[r0 / MR])
+                        qk_block<NV>(Q + static_cast<size_t>(r0) * Dp, Dp, Kt, D, S + r0 * TK, c0);
+        }
 
         // Masks, then the online softmax per row: S becomes P = exp(S - m'), alpha = exp(m - m').
         for (int r = 0; r < rows_p; r++) {
             if (!on_block[r / MR]) continue;
             float *s = S + r * TK;
             if (need_mask) {
-                for (int c = 0; c < TK; c += W) store(s + c, load(s + c) + load(bias + c));
+                for (int c = 0; c < tw; c += W) store(s + c, load(s + c) + load(bias + c));
                 const int64_t lim = static_cast<int64_t>(last[r]) - kt;  // columns > lim are in the future
-                for (int c = lim < 0 ? 0 : static_cast<int>(lim + 1); c < TK; c++) s[c] = NEG_INF;
+                for (int c = lim < 0 ? 0 : static_cast<int>(lim + 1); c < tw; c++) s[c] = NEG_INF;
             }
             vf mx = load(s);
-            for (int c = W; c < TK; c += W) mx = vmax(mx, load(s + c));
+            for (int c = W; c < tw; c += W) mx = vmax(mx, load(s + c));
             const float m_old = m[r];
             const float tile_max = hmax(mx);
             const float m_new = tile_max > m_old ? tile_max : m_old;
             if (m_new == NEG_INF) {  // nothing visible to this row yet
                 alpha[r] = 1.0f;
-                std::memset(s, 0, sizeof(float) * TK);
+                std::memset(s, 0, sizeof(float) * tw);
                 continue;
             }
             alpha[r] = sexp(m_old - m_new);  // exp(-inf) = 0 on the first visible tile
             const vf mv = splat(m_new);
             vf sum = vf{};
-            for (int c = 0; c < TK; c += W) {
+            for (int c = 0; c < tw; c += W) {
                 vf e = vexp(load(s + c) - mv);
                 store(s + c, e);
                 sum += e;
@@ -318,11 +409,11 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1,
         for (; d0 + NV * W <= Dp; d0 += NV * W)
             for (int r0 = 0; r0 < rows_p; r0 += MR)
                 if (on_block[r0 / MR])
-                    pv_block<NV>(O + static_cast<size_t>(r0) * Dp, Dp, S + r0 * TK, V, Dp, kn, alpha + r0, d0);
+                    pv_block<NV>(O + static_cast<size_t>(r0) * Dp, Dp, S + r0 * TK, Vt, ldv, kn, alpha + r0, d0);
         if (nvec % NV != 0)
             for (int r0 = 0; r0 < rows_p; r0 += MR)
                 if (on_block[r0 / MR])
-                    pv_tail<NV - 1>(nvec % NV, O + static_cast<size_t>(r0) * Dp, Dp, S + r0 * TK, V, Dp, kn,
+                    pv_tail<NV - 1>(nvec % NV, O + static_cast<size_t>(r0) * Dp, Dp, S + r0 * TK, Vt, ldv, kn,
                                     alpha + r0, d0);
     }
 
