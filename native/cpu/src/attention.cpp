@@ -12,13 +12,14 @@
 namespace mmca::cpu {
 namespace {
 
-// Query rows per tile: about 128 stacked rows (query tile x heads of a group), which keeps a tile's
-// packed queries and accumulators in L2 while each key/value tile is reused by all of them.
+// Query rows per tile: about 256 stacked rows (query tile x heads of a group). Each key tile is transposed
+// once per item, so more rows spread that cost thinner (A2: 7% less CPU time than at 128 rows); the
+// item's packed queries, accumulators and scores (3 x 256 x 64 floats at dim_head 64) still fit in L2.
 int query_tile(const mmca_attention_params &p) {
     int r = p.heads / p.kv_heads;
-    int t = 128 / r;
+    int t = 256 / r;
     if (t < 1) t = 1;
-    if (t > 64) t = 64;
+    if (t > 128) t = 128;
     return t;
 }
 

@@ -52,15 +52,22 @@ class CpuDecodingTest {
             for (int i = 0; i < 16000; i++) {
                 cycle.run();
             }
-            long before = MmcaCpuNative.mmca_cpu_malloc_in_use();
-            for (int i = 0; i < 4000; i++) {
-                cycle.run();
-            }
-            long grown = MmcaCpuNative.mmca_cpu_malloc_in_use() - before;
             // A cycle holds 51 kB of cache and 4.6 kB of context keys and values: leaking either shows as 18 MB or
-            // more over 4000 cycles. The bound leaves room for the JVM's own native churn (compiler arenas), which
-            // this process-wide count includes and which moves by a few MB.
-            assertTrue(grown < 4 << 20, "native malloc in use grew by " + grown + " bytes");
+            // more in every window of 4000 cycles. The count is process-wide, so it also moves with the JVM's own
+            // native churn (compiler arenas, by a few MB, more when a loaded machine delays compilation); that
+            // churn does not recur in every window, a leak does, so the quietest of three windows is judged.
+            long[] windows = new long[3];
+            long grown = Long.MAX_VALUE;
+            for (int w = 0; w < windows.length; w++) {
+                long before = MmcaCpuNative.mmca_cpu_malloc_in_use();
+                for (int i = 0; i < 4000; i++) {
+                    cycle.run();
+                }
+                windows[w] = MmcaCpuNative.mmca_cpu_malloc_in_use() - before;
+                grown = Math.min(grown, windows[w]);
+            }
+            assertTrue(grown < 4 << 20, "native malloc in use grew in every window of 4000 cycles, by "
+                    + java.util.Arrays.toString(windows) + " bytes");
         }
     }
 }
