@@ -64,8 +64,7 @@ final class CpuMachine extends Machine {
     @Override
     public void run(Plan plan, PlanIo io) {
         Layout layout = new Layout(plan, io);
-        requireMemory(plan, layout.bytes);
-        NativeWorkspace ws = take(layout.bytes);
+        NativeWorkspace ws = take(plan, layout.bytes);
         try {
             new Executor(io, layout, ws).run(plan);
         } finally {
@@ -88,10 +87,22 @@ final class CpuMachine extends Machine {
         }
     }
 
-    private NativeWorkspace take(long bytes) {
+    /**
+     * An idle workspace of at least {@code bytes}, or a new one. Only a new one is checked against the memory
+     * available (reading /proc/meminfo costs more than a small decoding step's kernels).
+     */
+    private NativeWorkspace take(Plan plan, long bytes) {
         NativeWorkspace ws = idle.poll();
         if (ws != null && ws.bytes() >= bytes) {
             return ws;
+        }
+        try {
+            requireMemory(plan, bytes);
+        } catch (RuntimeException e) {
+            if (ws != null) {
+                idle.offer(ws);  // still good for smaller calls
+            }
+            throw e;
         }
         if (ws != null) {
             ws.close();
