@@ -3,7 +3,7 @@ package dev.mmca;
 import dev.mmca.backend.AttentionProblem;
 import dev.mmca.backend.Backend;
 import dev.mmca.backend.Backends;
-import dev.mmca.backend.java.PackedLinear;
+import dev.mmca.backend.java.JavaProjection;
 import dev.mmca.plan.PackedWeight;
 import java.util.Arrays;
 import java.util.Objects;
@@ -12,24 +12,24 @@ import java.util.Objects;
  * One grouped-query attention block (SPEC "One grouped-query attention block"), the building
  * block of {@link SimpleMmca}: {@code out = attention(x Wq^T, c Wk^T, c Wv^T) Wo^T} where the
  * context {@code c} is {@code x} itself unless given. The fused attention runs on the chosen
- * backend ({@link Backend#attention}); the projections run in Java. Uses {@code config}'s heads,
- * kvHeads, dimHead, qkNorm, headMapping and {@code causal} (right-aligned when the context length
- * differs). Thread-safe; holds only heap memory.
+ * backend ({@link Backend#attention}); the projections run on this JVM's Java kernels
+ * ({@link JavaProjection}). Uses {@code config}'s heads, kvHeads, dimHead, qkNorm, headMapping and
+ * {@code causal} (right-aligned when the context length differs). Thread-safe; holds only heap memory.
  */
 public final class Mgqa {
     private final MmcaConfig config;
     private final Backend backend;
-    private final PackedLinear toQ;
-    private final PackedLinear toKv;
-    private final PackedLinear toOut;
+    private final JavaProjection toQ;
+    private final JavaProjection toKv;
+    private final JavaProjection toOut;
 
     private Mgqa(MmcaConfig config, MgqaWeights weights, Backend backend) {
         this.config = config;
         this.backend = backend;
         weights.validate("mgqa", config);
-        this.toQ = PackedLinear.of(PackedWeight.stack("mgqa.to_q", weights.toQ()));
-        this.toKv = PackedLinear.of(PackedWeight.stack("mgqa.to_k|to_v", weights.toK(), weights.toV()));
-        this.toOut = PackedLinear.of(PackedWeight.stack("mgqa.to_out", weights.toOut()));
+        this.toQ = JavaProjection.of(PackedWeight.stack("mgqa.to_q", weights.toQ()));
+        this.toKv = JavaProjection.of(PackedWeight.stack("mgqa.to_k|to_v", weights.toK(), weights.toV()));
+        this.toOut = JavaProjection.of(PackedWeight.stack("mgqa.to_out", weights.toOut()));
     }
 
     /** A block whose attention runs on the backend chosen by {@link Backends#select(MmcaConfig)}. */
@@ -94,7 +94,7 @@ public final class Mgqa {
         return FloatTensor.of(out, b, n, config.dim());
     }
 
-    /** A projection's first non-finite output ({@link PackedLinear#apply}) as the library's overflow error. */
+    /** A projection's first non-finite output ({@link JavaProjection#apply}) as the library's overflow error. */
     private static void checkFinite(String what, long bad, int width) {
         if (bad >= 0) {
             throw new NumericOverflowException(what + ": the result overflowed float32 at row " + bad / width

@@ -3,6 +3,7 @@ package dev.mmca.cli;
 import dev.mmca.backend.Availability;
 import dev.mmca.backend.Backend;
 import dev.mmca.backend.Backends;
+import dev.mmca.backend.java.JavaBackend;
 import dev.mmca.cpu.CpuCalibration;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +12,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
-/** Prints the Java runtime, CPU features and every backend with its availability. */
+/** Prints the Java runtime, CPU features, the java backend's kernels and every backend with its availability. */
 @Command(name = "info", mixinStandardHelpOptions = true,
         description = "Show the Java version, CPU features, and which backends are available (and why not).")
 final class InfoCommand implements Callable<Integer> {
@@ -31,6 +32,14 @@ final class InfoCommand implements Callable<Integer> {
             kernels = "unavailable (" + Main.message(e) + ")";
         }
         System.out.println("native:   " + kernels);
+        // the java backend's kernels: Vector API or scalar, and why (with the flag that enables the Vector API)
+        String javaKernels;
+        try {
+            javaKernels = JavaBackend.kernels();
+        } catch (RuntimeException | LinkageError e) {
+            javaKernels = "unavailable (" + Main.message(e) + ")";
+        }
+        System.out.println("java kernels: " + javaKernels);
         System.out.println("selected: " + Backends.defaultRequest() + " (property " + Backends.PROPERTY
                 + ", environment " + Backends.ENV + ")");
         System.out.println("backends:");

@@ -40,6 +40,8 @@ class CommandsTest {
         assertEquals(0, r.exitCode, r.toString());
         assertTrue(r.out.contains("java:"), r.out);
         assertTrue(Pattern.compile("java\\s+priority\\s+0\\s+available").matcher(r.out).find(), r.out);
+        // which kernels the java backend runs, and why
+        assertTrue(Pattern.compile("java kernels: (vector|scalar) \\(.+\\)").matcher(r.out).find(), r.out);
     }
 
     @Test

@@ -12,6 +12,14 @@ final class FastExp {
     static final float LN2_LO = -2.12194440e-4f;
     /** Below this, e^x is smaller than the smallest normal float: the softmax weight is zero. */
     static final float UNDERFLOW = -87.3f;
+    /** Taylor coefficients 1/k! of {@code e^r}, k = 0 .. 6. */
+    static final float C0 = 1f;
+    static final float C1 = 1f;
+    static final float C2 = 0.5f;
+    static final float C3 = 1.6666667e-1f;
+    static final float C4 = 4.1666667e-2f;
+    static final float C5 = 8.3333333e-3f;
+    static final float C6 = 1.3888889e-3f;
 
     private FastExp() {
     }
@@ -33,13 +41,13 @@ final class FastExp {
     static float polynomial(float x, float n) {
         float r = x - n * LN2_HI;
         r = r - n * LN2_LO;
-        float p = 1.3888889e-3f;
-        p = p * r + 8.3333333e-3f;
-        p = p * r + 4.1666667e-2f;
-        p = p * r + 1.6666667e-1f;
-        p = p * r + 0.5f;
-        p = p * r + 1f;
-        p = p * r + 1f;
+        float p = C6;
+        p = p * r + C5;
+        p = p * r + C4;
+        p = p * r + C3;
+        p = p * r + C2;
+        p = p * r + C1;
+        p = p * r + C0;
         return p;
     }
 }

@@ -16,23 +16,39 @@ import dev.mmca.plan.TextAttentionOp;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
- * The Java backend's machine: weights as {@link PackedLinear}s, scratch in a {@code float[]} arena reused across
- * calls (one per concurrent call), heap inputs and outputs used in place, direct ones copied through arrays.
+ * The Java backend's machine: weights as projections of its {@link JavaKernels} (scalar or Vector API), scratch
+ * in a {@code float[]} arena reused across calls (one per concurrent call), heap inputs and outputs used in
+ * place, direct ones copied through arrays.
  */
 final class JavaMachine extends Machine {
     /** Java arrays index with int: no tensor of a plan may exceed this many elements. */
     static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
 
-    private final PackedLinear[] weights;
+    private final JavaKernels kernels;
+    private final JavaKernels.Projection[] weights;
     private final ConcurrentLinkedQueue<float[]> arenas = new ConcurrentLinkedQueue<>();
 
+    /** A machine on this JVM's kernels ({@link KernelSelection}). */
     JavaMachine(List<PackedWeight> packed) {
-        weights = new PackedLinear[packed.size()];
+        this(packed, checked(KernelSelection.current()));
+    }
+
+    private static JavaKernels checked(KernelSelection.Choice c) {
+        if (!c.ok()) {
+            throw new IllegalStateException("java backend: " + c.reason);
+        }
+        return c.kernels;
+    }
+
+    JavaMachine(List<PackedWeight> packed, JavaKernels kernels) {
+        this.kernels = Objects.requireNonNull(kernels, "kernels");
+        weights = new JavaKernels.Projection[packed.size()];
         for (int i = 0; i < weights.length; i++) {
-            weights[i] = PackedLinear.of(packed.get(i));
+            weights[i] = kernels.projection(packed.get(i));
         }
     }
 
@@ -161,7 +177,7 @@ final class JavaMachine extends Machine {
 
         @Override
         public void attention(AttentionOp op) {
-            long row = FusedAttention.run(AttentionArgs.of(op, this));
+            long row = kernels.attention(AttentionArgs.of(op, this));
             if (row >= 0) {
                 throw Overflow.scores(op, row);
             }

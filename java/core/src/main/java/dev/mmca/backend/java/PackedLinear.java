@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * JIT can vectorise it. Measured on a 2-core AVX-512 machine (Java 17): about 150 GFLOP/s for
  * [2304 x 1024] * [1024 x 1536].
  */
-public final class PackedLinear {
+public final class PackedLinear implements JavaKernels.Projection {
     /** Rows of x per task; the kernel takes them two at a time. */
     private static final int ROW_BLOCK = 4;
     /** Output columns per task (measured: whole rows up to this width beat narrower tiles). */
@@ -32,6 +32,16 @@ public final class PackedLinear {
         this.in = in;
         this.out = out;
         this.wt = wt;
+    }
+
+    @Override
+    public int in() {
+        return in;
+    }
+
+    @Override
+    public int out() {
+        return out;
     }
 
     /** {@code w} ({@code [out, in]}) stored transposed, as {@code in} rows of {@code out} weights. */
@@ -61,6 +71,7 @@ public final class PackedLinear {
      * {@code y[yOffset + r * out ..] = x[xOffset + r * in ..] * W^T} for {@code rows} rows: dense rows starting at
      * the given offsets. Returns -1, or {@code r * out + c} of the first output that is not finite.
      */
+    @Override
     public long apply(float[] x, int xOffset, int rows, float[] y, int yOffset) {
         int rowBlocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
         int colTiles = (out + COL_TILE - 1) / COL_TILE;

@@ -14,6 +14,8 @@ final class Parallel {
     static final String THREADS_PROPERTY = "mmca.java.threads";
 
     private static final ForkJoinPool POOL = createPool();
+    /** A pool that replaces {@link #POOL} for the calling thread, see {@link #withPool}. */
+    private static final ThreadLocal<ForkJoinPool> OVERRIDE = new ThreadLocal<>();
 
     private Parallel() {
     }
@@ -44,23 +46,39 @@ final class Parallel {
         return POOL.getParallelism();
     }
 
+    /**
+     * Runs {@code body} with the calling thread's {@link #forEach} calls spread over {@code pool} instead of the
+     * backend's pool: how tests check that results do not depend on the number of threads.
+     */
+    static void withPool(ForkJoinPool pool, Runnable body) {
+        ForkJoinPool previous = OVERRIDE.get();
+        OVERRIDE.set(pool);
+        try {
+            body.run();
+        } finally {
+            OVERRIDE.set(previous);
+        }
+    }
+
     /** Runs {@code body(i)} for {@code i in [0, n)}, in parallel when worthwhile. */
     static void forEach(int n, IntConsumer body) {
         if (n <= 0) {
             return;
         }
-        if (n == 1 || POOL.getParallelism() == 1) {
+        ForkJoinPool override = OVERRIDE.get();
+        ForkJoinPool pool = override != null ? override : POOL;
+        if (n == 1 || pool.getParallelism() == 1) {
             for (int i = 0; i < n; i++) {
                 body.accept(i);
             }
             return;
         }
         Range task = new Range(0, n, body);
-        if (ForkJoinPool.commonPool() != POOL && Thread.currentThread() instanceof ForkJoinWorkerThread
-                && ((ForkJoinWorkerThread) Thread.currentThread()).getPool() == POOL) {
+        if (ForkJoinPool.commonPool() != pool && Thread.currentThread() instanceof ForkJoinWorkerThread
+                && ((ForkJoinWorkerThread) Thread.currentThread()).getPool() == pool) {
             task.invoke();
         } else {
-            POOL.invoke(task);
+            pool.invoke(task);
         }
     }
 

@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Attention over a partly filled cache (key lengths, causal positions; one-query steps split into key chunks)
- * on the Java machine against the float64 interpretation of the plan.
+ * on the Java machine, with each of its kernel sets, against the float64 interpretation of the plan.
  */
 class JavaCacheAttentionTest {
     static Stream<CacheAttentionCase> cases() {
@@ -24,13 +24,16 @@ class JavaCacheAttentionTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void matchesTheFloat64Plan(CacheAttentionCase c) {
-        JavaMachine m = new JavaMachine(List.of());
-        m.run(c.plan, c.io);
-        FloatTensor out = c.io.tensor(c.out);
-        double err = c.error(out);
-        assertTrue(err <= Precision.FP32.relativeTolerance(), c + ": relative error " + err);
-        float[] first = out.toArray();
-        m.run(c.plan, c.io);
-        assertArrayEquals(first, out.toArray(), "run to run");
+        for (JavaKernels kernels : KernelSets.all()) {
+            JavaMachine m = new JavaMachine(List.of(), kernels);
+            m.run(c.plan, c.io);
+            FloatTensor out = c.io.tensor(c.out);
+            double err = c.error(out);
+            assertTrue(err <= Precision.FP32.relativeTolerance(),
+                    kernels.name() + ", " + c + ": relative error " + err);
+            float[] first = out.toArray();
+            m.run(c.plan, c.io);
+            assertArrayEquals(first, out.toArray(), kernels.name() + ": run to run");
+        }
     }
 }

@@ -1,0 +1,46 @@
+package dev.mmca.backend.java;
+
+import dev.mmca.plan.PackedWeight;
+
+/**
+ * The two operations a {@link JavaMachine} spends its time in, as one exchangeable set: the scalar kernels
+ * ({@link ScalarKernels}: {@link PackedLinear}, {@link FusedAttention}), which run on every JVM, or the Vector
+ * API kernels ({@code VectorKernels}), loaded only when {@code jdk.incubator.vector} is present. Which set runs
+ * is decided once per JVM by {@link KernelSelection}.
+ */
+interface JavaKernels {
+    /** {@code scalar} or {@code vector}. */
+    String name();
+
+    /** What the set runs on, for logs and {@code mmca info} (e.g. the vector width). */
+    String detail();
+
+    /** Width in bits of the vectors the set is written for; 0 for the scalar set (whatever C2 makes of it). */
+    int vectorBits();
+
+    /** {@code w} converted once into the layout this set's GEMM reads. */
+    Projection projection(PackedWeight w);
+
+    /**
+     * One fused attention operation (SPEC steps 2-5), every output row written (the scale folded into the queries
+     * before the products, as the native kernels do). Returns -1, or {@code b * queries + i} of the first query
+     * row whose scores overflowed float32 (an infinite or NaN score from finite inputs), for the caller's error.
+     */
+    long attention(AttentionArgs a);
+
+    /** A projection {@code y = x W^T} over dense rows. */
+    interface Projection {
+        /** Input width. */
+        int in();
+
+        /** Output width. */
+        int out();
+
+        /**
+         * {@code y[yOffset + r * out ..] = x[xOffset + r * in ..] W^T} for {@code rows} rows. Returns -1, or
+         * {@code r * out + c} of the first output that is not finite (an overflow of float32), for the caller's
+         * error.
+         */
+        long apply(float[] x, int xOffset, int rows, float[] y, int yOffset);
+    }
+}

@@ -1,0 +1,782 @@
+package dev.mmca.backend.java;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Fused masked grouped-query attention on the Vector API: the same contract, work items and key split as
+ * {@link FusedAttention} (online softmax over key tiles; items of (batch element, kv head, query tile) with all
+ * query heads of the kv head stacked as rows; calls with fewer than {@link FusedAttention#MIN_ITEMS} items split
+ * their keys into chunks merged by {@link FusedAttention.State#merge}), with the query rows in the vector lanes:
+ * each block of {@link #BLOCK} rows keeps its running max {@code m}, sum {@code l} and unnormalised output
+ * {@code acc} as vectors, so the softmax needs no horizontal reduction and both products are register-blocked
+ * outer products:
+ * <pre>
+ *   s[j][rows]   = sum_e k_j[e] * (scale q)[e][rows]       (broadcast a key element, FMA with query lanes)
+ *   m'           = max(m, max_j s[j])                      (lane-wise)
+ *   p[j]         = exp(s[j] - m'),   c = exp(m - m')
+ *   acc[e][rows] = c acc[e][rows] + sum_j v_j[e] * p[j]    (broadcast a value element, FMA with weight lanes)
+ *   l            = c l + sum_j p[j]
+ * </pre>
+ * Summation orders (fixed by the shapes and the masks, never by the thread): a score is one chain of fused
+ * multiply-adds over {@code e = 0 .. d-1}; {@code acc} and {@code l} add the visible keys in key order, tile by
+ * tile. The scale is applied to the queries once, before the products. The exponential is {@link FastExp}'s
+ * method, lane-wise ({@link #weights}).
+ */
+final class VectorAttention {
+    private static final VectorSpecies<Float> S = VectorKernels.SPECIES;
+    private static final int L = S.length();
+    /** Query rows per block: two vectors of lanes. */
+    static final int BLOCK = 2 * L;
+    /** Keys per packed tile: the tile's keys and values (2 x 64 x d floats) stay in L1 while every block uses them. */
+    static final int KEY_TILE = 64;
+
+    /** 1.5 * 2^23: {@code x + SHIFTER} rounds x (|x| < 2^22) to an integer n and leaves n in the low mantissa bits. */
+    private static final float SHIFTER = 12582912f;
+
+    private VectorAttention() {
+    }
+
+    /** See {@link JavaKernels#attention}: returns -1 or the first query row whose scores overflowed float32. */
+    static long run(AttentionArgs a) {
+        int queryTiles = (a.queries + FusedAttention.QUERY_TILE - 1) / FusedAttention.QUERY_TILE;
+        int items = a.batch * a.kvHeads * queryTiles;
+        int maxChunks = (a.keys + FusedAttention.KEY_TILE - 1) / FusedAttention.KEY_TILE;
+        int chunks = items >= FusedAttention.MIN_ITEMS ? 1
+                : Math.min(maxChunks, (FusedAttention.MIN_ITEMS + items - 1) / items);
+        FirstIndex bad = new FirstIndex();
+        if (chunks <= 1) {
+            Parallel.forEach(items, t -> {
+                Item item = new Item(a, t, queryTiles);
+                Partial st = item.accumulate(0, item.keyEnd);
+                bad.report(item.firstOverflow(st.m, st.l));
+                item.write(st);
+            });
+            return bad.get();
+        }
+        // Chunk c of an item covers keys [c * span, (c + 1) * span) of the item's visible range, span a whole
+        // number of FusedAttention.KEY_TILE (as the scalar kernel splits); partial states merge in chunk order.
+        Item[] all = new Item[items];
+        FusedAttention.State[][] partial = new FusedAttention.State[items][chunks];
+        Parallel.forEach(items, t -> all[t] = new Item(a, t, queryTiles));
+        Parallel.forEach(items * chunks, w -> {
+            Item item = all[w / chunks];
+            int c = w % chunks;
+            int span = (item.keyEnd + chunks - 1) / chunks;
+            span = (span + FusedAttention.KEY_TILE - 1) / FusedAttention.KEY_TILE * FusedAttention.KEY_TILE;
+            int from = Math.min(item.keyEnd, c * span);
+            int to = Math.min(item.keyEnd, from + span);
+            partial[w / chunks][c] = item.accumulate(from, to).toState(item);
+        });
+        Parallel.forEach(items, t -> {
+            FusedAttention.State merged = FusedAttention.State.merge(partial[t], all[t].lanes, a.dimHead);
+            bad.report(all[t].firstOverflow(merged.m, merged.l));
+            all[t].write(merged);
+        });
+        return bad.get();
+    }
+
+    /** The running state of an item's rows over some keys: {@code m} and {@code l} per row, {@code acc[e][row]}. */
+    private static final class Partial {
+        final float[] m;
+        final float[] l;
+        final float[] accT;
+
+        Partial(int paddedLanes, int d) {
+            m = new float[paddedLanes];
+            l = new float[paddedLanes];
+            accT = new float[d * paddedLanes];
+            Arrays.fill(m, Float.NEGATIVE_INFINITY);
+        }
+
+        /** The same state in the scalar kernel's row-major form, for {@link FusedAttention.State#merge}. */
+        FusedAttention.State toState(Item item) {
+            int d = item.a.dimHead;
+            FusedAttention.State st = new FusedAttention.State(item.lanes, d);
+            for (int lane = 0; lane < item.lanes; lane++) {
+                st.m[lane] = m[lane];
+                st.l[lane] = l[lane];
+                float[] acc = st.acc[lane];
+                for (int e = 0; e < d; e++) {
+                    acc[e] = accT[e * item.padded + lane];
+                }
+            }
+            return st;
+        }
+    }
+
+    /**
+     * The rows of one work item: for batch element b and kv head g, every query head reading g over queries
+     * [i0, i1), stacked head-major as lanes (padded to whole blocks), with their scaled queries transposed and the
+     * last key each may see.
+     */
+    private static final class Item {
+        final AttentionArgs a;
+        final int b;
+        final int g;
+        final int i0;
+        final int rows;
+        final int lanes;
+        /** Lanes rounded up to whole blocks; the padding lanes are inactive. */
+        final int padded;
+        final int[] qHeads;
+        /** {@code (scale q)} transposed: {@code qT[e * padded + lane]}. */
+        final float[] qT;
+        final boolean[] active;
+        /** The last key index the lane's query may see (-1: none). */
+        final int[] last;
+        /** Per block: the largest and the smallest {@link #last} of its active lanes (-1 and MAX_VALUE: none). */
+        final int[] blockMax;
+        final int[] blockMin;
+        /** One past the last key any active lane may see. */
+        final int keyEnd;
+
+        Item(AttentionArgs a, int t, int queryTiles) {
+            this.a = a;
+            int qt = t % queryTiles;
+            this.g = (t / queryTiles) % a.kvHeads;
+            this.b = t / (queryTiles * a.kvHeads);
+            this.i0 = qt * FusedAttention.QUERY_TILE;
+            int i1 = Math.min(a.queries, (qt + 1) * FusedAttention.QUERY_TILE);
+            final int d = a.dimHead;
+            final int groupSize = a.heads / a.kvHeads;
+            this.rows = i1 - i0;
+            this.lanes = groupSize * rows;
+            this.padded = (lanes + BLOCK - 1) / BLOCK * BLOCK;
+            qHeads = new int[groupSize];
+            for (int h = 0, n = 0; h < a.heads; h++) {
+                if (a.headMapping.kvHeadOf(h, a.heads, a.kvHeads) == g) {
+                    qHeads[n++] = h;
+                }
+            }
+            int keyLength = a.keyLengths == null ? a.keys : Math.max(0, Math.min(a.keys, a.keyLengths[b]));
+            qT = new float[d * padded];
+            active = new boolean[padded];
+            last = new int[padded];
+            Arrays.fill(last, -1);
+            float[] row = new float[d];
+            int end = 0;
+            for (int hi = 0; hi < groupSize; hi++) {
+                for (int r = 0; r < rows; r++) {
+                    int lane = hi * rows + r;
+                    int i = i0 + r;
+                    long lk = keyLength - 1;
+                    if (a.causal) {
+                        long pos = a.queryPositions != null ? a.queryPositions[b * a.queryPositionsBatchStride + i]
+                                : (long) i + a.keys - a.queries;
+                        lk = Math.min(lk, pos);
+                    }
+                    last[lane] = (int) Math.max(-1, lk);
+                    active[lane] = (a.queryMask == null || a.queryMask[b * a.queries + i] != 0) && last[lane] >= 0;
+                    if (active[lane]) {
+                        end = Math.max(end, last[lane] + 1);
+                    }
+                    int src = a.qOffset + b * a.qBatchStride + i * a.qRowStride + qHeads[hi] * d;
+                    System.arraycopy(a.q, src, row, 0, d);
+                    if (a.qkNorm) {
+                        FusedAttention.normalize(row, 0, d);
+                    }
+                    for (int e = 0; e < d; e++) {
+                        qT[e * padded + lane] = row[e] * a.scale;
+                    }
+                }
+            }
+            keyEnd = end;
+            int blocks = padded / BLOCK;
+            blockMax = new int[blocks];
+            blockMin = new int[blocks];
+            for (int blk = 0; blk < blocks; blk++) {
+                int hi = -1;
+                int lo = Integer.MAX_VALUE;
+                for (int lane = blk * BLOCK; lane < (blk + 1) * BLOCK; lane++) {
+                    if (active[lane]) {
+                        hi = Math.max(hi, last[lane]);
+                        lo = Math.min(lo, last[lane]);
+                    }
+                }
+                blockMax[blk] = hi;
+                blockMin[blk] = lo;
+            }
+        }
+
+        /** The state over the visible keys in [from, to). */
+        Partial accumulate(int from, int to) {
+            final int d = a.dimHead;
+            Partial st = new Partial(padded, d);
+            int capacity = Math.max(1, Math.min(KEY_TILE, to - from));
+            float[] kt = new float[capacity * d];
+            float[] vt = new float[capacity * d];
+            int[] keyIndex = new int[capacity];
+            float[] s = new float[capacity * BLOCK];
+            float[] work = new float[4 * BLOCK];
+            float[] visible = new float[BLOCK];
+            int next = from;
+            while (next < to) {
+                // A tile holds the next unmasked keys (masked keys cost nothing), in key order.
+                int width = 0;
+                for (; next < to && width < capacity; next++) {
+                    if (a.keyMask == null || a.keyMask[b * a.keys + next] != 0) {
+                        keyIndex[width++] = next;
+                    }
+                }
+                if (width == 0) {
+                    break;
+                }
+                packKeys(keyIndex, width, kt, vt);
+                for (int blk = 0; blk < blockMax.length; blk++) {
+                    // keys visible to some lane of the block: a prefix of the tile, since visibility is j <= last
+                    int count = width;
+                    while (count > 0 && keyIndex[count - 1] > blockMax[blk]) {
+                        count--;
+                    }
+                    if (count == 0) {
+                        continue;
+                    }
+                    int lb = blk * BLOCK;
+                    scores(qT, lb, padded, kt, d, count, s);
+                    if (keyIndex[count - 1] > blockMin[blk]) {
+                        // some lane sees only part of the tile: hide the rest (score -inf, weight 0)
+                        for (int lane = 0; lane < BLOCK; lane++) {
+                            int n = 0;
+                            while (n < count && keyIndex[n] <= last[lb + lane]) {
+                                n++;
+                            }
+                            visible[lane] = n;
+                        }
+                        hideInvisible(s, count, visible);
+                    }
+                    softmax(s, count, st.m, st.l, lb, work);
+                    values(st.accT, lb, padded, s, vt, d, count, work);
+                }
+            }
+            return st;
+        }
+
+        /** Copies the listed keys (L2-normalised with qk_norm) and values of kv head g into {@code [j][d]} tiles. */
+        private void packKeys(int[] keyIndex, int width, float[] kt, float[] vt) {
+            int d = a.dimHead;
+            for (int j = 0; j < width; j++) {
+                int key = keyIndex[j];
+                System.arraycopy(a.k, a.kOffset + b * a.kBatchStride + key * a.kRowStride + g * d, kt, j * d, d);
+                if (a.qkNorm) {
+                    FusedAttention.normalize(kt, j * d, d);
+                }
+                System.arraycopy(a.v, a.vOffset + b * a.vBatchStride + key * a.vRowStride + g * d, vt, j * d, d);
+            }
+        }
+
+        /**
+         * {@code b * queries + i} of the first active row whose state is not finite, or -1. A score that overflowed
+         * float32 is +inf here (a chain of fused multiply-adds over finite inputs cannot make inf - inf, so no
+         * NaN): m becomes +inf, in a chunk and in the merge of the chunks. A row that saw no visible key has
+         * m = -inf and l = 0, which passes.
+         */
+        long firstOverflow(float[] m, float[] l) {
+            for (int r = 0; r < rows; r++) {
+                for (int hi = 0; hi < qHeads.length; hi++) {
+                    int lane = hi * rows + r;
+                    if (active[lane] && !(m[lane] <= Float.MAX_VALUE && l[lane] <= Float.MAX_VALUE)) {
+                        return (long) b * a.queries + i0 + r;
+                    }
+                }
+            }
+            return -1;
+        }
+
+        /** out = acc / l per row; rows with a masked query or no visible key are zero. */
+        void write(Partial st) {
+            final int d = a.dimHead;
+            for (int hi = 0; hi < qHeads.length; hi++) {
+                for (int r = 0; r < rows; r++) {
+                    int lane = hi * rows + r;
+                    int dst = a.oOffset + b * a.oBatchStride + (i0 + r) * a.oRowStride + qHeads[hi] * d;
+                    if (!active[lane] || st.l[lane] == 0f) {
+                        Arrays.fill(a.o, dst, dst + d, 0f);
+                        continue;
+                    }
+                    float inv = 1f / st.l[lane];
+                    for (int e = 0; e < d; e++) {
+                        a.o[dst + e] = st.accT[e * padded + lane] * inv;
+                    }
+                }
+            }
+        }
+
+        /** {@link #write(Partial)} for a merged state. */
+        void write(FusedAttention.State st) {
+            final int d = a.dimHead;
+            for (int hi = 0; hi < qHeads.length; hi++) {
+                for (int r = 0; r < rows; r++) {
+                    int lane = hi * rows + r;
+                    int dst = a.oOffset + b * a.oBatchStride + (i0 + r) * a.oRowStride + qHeads[hi] * d;
+                    if (!active[lane] || st.l[lane] == 0f) {
+                        Arrays.fill(a.o, dst, dst + d, 0f);
+                        continue;
+                    }
+                    float inv = 1f / st.l[lane];
+                    float[] acc = st.acc[lane];
+                    for (int e = 0; e < d; e++) {
+                        a.o[dst + e] = acc[e] * inv;
+                    }
+                }
+            }
+        }
+    }
+
+    /*
+     * The kernels below take only arrays and ints and call nothing but the Vector API, so they run at full speed
+     * whether or not C2 inlines them into their caller (a vector that crosses a call C2 did not inline is boxed).
+     * Each keeps a block of 2 lane vectors times up to 6 keys (or head elements) in registers: 12 accumulators,
+     * two vector operands and a broadcast use 15 of the 16 AVX2 vector registers; the 4-, 2- and 1-wide variants
+     * take the rest.
+     */
+
+    /**
+     * {@code s[j][lanes] = sum_e kt[j][e] * qT[e][lb + lanes]} for the block's two lane vectors and keys
+     * {@code j < count}.
+     */
+    static void scores(float[] qT, int lb, int stride, float[] kt, int d, int count, float[] s) {
+        int j = 0;
+        for (; j + 6 <= count; j += 6) {
+            scores6(qT, lb, stride, kt, d, j, s);
+        }
+        for (; j + 4 <= count; j += 4) {
+            scores4(qT, lb, stride, kt, d, j, s);
+        }
+        for (; j + 2 <= count; j += 2) {
+            scores2(qT, lb, stride, kt, d, j, s);
+        }
+        for (; j < count; j++) {
+            scores1(qT, lb, stride, kt, d, j, s);
+        }
+    }
+
+    /** {@link #scores} for keys {@code [j, j + 6)}. */
+    static void scores6(float[] qT, int lb, int stride, float[] kt, int d, int j, float[] s) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector s00 = z, s01 = z;
+        int k0 = j * d;
+        FloatVector s10 = z, s11 = z;
+        int k1 = (j + 1) * d;
+        FloatVector s20 = z, s21 = z;
+        int k2 = (j + 2) * d;
+        FloatVector s30 = z, s31 = z;
+        int k3 = (j + 3) * d;
+        FloatVector s40 = z, s41 = z;
+        int k4 = (j + 4) * d;
+        FloatVector s50 = z, s51 = z;
+        int k5 = (j + 5) * d;
+        int qi = lb;
+        for (int e = 0; e < d; e++, qi += stride) {
+            FloatVector q0 = FloatVector.fromArray(S, qT, qi);
+            FloatVector q1 = FloatVector.fromArray(S, qT, qi + L);
+            FloatVector b0 = FloatVector.broadcast(S, kt[k0 + e]);
+            s00 = b0.fma(q0, s00);
+            s01 = b0.fma(q1, s01);
+            FloatVector b1 = FloatVector.broadcast(S, kt[k1 + e]);
+            s10 = b1.fma(q0, s10);
+            s11 = b1.fma(q1, s11);
+            FloatVector b2 = FloatVector.broadcast(S, kt[k2 + e]);
+            s20 = b2.fma(q0, s20);
+            s21 = b2.fma(q1, s21);
+            FloatVector b3 = FloatVector.broadcast(S, kt[k3 + e]);
+            s30 = b3.fma(q0, s30);
+            s31 = b3.fma(q1, s31);
+            FloatVector b4 = FloatVector.broadcast(S, kt[k4 + e]);
+            s40 = b4.fma(q0, s40);
+            s41 = b4.fma(q1, s41);
+            FloatVector b5 = FloatVector.broadcast(S, kt[k5 + e]);
+            s50 = b5.fma(q0, s50);
+            s51 = b5.fma(q1, s51);
+        }
+        s00.intoArray(s, j * BLOCK);
+        s01.intoArray(s, j * BLOCK + L);
+        s10.intoArray(s, (j + 1) * BLOCK);
+        s11.intoArray(s, (j + 1) * BLOCK + L);
+        s20.intoArray(s, (j + 2) * BLOCK);
+        s21.intoArray(s, (j + 2) * BLOCK + L);
+        s30.intoArray(s, (j + 3) * BLOCK);
+        s31.intoArray(s, (j + 3) * BLOCK + L);
+        s40.intoArray(s, (j + 4) * BLOCK);
+        s41.intoArray(s, (j + 4) * BLOCK + L);
+        s50.intoArray(s, (j + 5) * BLOCK);
+        s51.intoArray(s, (j + 5) * BLOCK + L);
+    }
+
+    /** {@link #scores} for keys {@code [j, j + 4)}. */
+    static void scores4(float[] qT, int lb, int stride, float[] kt, int d, int j, float[] s) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector s00 = z, s01 = z;
+        int k0 = j * d;
+        FloatVector s10 = z, s11 = z;
+        int k1 = (j + 1) * d;
+        FloatVector s20 = z, s21 = z;
+        int k2 = (j + 2) * d;
+        FloatVector s30 = z, s31 = z;
+        int k3 = (j + 3) * d;
+        int qi = lb;
+        for (int e = 0; e < d; e++, qi += stride) {
+            FloatVector q0 = FloatVector.fromArray(S, qT, qi);
+            FloatVector q1 = FloatVector.fromArray(S, qT, qi + L);
+            FloatVector b0 = FloatVector.broadcast(S, kt[k0 + e]);
+            s00 = b0.fma(q0, s00);
+            s01 = b0.fma(q1, s01);
+            FloatVector b1 = FloatVector.broadcast(S, kt[k1 + e]);
+            s10 = b1.fma(q0, s10);
+            s11 = b1.fma(q1, s11);
+            FloatVector b2 = FloatVector.broadcast(S, kt[k2 + e]);
+            s20 = b2.fma(q0, s20);
+            s21 = b2.fma(q1, s21);
+            FloatVector b3 = FloatVector.broadcast(S, kt[k3 + e]);
+            s30 = b3.fma(q0, s30);
+            s31 = b3.fma(q1, s31);
+        }
+        s00.intoArray(s, j * BLOCK);
+        s01.intoArray(s, j * BLOCK + L);
+        s10.intoArray(s, (j + 1) * BLOCK);
+        s11.intoArray(s, (j + 1) * BLOCK + L);
+        s20.intoArray(s, (j + 2) * BLOCK);
+        s21.intoArray(s, (j + 2) * BLOCK + L);
+        s30.intoArray(s, (j + 3) * BLOCK);
+        s31.intoArray(s, (j + 3) * BLOCK + L);
+    }
+
+    /** {@link #scores} for keys {@code [j, j + 2)}. */
+    static void scores2(float[] qT, int lb, int stride, float[] kt, int d, int j, float[] s) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector s00 = z, s01 = z;
+        int k0 = j * d;
+        FloatVector s10 = z, s11 = z;
+        int k1 = (j + 1) * d;
+        int qi = lb;
+        for (int e = 0; e < d; e++, qi += stride) {
+            FloatVector q0 = FloatVector.fromArray(S, qT, qi);
+            FloatVector q1 = FloatVector.fromArray(S, qT, qi + L);
+            FloatVector b0 = FloatVector.broadcast(S, kt[k0 + e]);
+            s00 = b0.fma(q0, s00);
+            s01 = b0.fma(q1, s01);
+            FloatVector b1 = FloatVector.broadcast(S, kt[k1 + e]);
+            s10 = b1.fma(q0, s10);
+            s11 = b1.fma(q1, s11);
+        }
+        s00.intoArray(s, j * BLOCK);
+        s01.intoArray(s, j * BLOCK + L);
+        s10.intoArray(s, (j + 1) * BLOCK);
+        s11.intoArray(s, (j + 1) * BLOCK + L);
+    }
+
+    /** {@link #scores} for keys {@code [j, j + 1)}. */
+    static void scores1(float[] qT, int lb, int stride, float[] kt, int d, int j, float[] s) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector s00 = z, s01 = z;
+        int k0 = j * d;
+        int qi = lb;
+        for (int e = 0; e < d; e++, qi += stride) {
+            FloatVector q0 = FloatVector.fromArray(S, qT, qi);
+            FloatVector q1 = FloatVector.fromArray(S, qT, qi + L);
+            FloatVector b0 = FloatVector.broadcast(S, kt[k0 + e]);
+            s00 = b0.fma(q0, s00);
+            s01 = b0.fma(q1, s01);
+        }
+        s00.intoArray(s, j * BLOCK);
+        s01.intoArray(s, j * BLOCK + L);
+    }
+
+    /** {@code s[j][lane] = -inf} where {@code j >= visible[lane]} (the lane's query may not see key j). */
+    static void hideInvisible(float[] s, int count, float[] visible) {
+        for (int half = 0; half < BLOCK; half += L) {
+            FloatVector n = FloatVector.fromArray(S, visible, half);
+            for (int j = 0; j < count; j++) {
+                int o = j * BLOCK + half;
+                FloatVector.fromArray(S, s, o).blend(Float.NEGATIVE_INFINITY, n.compare(VectorOperators.LE, (float) j))
+                        .intoArray(s, o);
+            }
+        }
+    }
+
+    /**
+     * The online-softmax step of one block over {@code count} keys: replaces the scores by their weights
+     * {@code exp(s - m')}, updates {@code m} and {@code l} of lanes {@code [lb, lb + BLOCK)}, and leaves the factor
+     * {@code exp(m - m')} for the block's accumulators in {@code work[0, BLOCK)}. {@code work}: the correction, the
+     * shift {@code m'}, the weights' sums and the tile's max, {@code BLOCK} floats each.
+     */
+    static void softmax(float[] s, int count, float[] m, float[] l, int lb, float[] work) {
+        tileMax(s, count, work, 3 * BLOCK);
+        for (int half = 0; half < BLOCK; half += L) {
+            FloatVector mOld = FloatVector.fromArray(S, m, lb + half);
+            FloatVector max = FloatVector.fromArray(S, work, 3 * BLOCK + half);
+            FloatVector mNew = mOld.blend(max, mOld.lt(max));
+            mNew.intoArray(m, lb + half);
+            // a lane that has seen no visible key yet keeps m = -inf; subtracting 0 instead keeps its weights 0 (not
+            // NaN)
+            mNew.blend(0f, mNew.eq(Float.NEGATIVE_INFINITY)).intoArray(work, BLOCK + half);
+            mOld.intoArray(work, half);
+        }
+        // the correction exp(m - m'), as a one-key tile; then the tile's weights and their sums
+        weights(work, 1, work);
+        weights(s, count, work);
+        for (int half = 0; half < BLOCK; half += L) {
+            FloatVector.fromArray(S, l, lb + half).mul(FloatVector.fromArray(S, work, half))
+                    .add(FloatVector.fromArray(S, work, 2 * BLOCK + half)).intoArray(l, lb + half);
+        }
+    }
+
+    /** {@code out[at ..] = max_j s[j]} per lane over {@code j < count}, one chain per lane vector. */
+    static void tileMax(float[] s, int count, float[] out, int at) {
+        FloatVector a = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        FloatVector b = a;
+        for (int j = 0; j < count; j++) {
+            FloatVector x = FloatVector.fromArray(S, s, j * BLOCK);
+            a = a.blend(x, a.lt(x));
+            x = FloatVector.fromArray(S, s, j * BLOCK + L);
+            b = b.blend(x, b.lt(x));
+        }
+        a.intoArray(out, at);
+        b.intoArray(out, at + L);
+    }
+
+    /**
+     * {@code s[j] = exp(s[j] - shift)} for the first {@code count} rows of a block, {@code shift} in
+     * {@code work[BLOCK, 2 BLOCK)}; the rows' sums (in row order) into {@code work[2 BLOCK, 3 BLOCK)}.
+     *
+     * <p>{@code e^x} for {@code x <= 0} or -inf by {@link FastExp}'s method: {@code x = n ln2 + r} with n rounded by
+     * the {@link #SHIFTER} (which also leaves n in the low bits, so {@code 2^n} is a shift and an add in the exponent
+     * field), ln2 in two parts so r is exact, {@code e^r} by the degree-6 polynomial, evaluated in Estrin's order
+     * ({@code (c0 + c1 r) + r^2 (c2 + c3 r) + r^4 (c4 + c5 r + c6 r^2)}: half the dependent steps of Horner's). Below
+     * {@link FastExp#UNDERFLOW} (and for -inf, whose lanes compute garbage) the result is 0, as in {@link FastExp#exp};
+     * above it n >= -126, so {@code 2^n} is a normal float. {@code r = (x - n LN2_HI) - n LN2_LO} in two fused steps,
+     * the first exact ({@code n LN2_HI} has at most 7 + 9 significant bits). Written out here rather than called: a
+     * call C2 does not inline would box every vector.
+     */
+    static void weights(float[] s, int count, float[] work) {
+        FloatVector shift0 = FloatVector.fromArray(S, work, BLOCK);
+        FloatVector shift1 = FloatVector.fromArray(S, work, BLOCK + L);
+        FloatVector sum0 = FloatVector.zero(S);
+        FloatVector sum1 = sum0;
+        FloatVector log2e = FloatVector.broadcast(S, FastExp.LOG2E);
+        FloatVector shifter = FloatVector.broadcast(S, SHIFTER);
+        FloatVector ln2Hi = FloatVector.broadcast(S, -FastExp.LN2_HI);
+        FloatVector ln2Lo = FloatVector.broadcast(S, -FastExp.LN2_LO);
+        FloatVector c0 = FloatVector.broadcast(S, FastExp.C0);
+        FloatVector c1 = FloatVector.broadcast(S, FastExp.C1);
+        FloatVector c2 = FloatVector.broadcast(S, FastExp.C2);
+        FloatVector c3 = FloatVector.broadcast(S, FastExp.C3);
+        FloatVector c4 = FloatVector.broadcast(S, FastExp.C4);
+        FloatVector c5 = FloatVector.broadcast(S, FastExp.C5);
+        FloatVector c6 = FloatVector.broadcast(S, FastExp.C6);
+        for (int j = 0; j < count; j++) {
+            int o = j * BLOCK;
+            FloatVector x0 = FloatVector.fromArray(S, s, o).sub(shift0);
+            VectorMask<Float> under0 = x0.lt(FastExp.UNDERFLOW);
+            FloatVector t0 = x0.fma(log2e, shifter);
+            FloatVector n0 = t0.sub(shifter);
+            FloatVector r0 = n0.fma(ln2Lo, n0.fma(ln2Hi, x0));
+            FloatVector rr0 = r0.mul(r0);
+            FloatVector lo0 = rr0.fma(r0.fma(c3, c2), r0.fma(c1, c0));
+            FloatVector hi0 = rr0.fma(c6, r0.fma(c5, c4));
+            FloatVector p0 = rr0.mul(rr0).fma(hi0, lo0)
+                    .mul(((IntVector) t0.reinterpretAsInts()).lanewise(VectorOperators.LSHL, 23).add(127 << 23)
+                            .reinterpretAsFloats())
+                    .blend(0f, under0);
+            p0.intoArray(s, o);
+            sum0 = sum0.add(p0);
+            FloatVector x1 = FloatVector.fromArray(S, s, o + L).sub(shift1);
+            VectorMask<Float> under1 = x1.lt(FastExp.UNDERFLOW);
+            FloatVector t1 = x1.fma(log2e, shifter);
+            FloatVector n1 = t1.sub(shifter);
+            FloatVector r1 = n1.fma(ln2Lo, n1.fma(ln2Hi, x1));
+            FloatVector rr1 = r1.mul(r1);
+            FloatVector lo1 = rr1.fma(r1.fma(c3, c2), r1.fma(c1, c0));
+            FloatVector hi1 = rr1.fma(c6, r1.fma(c5, c4));
+            FloatVector p1 = rr1.mul(rr1).fma(hi1, lo1)
+                    .mul(((IntVector) t1.reinterpretAsInts()).lanewise(VectorOperators.LSHL, 23).add(127 << 23)
+                            .reinterpretAsFloats())
+                    .blend(0f, under1);
+            p1.intoArray(s, o + L);
+            sum1 = sum1.add(p1);
+        }
+        sum0.intoArray(work, 2 * BLOCK);
+        sum1.intoArray(work, 2 * BLOCK + L);
+    }
+
+    /**
+     * {@code accT[e][lb + lanes] = c * accT[e][lb + lanes] + sum_j vt[j][e] * p[j][lanes]} for keys {@code j < count},
+     * {@code c} in {@code correction[0, BLOCK)}.
+     */
+    static void values(float[] accT, int lb, int stride, float[] p, float[] vt, int d, int count, float[] correction) {
+        int e = 0;
+        for (; e + 6 <= d; e += 6) {
+            values6(accT, lb, stride, p, vt, d, e, count, correction);
+        }
+        for (; e + 4 <= d; e += 4) {
+            values4(accT, lb, stride, p, vt, d, e, count, correction);
+        }
+        for (; e + 2 <= d; e += 2) {
+            values2(accT, lb, stride, p, vt, d, e, count, correction);
+        }
+        for (; e < d; e++) {
+            values1(accT, lb, stride, p, vt, d, e, count, correction);
+        }
+    }
+
+    /** {@link #values} for head elements {@code [e, e + 6)}. */
+    static void values6(float[] accT, int lb, int stride, float[] p, float[] vt, int d, int e, int count,
+            float[] correction) {
+        FloatVector c0 = FloatVector.fromArray(S, correction, 0);
+        FloatVector c1 = FloatVector.fromArray(S, correction, L);
+        int o0 = e * stride + lb;
+        FloatVector a00 = FloatVector.fromArray(S, accT, o0).mul(c0);
+        FloatVector a01 = FloatVector.fromArray(S, accT, o0 + L).mul(c1);
+        int o1 = (e + 1) * stride + lb;
+        FloatVector a10 = FloatVector.fromArray(S, accT, o1).mul(c0);
+        FloatVector a11 = FloatVector.fromArray(S, accT, o1 + L).mul(c1);
+        int o2 = (e + 2) * stride + lb;
+        FloatVector a20 = FloatVector.fromArray(S, accT, o2).mul(c0);
+        FloatVector a21 = FloatVector.fromArray(S, accT, o2 + L).mul(c1);
+        int o3 = (e + 3) * stride + lb;
+        FloatVector a30 = FloatVector.fromArray(S, accT, o3).mul(c0);
+        FloatVector a31 = FloatVector.fromArray(S, accT, o3 + L).mul(c1);
+        int o4 = (e + 4) * stride + lb;
+        FloatVector a40 = FloatVector.fromArray(S, accT, o4).mul(c0);
+        FloatVector a41 = FloatVector.fromArray(S, accT, o4 + L).mul(c1);
+        int o5 = (e + 5) * stride + lb;
+        FloatVector a50 = FloatVector.fromArray(S, accT, o5).mul(c0);
+        FloatVector a51 = FloatVector.fromArray(S, accT, o5 + L).mul(c1);
+        int vi = e;
+        int pi = 0;
+        for (int j = 0; j < count; j++, vi += d, pi += BLOCK) {
+            FloatVector p0 = FloatVector.fromArray(S, p, pi);
+            FloatVector p1 = FloatVector.fromArray(S, p, pi + L);
+            FloatVector v0 = FloatVector.broadcast(S, vt[vi]);
+            a00 = v0.fma(p0, a00);
+            a01 = v0.fma(p1, a01);
+            FloatVector v1 = FloatVector.broadcast(S, vt[vi + 1]);
+            a10 = v1.fma(p0, a10);
+            a11 = v1.fma(p1, a11);
+            FloatVector v2 = FloatVector.broadcast(S, vt[vi + 2]);
+            a20 = v2.fma(p0, a20);
+            a21 = v2.fma(p1, a21);
+            FloatVector v3 = FloatVector.broadcast(S, vt[vi + 3]);
+            a30 = v3.fma(p0, a30);
+            a31 = v3.fma(p1, a31);
+            FloatVector v4 = FloatVector.broadcast(S, vt[vi + 4]);
+            a40 = v4.fma(p0, a40);
+            a41 = v4.fma(p1, a41);
+            FloatVector v5 = FloatVector.broadcast(S, vt[vi + 5]);
+            a50 = v5.fma(p0, a50);
+            a51 = v5.fma(p1, a51);
+        }
+        a00.intoArray(accT, o0);
+        a01.intoArray(accT, o0 + L);
+        a10.intoArray(accT, o1);
+        a11.intoArray(accT, o1 + L);
+        a20.intoArray(accT, o2);
+        a21.intoArray(accT, o2 + L);
+        a30.intoArray(accT, o3);
+        a31.intoArray(accT, o3 + L);
+        a40.intoArray(accT, o4);
+        a41.intoArray(accT, o4 + L);
+        a50.intoArray(accT, o5);
+        a51.intoArray(accT, o5 + L);
+    }
+
+    /** {@link #values} for head elements {@code [e, e + 4)}. */
+    static void values4(float[] accT, int lb, int stride, float[] p, float[] vt, int d, int e, int count,
+            float[] correction) {
+        FloatVector c0 = FloatVector.fromArray(S, correction, 0);
+        FloatVector c1 = FloatVector.fromArray(S, correction, L);
+        int o0 = e * stride + lb;
+        FloatVector a00 = FloatVector.fromArray(S, accT, o0).mul(c0);
+        FloatVector a01 = FloatVector.fromArray(S, accT, o0 + L).mul(c1);
+        int o1 = (e + 1) * stride + lb;
+        FloatVector a10 = FloatVector.fromArray(S, accT, o1).mul(c0);
+        FloatVector a11 = FloatVector.fromArray(S, accT, o1 + L).mul(c1);
+        int o2 = (e + 2) * stride + lb;
+        FloatVector a20 = FloatVector.fromArray(S, accT, o2).mul(c0);
+        FloatVector a21 = FloatVector.fromArray(S, accT, o2 + L).mul(c1);
+        int o3 = (e + 3) * stride + lb;
+        FloatVector a30 = FloatVector.fromArray(S, accT, o3).mul(c0);
+        FloatVector a31 = FloatVector.fromArray(S, accT, o3 + L).mul(c1);
+        int vi = e;
+        int pi = 0;
+        for (int j = 0; j < count; j++, vi += d, pi += BLOCK) {
+            FloatVector p0 = FloatVector.fromArray(S, p, pi);
+            FloatVector p1 = FloatVector.fromArray(S, p, pi + L);
+            FloatVector v0 = FloatVector.broadcast(S, vt[vi]);
+            a00 = v0.fma(p0, a00);
+            a01 = v0.fma(p1, a01);
+            FloatVector v1 = FloatVector.broadcast(S, vt[vi + 1]);
+            a10 = v1.fma(p0, a10);
+            a11 = v1.fma(p1, a11);
+            FloatVector v2 = FloatVector.broadcast(S, vt[vi + 2]);
+            a20 = v2.fma(p0, a20);
+            a21 = v2.fma(p1, a21);
+            FloatVector v3 = FloatVector.broadcast(S, vt[vi + 3]);
+            a30 = v3.fma(p0, a30);
+            a31 = v3.fma(p1, a31);
+        }
+        a00.intoArray(accT, o0);
+        a01.intoArray(accT, o0 + L);
+        a10.intoArray(accT, o1);
+        a11.intoArray(accT, o1 + L);
+        a20.intoArray(accT, o2);
+        a21.intoArray(accT, o2 + L);
+        a30.intoArray(accT, o3);
+        a31.intoArray(accT, o3 + L);
+    }
+
+    /** {@link #values} for head elements {@code [e, e + 2)}. */
+    static void values2(float[] accT, int lb, int stride, float[] p, float[] vt, int d, int e, int count,
+            float[] correction) {
+        FloatVector c0 = FloatVector.fromArray(S, correction, 0);
+        FloatVector c1 = FloatVector.fromArray(S, correction, L);
+        int o0 = e * stride + lb;
+        FloatVector a00 = FloatVector.fromArray(S, accT, o0).mul(c0);
+        FloatVector a01 = FloatVector.fromArray(S, accT, o0 + L).mul(c1);
+        int o1 = (e + 1) * stride + lb;
+        FloatVector a10 = FloatVector.fromArray(S, accT, o1).mul(c0);
+        FloatVector a11 = FloatVector.fromArray(S, accT, o1 + L).mul(c1);
+        int vi = e;
+        int pi = 0;
+        for (int j = 0; j < count; j++, vi += d, pi += BLOCK) {
+            FloatVector p0 = FloatVector.fromArray(S, p, pi);
+            FloatVector p1 = FloatVector.fromArray(S, p, pi + L);
+            FloatVector v0 = FloatVector.broadcast(S, vt[vi]);
+            a00 = v0.fma(p0, a00);
+            a01 = v0.fma(p1, a01);
+            FloatVector v1 = FloatVector.broadcast(S, vt[vi + 1]);
+            a10 = v1.fma(p0, a10);
+            a11 = v1.fma(p1, a11);
+        }
+        a00.intoArray(accT, o0);
+        a01.intoArray(accT, o0 + L);
+        a10.intoArray(accT, o1);
+        a11.intoArray(accT, o1 + L);
+    }
+
+    /** {@link #values} for head elements {@code [e, e + 1)}. */
+    static void values1(float[] accT, int lb, int stride, float[] p, float[] vt, int d, int e, int count,
+            float[] correction) {
+        FloatVector c0 = FloatVector.fromArray(S, correction, 0);
+        FloatVector c1 = FloatVector.fromArray(S, correction, L);
+        int o0 = e * stride + lb;
+        FloatVector a00 = FloatVector.fromArray(S, accT, o0).mul(c0);
+        FloatVector a01 = FloatVector.fromArray(S, accT, o0 + L).mul(c1);
+        int vi = e;
+        int pi = 0;
+        for (int j = 0; j < count; j++, vi += d, pi += BLOCK) {
+            FloatVector p0 = FloatVector.fromArray(S, p, pi);
+            FloatVector p1 = FloatVector.fromArray(S, p, pi + L);
+            FloatVector v0 = FloatVector.broadcast(S, vt[vi]);
+            a00 = v0.fma(p0, a00);
+            a01 = v0.fma(p1, a01);
+        }
+        a00.intoArray(accT, o0);
+        a01.intoArray(accT, o0 + L);
+    }
+
+}

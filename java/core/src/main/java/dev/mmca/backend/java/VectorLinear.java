@@ -1,0 +1,241 @@
+package dev.mmca.backend.java;
+
+import dev.mmca.plan.PackedWeight;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * A projection {@code y = x W^T} on the Vector API: {@code W} ({@code [out, in]}) is packed once into panels of
+ * {@link #NR} output columns ({@code panel[k][c] = W[p * NR + c][k]}, zero past {@code out}), and a micro-kernel
+ * keeps a {@link #MR} x {@link #NR} block of {@code y} in registers while it streams one panel and broadcasts
+ * the rows' inputs:
+ * <pre>
+ *   for k:  b = panel[k][0 .. NR)          (two vectors)
+ *           y[r][0 .. NR) += x[r][k] * b    for the MR rows (fused multiply-adds)
+ * </pre>
+ * Summation order: every {@code y[r, c]} is one chain of fused multiply-adds over {@code k = 0, 1, ..., in - 1}
+ * starting from 0, whichever task computes it and whether its block is a full one or an edge computed in scratch;
+ * the blocking only decides when the partial sum is stored and reloaded, which is exact. So the bits depend on
+ * neither the thread count nor the position of a row.
+ */
+final class VectorLinear implements JavaKernels.Projection {
+    private static final VectorSpecies<Float> S = VectorKernels.SPECIES;
+    private static final int L = S.length();
+    /** Output columns per panel: two vectors. */
+    static final int NR = 2 * L;
+    /**
+     * Rows per micro-kernel: 5 x 2 accumulators and 2 weight vectors leave 4 of the 16 AVX2 vector registers for the
+     * broadcast inputs, which C2 loads ahead of their use (with 6 rows, C2 on Java 25 spills an accumulator).
+     */
+    static final int MR = 5;
+    /**
+     * Floats per k of a packed row group (MR used): a power of two, so that the input index {@code xi + k * XP + r}
+     * stays a scaled loop index and C2 hoists its range checks out of the kernel's loop.
+     */
+    static final int XP = 8;
+    /** Inputs per pass: one panel's slice ({@code KC * NR} floats, 16 KiB at 256 bits) stays in L1 across a task's rows. */
+    static final int KC = 256;
+    /**
+     * Rows per task: each task packs its rows' inputs once per pass and streams every panel of its column range past
+     * them, so more rows per task means fewer passes over the weights.
+     */
+    static final int MC = 16 * MR;
+    /**
+     * Tasks a call is split into at least (when it has the columns): few rows are split by columns too. A constant,
+     * not the thread count; the split never changes the bits (see the summation order above).
+     */
+    static final int MIN_TASKS = 32;
+
+    private final int in;
+    private final int out;
+    private final int panels;
+    /** Panel p at {@code p * in * NR}, then {@code [k][c]}. */
+    private final float[] packed;
+
+    private VectorLinear(int in, int out, int panels, float[] packed) {
+        this.in = in;
+        this.out = out;
+        this.panels = panels;
+        this.packed = packed;
+    }
+
+    static VectorLinear of(PackedWeight w) {
+        int in = w.in();
+        int out = w.out();
+        int panels = (out + NR - 1) / NR;
+        long size = (long) panels * in * NR;
+        if (size > JavaMachine.MAX_ELEMENTS) {
+            throw new IllegalArgumentException(w.name() + ": [" + out + ", " + in + "] packed in panels of " + NR
+                    + " columns needs " + size + " elements; the java backend holds at most " + JavaMachine.MAX_ELEMENTS);
+        }
+        float[] src = w.data();
+        float[] packed = new float[(int) size];
+        for (int o = 0; o < out; o++) {
+            int base = (o / NR) * in * NR + o % NR;
+            int row = o * in;
+            for (int k = 0; k < in; k++) {
+                packed[base + k * NR] = src[row + k];
+            }
+        }
+        return new VectorLinear(in, out, panels, packed);
+    }
+
+    @Override
+    public int in() {
+        return in;
+    }
+
+    @Override
+    public int out() {
+        return out;
+    }
+
+    @Override
+    public long apply(float[] x, int xOffset, int rows, float[] y, int yOffset) {
+        int rowBlocks = (rows + MC - 1) / MC;
+        // the fewest column blocks that make MIN_TASKS tasks: each column block repacks the rows' inputs
+        int colBlocks = Math.min(panels, Math.max(1, (MIN_TASKS + rowBlocks - 1) / rowBlocks));
+        int panelsPerTask = (panels + colBlocks - 1) / colBlocks;
+        FirstIndex bad = new FirstIndex();
+        Parallel.forEach(rowBlocks * colBlocks, task -> {
+            int r0 = task / colBlocks * MC;
+            int r1 = Math.min(rows, r0 + MC);
+            int p0 = Math.min(panels, task % colBlocks * panelsPerTask);
+            int p1 = Math.min(panels, p0 + panelsPerTask);
+            block(x, xOffset, y, yOffset, r0, r1, p0, p1);
+            bad.report(firstNonFinite(y, yOffset, r0, r1, p0 * NR, Math.min(out, p1 * NR)));
+        });
+        return bad.get();
+    }
+
+    /**
+     * {@code r * out + c} of the first output of rows {@code [r0, r1)}, columns {@code [c0, c1)} that is not finite,
+     * or -1: one pass over the block's outputs after its sums are complete, a small cost beside the {@code in}
+     * multiply-adds each output took.
+     */
+    private long firstNonFinite(float[] y, int yOffset, int r0, int r1, int c0, int c1) {
+        for (int r = r0; r < r1; r++) {
+            int yi = yOffset + r * out;
+            for (int c = c0; c < c1; c++) {
+                if (!(Math.abs(y[yi + c]) <= Float.MAX_VALUE)) {
+                    return (long) r * out + c;
+                }
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Rows {@code [r0, r1)} times panels {@code [p0, p1)}, in passes of {@link #KC} inputs. Each pass first copies
+     * the rows' inputs into {@code [row group][k][XP]} (zero rows past r1), so that the kernel reads one input of
+     * each of its rows from consecutive addresses off one index.
+     */
+    private void block(float[] x, int xOffset, float[] y, int yOffset, int r0, int r1, int p0, int p1) {
+        int groups = (r1 - r0 + MR - 1) / MR;
+        float[] xp = new float[groups * XP * Math.min(KC, in)];
+        float[] edge = null;
+        for (int k0 = 0; k0 < in; k0 += KC) {
+            int kn = Math.min(KC, in - k0);
+            boolean load = k0 > 0;
+            for (int rg = 0; rg < groups; rg++) {
+                for (int r = 0; r < MR; r++) {
+                    int row = r0 + rg * MR + r;
+                    int dst = rg * kn * XP + r;
+                    if (row >= r1) {
+                        for (int k = 0; k < kn; k++) {
+                            xp[dst + k * XP] = 0f;
+                        }
+                        continue;
+                    }
+                    int src = xOffset + row * in + k0;
+                    for (int k = 0; k < kn; k++) {
+                        xp[dst + k * XP] = x[src + k];
+                    }
+                }
+            }
+            for (int p = p0; p < p1; p++) {
+                int col = p * NR;
+                int w = (p * in + k0) * NR;
+                int width = Math.min(NR, out - col);
+                for (int rg = 0; rg < groups; rg++) {
+                    int row = r0 + rg * MR;
+                    int height = Math.min(MR, r1 - row);
+                    int yi = yOffset + row * out + col;
+                    if (height == MR && width == NR) {
+                        kernel(xp, rg * kn * XP, packed, w, kn, y, yi, out, load);
+                        continue;
+                    }
+                    // rows past r1 or columns past out: compute in a scratch block, keep the real part
+                    if (edge == null) {
+                        edge = new float[MR * NR];
+                    }
+                    for (int r = 0; r < height; r++) {
+                        if (load) {
+                            System.arraycopy(y, yi + r * out, edge, r * NR, width);
+                        }
+                    }
+                    kernel(xp, rg * kn * XP, packed, w, kn, edge, 0, NR, load);
+                    for (int r = 0; r < height; r++) {
+                        System.arraycopy(edge, r * NR, y, yi + r * out, width);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code c[r][0 .. NR) (+)= sum_k xp[k][r] panel[k]} for the MR rows of one group: inputs at
+     * {@code xp[xi + k * XP + r]}, weights at {@code w[wi + k * NR ..]}, c row r at {@code ci + r * cs}; {@code load}:
+     * continue the sums already in c, else start from 0.
+     */
+    private static void kernel(float[] xp, int xi, float[] w, int wi, int kn, float[] c, int ci, int cs,
+            boolean load) {
+        FloatVector z = FloatVector.zero(S);
+        int c0 = ci;
+        int c1 = c0 + cs;
+        int c2 = c1 + cs;
+        int c3 = c2 + cs;
+        int c4 = c3 + cs;
+        FloatVector a00 = load ? FloatVector.fromArray(S, c, c0) : z;
+        FloatVector a01 = load ? FloatVector.fromArray(S, c, c0 + L) : z;
+        FloatVector a10 = load ? FloatVector.fromArray(S, c, c1) : z;
+        FloatVector a11 = load ? FloatVector.fromArray(S, c, c1 + L) : z;
+        FloatVector a20 = load ? FloatVector.fromArray(S, c, c2) : z;
+        FloatVector a21 = load ? FloatVector.fromArray(S, c, c2 + L) : z;
+        FloatVector a30 = load ? FloatVector.fromArray(S, c, c3) : z;
+        FloatVector a31 = load ? FloatVector.fromArray(S, c, c3 + L) : z;
+        FloatVector a40 = load ? FloatVector.fromArray(S, c, c4) : z;
+        FloatVector a41 = load ? FloatVector.fromArray(S, c, c4 + L) : z;
+        for (int k = 0; k < kn; k++) {
+            // indices linear in k with constant factors, so C2 hoists their range checks out of the loop
+            FloatVector b0 = FloatVector.fromArray(S, w, wi + k * NR);
+            FloatVector b1 = FloatVector.fromArray(S, w, wi + k * NR + L);
+            int xk = xi + k * XP;
+            FloatVector v = FloatVector.broadcast(S, xp[xk]);
+            a00 = v.fma(b0, a00);
+            a01 = v.fma(b1, a01);
+            v = FloatVector.broadcast(S, xp[xk + 1]);
+            a10 = v.fma(b0, a10);
+            a11 = v.fma(b1, a11);
+            v = FloatVector.broadcast(S, xp[xk + 2]);
+            a20 = v.fma(b0, a20);
+            a21 = v.fma(b1, a21);
+            v = FloatVector.broadcast(S, xp[xk + 3]);
+            a30 = v.fma(b0, a30);
+            a31 = v.fma(b1, a31);
+            v = FloatVector.broadcast(S, xp[xk + 4]);
+            a40 = v.fma(b0, a40);
+            a41 = v.fma(b1, a41);
+        }
+        a00.intoArray(c, c0);
+        a01.intoArray(c, c0 + L);
+        a10.intoArray(c, c1);
+        a11.intoArray(c, c1 + L);
+        a20.intoArray(c, c2);
+        a21.intoArray(c, c2 + L);
+        a30.intoArray(c, c3);
+        a31.intoArray(c, c3 + L);
+        a40.intoArray(c, c4);
+        a41.intoArray(c, c4 + L);
+    }
+}
