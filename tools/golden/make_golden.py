@@ -7,7 +7,7 @@ plain PyTorch tensor operations in float64, written from SPEC.md. The Java tests
 library (and its own float64 oracle) against the files written here.
 
 Usage:
-    /usr/bin/python3 tools/golden/make_golden.py --out java/core/src/test/resources/golden
+    /usr/bin/python3 tools/golden/make_golden.py --out java/core/src/test/resources/golden [--cases all|simple|interleaved]
 
 Every case writes into <out>/<case-name>/:
     weights.safetensors   the 12 upstream state_dict tensors (F32) and __metadata__
@@ -15,6 +15,13 @@ Every case writes into <out>/<case-name>/:
     visual_mask.npy, text_mask.npy  optional, |b1, [B, Nv] and [B, Nt] (true = real token)
     expected_visual.npy, expected_text.npy  outputs, <f8
 and <out>/cases.txt lists the case names, one a line.
+
+Interleaved cases (SPEC "Interleaved MMCA") write into <out>/<case-name>/:
+    weights.safetensors   the 4 tensors of one block (to_q.weight ...) and __metadata__ (composition interleaved)
+    tokens.npy            input, <f4, [B, N, dim]
+    modality.npy          [B, N], 0 padding / 1 text / 2 image, as |u1 or <i8 (numpy's default integer)
+    expected.npy          output, <f8
+and <out>/interleaved_cases.txt lists them.
 """
 
 import argparse
@@ -138,6 +145,71 @@ class SimpleMMCA(nn.Module):
         text = (self.textual_self_attn(t, mask=t_mask, causal=self.causal)
                 + self.cross_attn(t + visual, mask=t_mask, causal=self.causal))
         return visual, text
+
+
+class InterleavedMMCA(nn.Module):
+    """SPEC "Interleaved MMCA" (DeepSpeed-VisualChat): one block over one sequence of text and image tokens.
+
+    The paper's formula with two additive masks: a text group and an image group per query, each its own softmax
+    over the keys its mask allows (-inf elsewhere), the two weighted sums of values added; a group whose mask allows
+    no key contributes zero (the paper's code masks with a finite minimum and so adds a near-uniform average there,
+    a fault not copied).
+    """
+
+    def __init__(self, dim, heads, kv_heads, dim_head, qk_norm, head_mapping, image_attention):
+        super().__init__()
+        if image_attention not in ("self", "block"):
+            raise ValueError(f"image_attention must be self or block, got {image_attention!r}")
+        self.block = MGQA(dim, heads, kv_heads, dim_head, qk_norm, head_mapping)
+        self.image_attention = image_attention
+
+    def group_masks(self, modality):
+        """[B, N, N] boolean masks of the text and the image group of every query row."""
+        n = modality.shape[1]
+        text = modality == 1
+        image = modality == 2
+        i = torch.arange(n)[:, None]
+        j = torch.arange(n)[None, :]
+        causal = (j <= i)[None, :, :]
+        q_text = text[:, :, None]
+        q_image = image[:, :, None]
+        k_text = text[:, None, :]
+        k_image = image[:, None, :]
+        t_group = q_text & causal & k_text
+        i_group = q_text & causal & k_image
+        if self.image_attention == "self":
+            t_group = t_group | (q_image & causal & k_text)
+            i_group = i_group | (q_image & (j == i)[None, :, :])
+        else:
+            # two image tokens belong to one image when no text token lies between them: the same count of text
+            # tokens up to each of them (padding counts as nothing)
+            run = torch.cumsum(text.to(torch.int64), dim=1)
+            same_image = run[:, :, None] == run[:, None, :]
+            i_group = i_group | (q_image & k_image & same_image)
+        return t_group, i_group
+
+    def forward(self, x, modality):
+        m = self.block
+        b, n, _ = x.shape
+        q = m._split(m.to_q(x), m.heads)
+        k = m._expand_kv(m._split(m.to_k(x), m.kv_heads))
+        v = m._expand_kv(m._split(m.to_v(x), m.kv_heads))
+        if m.qk_norm:
+            q = F.normalize(q, dim=-1)
+            k = F.normalize(k, dim=-1)
+            scale = QK_NORM_SCALE
+        else:
+            scale = m.dim_head ** -0.5
+        logits = torch.matmul(q, k.transpose(-1, -2)) * scale  # [B, H, N, N]
+        o = torch.zeros_like(q)
+        for group in self.group_masks(modality):
+            allowed = group[:, None, :, :]
+            probs = torch.softmax(logits.masked_fill(~allowed, float("-inf")), dim=-1)
+            probs = torch.where(allowed.any(dim=-1, keepdim=True), probs, torch.zeros_like(probs))
+            o = o + torch.matmul(probs, v)
+        o = o.transpose(1, 2).reshape(b, n, m.heads * m.dim_head)
+        out = m.to_out(o)
+        return out * (modality != 0)[:, :, None].to(out.dtype)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -339,18 +411,163 @@ def run_case(case, index, out_dir):
     np.save(os.path.join(d, "expected_text.npy"), exp_text.numpy().astype("<f8"))
 
 
+# ----------------------------------------------------------------------------------------------
+# Interleaved cases
+# ----------------------------------------------------------------------------------------------
+
+@dataclass
+class InterleavedCase:
+    name: str
+    covers: str
+    dim: int
+    heads: int
+    kv_heads: int
+    dim_head: int
+    rows: Sequence[str]  # one per batch element: runs such as "t3 i5 .2" (3 text, 5 image, 2 padding tokens)
+    image_attention: str = "self"
+    qk_norm: bool = False
+    head_mapping: str = "modulo"
+    modality_dtype: str = "<i8"
+
+
+def layout(runs):
+    out = []
+    for part in runs.split():
+        out += [{"t": 1, "i": 2, ".": 0}[part[0]]] * int(part[1:])
+    return out
+
+
+INTERLEAVED_CASES = [
+    InterleavedCase("interleaved-images-first", "images at the start of the sequence, GQA 4:2 modulo, rule self",
+                    dim=32, heads=4, kv_heads=2, dim_head=8, rows=("i6 t6", "i3 t9")),
+    InterleavedCase("interleaved-back-to-back", "two images with no text between them (one run), GQA 6:2 grouped,"
+                    " rule block, |u1 modality", dim=24, heads=6, kv_heads=2, dim_head=8,
+                    rows=("t2 i4 i3 t3", "i5 t1 i6"), image_attention="block", head_mapping="grouped",
+                    modality_dtype="|u1"),
+    InterleavedCase("interleaved-no-images", "text only (causal GQA attention), MQA, qk_norm",
+                    dim=24, heads=4, kv_heads=1, dim_head=12, rows=("t10", "t10"), qk_norm=True),
+    InterleavedCase("interleaved-padding-block", "padding before, inside and after images, GQA 4:2 grouped, rule block",
+                    dim=32, heads=4, kv_heads=2, dim_head=8, rows=(".3 t3 i5 t1", "t2 i3 .2 i2 t3", "t4 i4 .4"),
+                    image_attention="block", head_mapping="grouped"),
+    InterleavedCase("interleaved-padding-self", "the same padding under rule self, MHA, dim_head 16, |u1 modality",
+                    dim=32, heads=2, kv_heads=2, dim_head=16, rows=(".3 t3 i5 t1", "t2 i3 .2 i2 t3", "t4 i4 .4"),
+                    modality_dtype="|u1"),
+    InterleavedCase("interleaved-long-block", "100 tokens, images across the kernels' query and key tiles, GQA 8:2"
+                    " grouped, rule block", dim=40, heads=8, kv_heads=2, dim_head=16,
+                    rows=("t10 i40 t5 i30 t15", "i45 t5 i45 .5"), image_attention="block", head_mapping="grouped"),
+    InterleavedCase("interleaved-long-self", "the same 100 tokens under rule self, GQA 8:2 modulo, qk_norm",
+                    dim=40, heads=8, kv_heads=2, dim_head=16, rows=("t10 i40 t5 i30 t15", "i45 t5 i45 .5"),
+                    qk_norm=True),
+]
+
+
+def forward_interleaved(case, state, x, modality, **changes):
+    settings = dict(dim=case.dim, heads=case.heads, kv_heads=case.kv_heads, dim_head=case.dim_head,
+                    qk_norm=case.qk_norm, head_mapping=case.head_mapping, image_attention=case.image_attention)
+    settings.update(changes)
+    model = InterleavedMMCA(**settings)
+    model.block.load_state_dict(state)
+    model = model.double()
+    with torch.no_grad():
+        return model(x.double(), modality)
+
+
+def one_softmax(case, state, x, modality):
+    """The mistake of one softmax over both groups (text and image keys together)."""
+    model = InterleavedMMCA(case.dim, case.heads, case.kv_heads, case.dim_head, case.qk_norm, case.head_mapping,
+                            case.image_attention)
+    model.block.load_state_dict(state)
+    model = model.double()
+    t_group, i_group = model.group_masks(modality)
+    merged = t_group | i_group
+    model.group_masks = lambda _: (merged, torch.zeros_like(merged))
+    with torch.no_grad():
+        return model(x.double(), modality)
+
+
+def run_interleaved_case(case, index, out_dir):
+    gen = torch.Generator().manual_seed(31337 + index)
+    rows = [layout(r) for r in case.rows]
+    n = len(rows[0])
+    if any(len(r) != n for r in rows):
+        raise ValueError(f"{case.name}: rows of different lengths")
+    modality = torch.tensor(rows, dtype=torch.int64)
+    model = InterleavedMMCA(case.dim, case.heads, case.kv_heads, case.dim_head, case.qk_norm, case.head_mapping,
+                            case.image_attention)
+    with torch.no_grad():
+        for proj in ("to_q", "to_k", "to_v"):
+            w = getattr(model.block, proj).weight
+            w.copy_(torch.randn(w.shape, generator=gen, dtype=torch.float32) * (1.5 / math.sqrt(case.dim)))
+        w = model.block.to_out.weight
+        w.copy_(torch.randn(w.shape, generator=gen, dtype=torch.float32) * (1.0 / math.sqrt(case.heads * case.dim_head)))
+    x = torch.randn(len(rows), n, case.dim, generator=gen, dtype=torch.float32)
+    state = {k: v.detach().clone() for k, v in model.block.state_dict().items()}
+    expected = forward_interleaved(case, state, x, modality)
+    if not torch.isfinite(expected).all():
+        raise AssertionError(f"{case.name}: non-finite expected output")
+    if (expected[modality == 0] != 0).any():
+        raise AssertionError(f"{case.name}: padding rows are not zero")
+
+    # a fixture is only useful if the usual mistakes move its outputs far beyond the 1e-5 test bound
+    variants = {"one softmax over both groups": one_softmax(case, state, x, modality)}
+    if (modality == 2).any():
+        other = "block" if case.image_attention == "self" else "self"
+        variants["image rule " + other] = forward_interleaved(case, state, x, modality, image_attention=other)
+    if 1 < case.kv_heads < case.heads:
+        other = "grouped" if case.head_mapping == "modulo" else "modulo"
+        variants["head mapping " + other] = forward_interleaved(case, state, x, modality, head_mapping=other)
+    if case.qk_norm:
+        variants["qk_norm off"] = forward_interleaved(case, state, x, modality, qk_norm=False)
+    if (modality == 0).any():
+        variants["padding as text"] = forward_interleaved(case, state, x, torch.where(modality == 0, 1, modality))
+    for label, out in variants.items():
+        if label == "one softmax over both groups" and not ((modality == 1).any() and (modality == 2).any()):
+            continue  # one modality only: one group per row, the mistake changes nothing
+        rel = (out.flatten() - expected.flatten()).norm() / expected.flatten().norm()
+        if rel < 1e-3:
+            raise AssertionError(f"{case.name}: output barely changes with {label} (relative {rel:.2e})")
+
+    d = os.path.join(out_dir, case.name)
+    os.makedirs(d, exist_ok=True)
+    metadata = {
+        "heads": str(case.heads),
+        "kv_heads": str(case.kv_heads),
+        "dim_head": str(case.dim_head),
+        "causal": "true",
+        "qk_norm": "true" if case.qk_norm else "false",
+        "composition": "interleaved",
+        "head_mapping": case.head_mapping,
+        "image_attention": case.image_attention,
+    }
+    write_safetensors(os.path.join(d, "weights.safetensors"),
+                      [(f"{p}.weight", state[f"{p}.weight"].numpy()) for p in PROJECTIONS], metadata)
+    np.save(os.path.join(d, "tokens.npy"), x.numpy().astype("<f4"))
+    np.save(os.path.join(d, "modality.npy"), modality.numpy().astype(case.modality_dtype))
+    np.save(os.path.join(d, "expected.npy"), expected.numpy().astype("<f8"))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, help="folder that receives one sub-folder per case and cases.txt")
+    parser.add_argument("--cases", choices=("all", "simple", "interleaved"), default="all",
+                        help="which fixtures to write (default all)")
     args = parser.parse_args()
     torch.use_deterministic_algorithms(True)
     os.makedirs(args.out, exist_ok=True)
-    for i, case in enumerate(CASES):
-        run_case(case, i, args.out)
-        print(f"{case.name}: {case.covers}")
-    with open(os.path.join(args.out, "cases.txt"), "w") as f:
-        for case in CASES:
-            f.write(case.name + "\n")
+    if args.cases in ("all", "simple"):
+        for i, case in enumerate(CASES):
+            run_case(case, i, args.out)
+            print(f"{case.name}: {case.covers}")
+        with open(os.path.join(args.out, "cases.txt"), "w") as f:
+            for case in CASES:
+                f.write(case.name + "\n")
+    if args.cases in ("all", "interleaved"):
+        for i, case in enumerate(INTERLEAVED_CASES):
+            run_interleaved_case(case, i, args.out)
+            print(f"{case.name}: {case.covers}")
+        with open(os.path.join(args.out, "interleaved_cases.txt"), "w") as f:
+            for case in INTERLEAVED_CASES:
+                f.write(case.name + "\n")
 
 
 if __name__ == "__main__":

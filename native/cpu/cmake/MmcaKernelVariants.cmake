@@ -1,8 +1,9 @@
 # mmca_add_kernel_variant(<target> <suffix> <vector width> <register chunk> <row block> <compile flags...>)
-# compiles the per-instruction-set sources (MMCA_KERNEL_SOURCES: the attention tile, the FMA peak) once
-# more, as an object library, for one instruction set. Every entry point ends in _<suffix>. The library
-# picks the variant at run time (src/isa.cpp), so only these objects use the flags.
-set(MMCA_KERNEL_SOURCES src/attention_kernel.cpp src/peak_kernel.cpp src/few_rows_kernel.cpp)
+# compiles the per-instruction-set sources (MMCA_KERNEL_SOURCES: the attention tile, the interleaved attention
+# tile, the FMA peak, the few-rows projection) once more, as an object library, for one instruction set. Every
+# entry point ends in _<suffix>. The library picks the variant at run time (src/isa.cpp), so only these objects
+# use the flags.
+set(MMCA_KERNEL_SOURCES src/attention_kernel.cpp src/interleaved_kernel.cpp src/peak_kernel.cpp src/few_rows_kernel.cpp)
 function(mmca_add_kernel_variant target suffix width chunk rows)
   set(lib ${target}_kernel_${suffix})
   list(TRANSFORM MMCA_KERNEL_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/ OUTPUT_VARIABLE sources)

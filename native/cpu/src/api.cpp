@@ -16,6 +16,7 @@
 #include "calibration.h"
 #include "errors.h"
 #include "gemm.h"
+#include "interleaved.h"
 #include "isa.h"
 #include "mmca/cpu.h"
 #include "thread_pool.h"
@@ -57,6 +58,12 @@ int64_t mmca_cpu_text_attention(const mmca_text_params *params) {
     validate_text(params);
     init_blas();
     return run_text_attention(*params);
+}
+
+int64_t mmca_cpu_interleaved_attention(const mmca_interleaved_params *params) {
+    validate_interleaved(params);
+    init_blas();
+    return run_interleaved_attention(*params);
 }
 
 mmca_cpu_weights *mmca_cpu_weights_create(const float *w, int64_t out, int64_t in) {
@@ -137,6 +144,15 @@ int32_t mmca_cpu_format_params(const mmca_attention_params *params, char *buf, i
     non_null("buf", buf);
     positive("size", size);
     return mmca_attention_params_format(params, buf, static_cast<size_t>(size));
+}
+
+int32_t mmca_cpu_interleaved_params_size(void) { return static_cast<int32_t>(sizeof(mmca_interleaved_params)); }
+
+int32_t mmca_cpu_format_interleaved_params(const mmca_interleaved_params *params, char *buf, int32_t size) {
+    non_null("params", params);
+    non_null("buf", buf);
+    positive("size", size);
+    return mmca_interleaved_params_format(params, buf, static_cast<size_t>(size));
 }
 
 void mmca_cpu_set_threads(int32_t n) { set_pool_threads(n); }

@@ -85,6 +85,14 @@ AttentionTileFn current_tile_kernel() {
     }
 }
 
+InterleavedTileFn current_interleaved_kernel() {
+    switch (current_isa()) {
+        case Isa::avx512: return interleaved_tile_avx512;
+        case Isa::avx2: return interleaved_tile_avx2;
+        default: return interleaved_tile_portable;
+    }
+}
+
 FewRowsFn current_few_rows_kernel() {
     switch (current_isa()) {
         case Isa::avx512: return few_rows_linear_avx512;

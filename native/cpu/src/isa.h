@@ -5,6 +5,7 @@
 #include <string>
 
 #include "attention_kernel.h"
+#include "interleaved_kernel.h"
 #include "few_rows_kernel.h"
 
 namespace mmca::cpu {
@@ -20,6 +21,8 @@ const char *isa_name(Isa isa);
 void select_isa(const std::string &name);
 /** The tile kernel of the path in use. */
 AttentionTileFn current_tile_kernel();
+/** The interleaved attention tile kernel of the path in use. */
+InterleavedTileFn current_interleaved_kernel();
 
 /** The few-rows projection kernel of the path in use. */
 FewRowsFn current_few_rows_kernel();

@@ -94,4 +94,35 @@ void validate_text(const mmca_text_params *p) {
     same("mmca_text_params.cross.dim_head", p->self.dim_head, "self.dim_head", p->cross.dim_head);
 }
 
+void validate_interleaved(const mmca_interleaved_params *p) {
+    if (p == nullptr) fail("mmca_interleaved_params: expected a non-null pointer, got NULL");
+    const mmca_attention_params &a = p->attention;
+    validate_attention(&a, "mmca_interleaved_params.attention");
+    const std::string n = "mmca_interleaved_params.";
+    if (a.causal != 1) {
+        fail(n + "attention.causal: expected 1 (the text groups are causal), got " + str(a.causal));
+    }
+    if (a.key_mask != nullptr || a.query_mask != nullptr) {
+        fail(n + "attention.key_mask: expected NULL key and query masks (the modality marks padding), got a mask");
+    }
+    if (p->image_rule != MMCA_IMAGE_RULE_SELF && p->image_rule != MMCA_IMAGE_RULE_BLOCK) {
+        fail(n + "image_rule: expected MMCA_IMAGE_RULE_SELF (0) or MMCA_IMAGE_RULE_BLOCK (1), got " + str(p->image_rule));
+    }
+    if (p->reserved != 0) fail(n + "reserved: expected 0, got " + str(p->reserved));
+    non_null(n + "modality", p->modality);
+    if (a.batch > 1 && p->modality_batch_stride < a.keys) {
+        fail(n + "modality_batch_stride: expected at least keys=" + str(a.keys) + ", got " + str(p->modality_batch_stride));
+    }
+    // The kernels index their windows by these values; one pass over B x keys bytes is cheap next to attention.
+    for (int b = 0; b < a.batch; b++) {
+        const uint8_t *m = p->modality + b * p->modality_batch_stride;
+        for (int j = 0; j < a.keys; j++) {
+            if (m[j] > 2) {
+                fail(n + "modality: expected 0 (padding), 1 (text) or 2 (image), got " + str(m[j]) + " at [" + str(b)
+                     + ", " + str(j) + "]");
+            }
+        }
+    }
+}
+
 }  // namespace mmca::cpu

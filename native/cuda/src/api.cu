@@ -207,6 +207,12 @@ void mmca_cuda_text(int device, const mmca_text_params *params, int math, int64_
     run(device, *params, 2, math, workspace, workspace_bytes, stream);
 }
 
+void mmca_cuda_interleaved(int device, const mmca_interleaved_params *params, int math, int64_t stream) {
+    validate_interleaved(params, math);
+    use_device(device);
+    launch_interleaved(*params, reinterpret_cast<cudaStream_t>(stream));
+}
+
 void mmca_cuda_synchronize(int device, int64_t stream) {
     use_device(device);
     MMCA_CUDA_CHECK(cudaStreamSynchronize(reinterpret_cast<cudaStream_t>(stream)));

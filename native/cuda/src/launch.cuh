@@ -135,6 +135,9 @@ MMCA_FOR_EACH_DIM_HEAD(MMCA_DECLARE)
 
 #endif  // __CUDACC__
 
+/* Launches an interleaved attention problem (interleaved_exact.cu: fp32 math for every dtype); already validated. */
+void launch_interleaved(const mmca_interleaved_params &ip, cudaStream_t stream);
+
 }  // namespace mmca_cuda
 
 #endif

@@ -133,6 +133,26 @@ void validate_text(const mmca_text_params *t, int math) {
     same("dtype", a.dtype, b.dtype);
 }
 
+void validate_interleaved(const mmca_interleaved_params *ip, int math) {
+    if (ip == nullptr) throw std::invalid_argument("interleaved: expected a parameter block, got NULL");
+    const mmca_attention_params &a = ip->attention;
+    validate(&a, math, "interleaved.attention");
+    const char *which = "interleaved";
+    if (a.causal != 1) fail(which, "attention.causal: expected 1 (the text groups are causal), got " + std::to_string(a.causal));
+    if (a.key_mask != nullptr || a.query_mask != nullptr) {
+        fail(which, "attention.key_mask: expected NULL key and query masks (the modality marks padding), got a mask");
+    }
+    if (ip->image_rule != MMCA_IMAGE_RULE_SELF && ip->image_rule != MMCA_IMAGE_RULE_BLOCK) {
+        fail(which, "image_rule: expected 0 (self) or 1 (block), got " + std::to_string(ip->image_rule));
+    }
+    if (ip->reserved != 0) fail(which, "reserved: expected 0, got " + std::to_string(ip->reserved));
+    non_null(which, "modality", ip->modality);
+    if (a.batch > 1 && ip->modality_batch_stride < a.keys) {
+        fail(which, "modality_batch_stride: expected at least keys (" + std::to_string(a.keys) + "), got "
+                + std::to_string(ip->modality_batch_stride));
+    }
+}
+
 }  // namespace mmca_cuda
 
 /* The host-only entry points of api.h. */
@@ -160,3 +180,17 @@ int mmca_cuda_dim_heads(int32_t *out, int capacity) {
 void mmca_cuda_validate(const mmca_attention_params *params, int math) { mmca_cuda::validate(params, math, "attention"); }
 
 void mmca_cuda_validate_text(const mmca_text_params *params, int math) { mmca_cuda::validate_text(params, math); }
+
+int mmca_cuda_interleaved_params_size() { return (int)sizeof(mmca_interleaved_params); }
+
+int mmca_cuda_format_interleaved_params(const mmca_interleaved_params *params, char *buf, int size) {
+    if (params == nullptr || buf == nullptr || size <= 0) {
+        throw std::invalid_argument("format_interleaved_params: expected a parameter block and a buffer, got NULL or"
+                                    " size " + std::to_string(size));
+    }
+    return mmca_interleaved_params_format(params, buf, (size_t)size);
+}
+
+void mmca_cuda_validate_interleaved(const mmca_interleaved_params *params, int math) {
+    mmca_cuda::validate_interleaved(params, math);
+}

@@ -22,6 +22,9 @@ void validate(const mmca_attention_params *p, int math, const char *which);
 /* Checks a self + cross pair: each alone, then that they share batch, heads, queries, dim_head and dtype. */
 void validate_text(const mmca_text_params *t, int math);
 
+/* Checks an interleaved block (see mmca_cuda_validate_interleaved). Throws std::invalid_argument. */
+void validate_interleaved(const mmca_interleaved_params *ip, int math);
+
 }  // namespace mmca_cuda
 
 #endif

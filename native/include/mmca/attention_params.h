@@ -137,6 +137,53 @@ typedef struct mmca_text_params {
 
 MMCA_STATIC_ASSERT(sizeof(mmca_text_params) == 2 * MMCA_ATTENTION_PARAMS_SIZE, "mmca_text_params size");
 
+/*
+ * Interleaved multi-modal causal attention (SPEC.md, "Interleaved MMCA"; DeepSpeed-VisualChat): the problem
+ * of `attention` (causal = 1, key_mask = query_mask = NULL; key_lengths and query_positions as above) whose keys
+ * carry a modality, modality[b * modality_batch_stride + j]: 0 padding, 1 text, 2 image. Query i sits at key
+ * position p = query_positions[...] (or i + keys - queries); it is a real token when 0 <= p < key length and
+ * modality[p] != 0, of modality t = modality[p]; other rows are zero. Each real row keeps two softmaxes,
+ *   o_i = sum_{j in T} softmax_T(s_i)_j v_j + sum_{j in I} softmax_I(s_i)_j v_j   (an empty group adds 0),
+ * over key sets (padding keys and keys past the length never belong to one):
+ *   t = 1 (text):                 T = {text j <= p},  I = {image j <= p}
+ *   t = 2, MMCA_IMAGE_RULE_SELF:  T = {text j <= p},  I = {p}
+ *   t = 2, MMCA_IMAGE_RULE_BLOCK: T = {},  I = {image j with no text key between j and p}  (its image, both ways)
+ */
+enum mmca_image_rule {
+    MMCA_IMAGE_RULE_SELF = 0,
+    MMCA_IMAGE_RULE_BLOCK = 1
+};
+
+typedef struct mmca_interleaved_params {
+    mmca_attention_params attention;
+    const uint8_t *modality;        /* [batch, keys]: 0 padding, 1 text, 2 image */
+    int64_t modality_batch_stride;  /* bytes */
+    int32_t image_rule;             /* enum mmca_image_rule */
+    int32_t reserved;               /* zero */
+} mmca_interleaved_params;
+
+/* The byte layout, as dev.mmca.plan.InterleavedParamsLayout writes it. */
+#define MMCA_INTERLEAVED_PARAMS_SIZE 256
+MMCA_STATIC_ASSERT(sizeof(mmca_interleaved_params) == MMCA_INTERLEAVED_PARAMS_SIZE, "mmca_interleaved_params size");
+MMCA_STATIC_ASSERT(offsetof(mmca_interleaved_params, modality) == MMCA_ATTENTION_PARAMS_SIZE, "modality offset");
+MMCA_STATIC_ASSERT(offsetof(mmca_interleaved_params, modality_batch_stride) == 240, "modality_batch_stride offset");
+MMCA_STATIC_ASSERT(offsetof(mmca_interleaved_params, image_rule) == 248, "image_rule offset");
+MMCA_STATIC_ASSERT(offsetof(mmca_interleaved_params, reserved) == 252, "reserved offset");
+
+/*
+ * mmca_attention_params_format of the embedded block, then " modality=%llx,%lld image_rule=%d reserved=%d";
+ * returns the total length snprintf would write.
+ */
+static inline int mmca_interleaved_params_format(const mmca_interleaved_params *p, char *buf, size_t size) {
+    int n = mmca_attention_params_format(&p->attention, buf, size);
+    if (n < 0) return n;
+    size_t used = (size_t)n < size ? (size_t)n : (size > 0 ? size - 1 : 0);
+    int m = snprintf(size > used ? buf + used : NULL, size > used ? size - used : 0,
+        " modality=%llx,%lld image_rule=%d reserved=%d",
+        (unsigned long long)(uintptr_t)p->modality, (long long)p->modality_batch_stride, p->image_rule, p->reserved);
+    return m < 0 ? m : n + m;
+}
+
 #ifdef __cplusplus
 }
 #endif

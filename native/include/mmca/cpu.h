@@ -40,6 +40,13 @@ int64_t mmca_cpu_attention(const mmca_attention_params *params);
  */
 int64_t mmca_cpu_text_attention(const mmca_text_params *params);
 
+/*
+ * Interleaved multi-modal causal attention (mmca_interleaved_params): two softmaxes per query row, text and
+ * image, in one pass over the key tiles, each score computed once; dtype MMCA_DTYPE_F32. Returns -1, or
+ * b * queries + i of the first query row whose logits overflowed float32.
+ */
+int64_t mmca_cpu_interleaved_attention(const mmca_interleaved_params *params);
+
 /* ---- Projections ---- */
 
 /*
@@ -82,6 +89,12 @@ int32_t mmca_cpu_params_size(void);
 
 /* mmca_attention_params_format of *params into buf (size bytes); returns the formatted length. */
 int32_t mmca_cpu_format_params(const mmca_attention_params *params, char *buf, int32_t size);
+
+/* sizeof(mmca_interleaved_params) as this library was compiled. */
+int32_t mmca_cpu_interleaved_params_size(void);
+
+/* mmca_interleaved_params_format of *params into buf (size bytes); returns the formatted length. */
+int32_t mmca_cpu_format_interleaved_params(const mmca_interleaved_params *params, char *buf, int32_t size);
 
 /* ---- Runtime settings and information ---- */
 

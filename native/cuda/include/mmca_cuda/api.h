@@ -99,6 +99,27 @@ void mmca_cuda_attention(int device, const mmca_attention_params *params, int ma
 void mmca_cuda_text(int device, const mmca_text_params *params, int math, int64_t workspace, int64_t workspace_bytes,
                     int64_t stream);
 
+/* sizeof(mmca_interleaved_params) as this library was compiled. */
+int mmca_cuda_interleaved_params_size();
+
+/* mmca_interleaved_params_format of *params into buf (size bytes); returns the formatted length. */
+int mmca_cuda_format_interleaved_params(const mmca_interleaved_params *params, char *buf, int size);
+
+/*
+ * Validates an interleaved block without touching the GPU (host code only): its attention block (causal, no
+ * masks; key lengths and query positions allowed), the image rule, the modality pointer and stride. The modality
+ * values live in device memory and are not read here; the kernel treats a value other than 1 and 2 as padding.
+ * Throws std::invalid_argument.
+ */
+void mmca_cuda_validate_interleaved(const mmca_interleaved_params *params, int math);
+
+/*
+ * Interleaved multi-modal causal attention (mmca_interleaved_params): two softmaxes per query row in one pass,
+ * one launch, fp32 arithmetic on CUDA cores for every dtype (`math` is validated as for the other launches and
+ * changes nothing here); asynchronous on `stream` of `device`.
+ */
+void mmca_cuda_interleaved(int device, const mmca_interleaved_params *params, int math, int64_t stream);
+
 /* out[i] = a[i] + b[i] for n elements of `dtype` (enum mmca_dtype) on `stream` (the SEED composition's t + visual). */
 void mmca_cuda_add(int device, int64_t out, int64_t a, int64_t b, int64_t n, int dtype, int64_t stream);
 

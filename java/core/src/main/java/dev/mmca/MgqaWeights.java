@@ -29,14 +29,16 @@ public final class MgqaWeights {
 
     /**
      * Checks every shape against {@code config}; {@code prefix} names the block in messages
-     * (e.g. {@code "cross_attn"}). Also rejects NaN/Inf weights.
+     * (e.g. {@code "cross_attn"}; empty for a block saved on its own, whose tensors are {@code to_q.weight}, ...).
+     * Also rejects NaN/Inf weights.
      */
     public void validate(String prefix, MmcaConfig config) {
         int dim = config.dim();
-        check(prefix + ".to_q.weight", toQ, config.innerDim(), dim);
-        check(prefix + ".to_k.weight", toK, config.kvInnerDim(), dim);
-        check(prefix + ".to_v.weight", toV, config.kvInnerDim(), dim);
-        check(prefix + ".to_out.weight", toOut, dim, config.innerDim());
+        String p = prefix.isEmpty() ? "" : prefix + ".";
+        check(p + "to_q.weight", toQ, config.innerDim(), dim);
+        check(p + "to_k.weight", toK, config.kvInnerDim(), dim);
+        check(p + "to_v.weight", toV, config.kvInnerDim(), dim);
+        check(p + "to_out.weight", toOut, dim, config.innerDim());
     }
 
     private static void check(String name, FloatTensor w, int rows, int cols) {
@@ -52,9 +54,14 @@ public final class MgqaWeights {
     }
 
     /**
-     * Random weights with PyTorch's default {@code nn.Linear} distribution,
-     * {@code U(-1/sqrt(in), 1/sqrt(in))}, reproducible from {@code random}.
+     * Seeded random weights of one block with PyTorch's default {@code nn.Linear} distribution,
+     * {@code U(-1/sqrt(in), 1/sqrt(in))}.
      */
+    public static MgqaWeights random(MmcaConfig config, long seed) {
+        return random(config, new SplittableRandom(seed));
+    }
+
+    /** As {@link #random(MmcaConfig, long)}, drawing from {@code random}. */
     static MgqaWeights random(MmcaConfig config, SplittableRandom random) {
         int dim = config.dim();
         return new MgqaWeights(

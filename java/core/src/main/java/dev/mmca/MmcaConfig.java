@@ -20,6 +20,7 @@ public final class MmcaConfig {
     private final boolean qkNorm;
     private final Composition composition;
     private final HeadMapping headMapping;
+    private final ImageAttention imageAttention;
 
     private MmcaConfig(Builder b) {
         this.dim = b.dim;
@@ -30,6 +31,8 @@ public final class MmcaConfig {
         this.causal = b.causal == null ? b.composition.defaultCausal() : b.causal;
         this.qkNorm = b.qkNorm;
         this.headMapping = b.headMapping;
+        // only the interleaved composition has image tokens; elsewhere the rule is fixed, so equal models compare equal
+        this.imageAttention = b.composition == Composition.INTERLEAVED ? b.imageAttention : ImageAttention.SELF;
     }
 
     public static Builder builder() {
@@ -39,7 +42,7 @@ public final class MmcaConfig {
     /** A builder pre-filled with this config's values. */
     public Builder toBuilder() {
         return new Builder().dim(dim).heads(heads).kvHeads(kvHeads).dimHead(dimHead).causal(causal)
-                .qkNorm(qkNorm).composition(composition).headMapping(headMapping);
+                .qkNorm(qkNorm).composition(composition).headMapping(headMapping).imageAttention(imageAttention);
     }
 
     public int dim() { return dim; }
@@ -50,6 +53,8 @@ public final class MmcaConfig {
     public boolean qkNorm() { return qkNorm; }
     public Composition composition() { return composition; }
     public HeadMapping headMapping() { return headMapping; }
+    /** What image tokens attend to under {@link Composition#INTERLEAVED}; {@link ImageAttention#SELF} otherwise. */
+    public ImageAttention imageAttention() { return imageAttention; }
 
     /** Query heads per key/value head, {@code H / G}. */
     public int groupSize() { return heads / kvHeads; }
@@ -78,19 +83,20 @@ public final class MmcaConfig {
         MmcaConfig c = (MmcaConfig) o;
         return dim == c.dim && heads == c.heads && kvHeads == c.kvHeads && dimHead == c.dimHead
                 && causal == c.causal && qkNorm == c.qkNorm && composition == c.composition
-                && headMapping == c.headMapping;
+                && headMapping == c.headMapping && imageAttention == c.imageAttention;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(dim, heads, kvHeads, dimHead, causal, qkNorm, composition, headMapping);
+        return Objects.hash(dim, heads, kvHeads, dimHead, causal, qkNorm, composition, headMapping, imageAttention);
     }
 
     @Override
     public String toString() {
         return "MmcaConfig{dim=" + dim + ", heads=" + heads + ", kvHeads=" + kvHeads + ", dimHead=" + dimHead
                 + ", causal=" + causal + ", qkNorm=" + qkNorm + ", composition=" + composition
-                + ", headMapping=" + headMapping + "}";
+                + ", headMapping=" + headMapping
+                + (composition == Composition.INTERLEAVED ? ", imageAttention=" + imageAttention : "") + "}";
     }
 
     /** Collects and validates the hyper-parameters. {@code dim} and {@code heads} are required. */
@@ -103,6 +109,7 @@ public final class MmcaConfig {
         private boolean qkNorm;
         private Composition composition = Composition.CROSS;
         private HeadMapping headMapping = HeadMapping.MODULO;
+        private ImageAttention imageAttention = ImageAttention.SELF;
 
         private Builder() {
         }
@@ -112,7 +119,7 @@ public final class MmcaConfig {
         /** Key/value heads G; defaults to {@code heads} (plain multi-head attention). */
         public Builder kvHeads(int kvHeads) { this.kvHeads = kvHeads; return this; }
         public Builder dimHead(int dimHead) { this.dimHead = dimHead; return this; }
-        /** Causal flag; defaults to true for CROSS and false for SEED (as upstream). */
+        /** Causal flag; defaults to true for CROSS and false for SEED (as upstream); INTERLEAVED is always causal. */
         public Builder causal(boolean causal) { this.causal = causal; return this; }
         public Builder qkNorm(boolean qkNorm) { this.qkNorm = qkNorm; return this; }
         public Builder composition(Composition composition) {
@@ -121,6 +128,12 @@ public final class MmcaConfig {
         }
         public Builder headMapping(HeadMapping headMapping) {
             this.headMapping = Objects.requireNonNull(headMapping, "headMapping");
+            return this;
+        }
+
+        /** What image tokens attend to (INTERLEAVED only); default {@link ImageAttention#SELF}. */
+        public Builder imageAttention(ImageAttention imageAttention) {
+            this.imageAttention = Objects.requireNonNull(imageAttention, "imageAttention");
             return this;
         }
 
@@ -136,6 +149,9 @@ public final class MmcaConfig {
                                 + " (heads % kvHeads = " + (heads % kvHeads) + ")");
             }
             require(dimHead > 0, "dimHead: expected a positive integer, got " + dimHead);
+            require(composition != Composition.INTERLEAVED || causal == null || causal,
+                    "causal: composition INTERLEAVED is causal by definition (a text token sees the tokens up to"
+                            + " itself), expected true, got false");
             long inner = (long) heads * dimHead;
             require(inner * Math.max(dim, 1) <= Integer.MAX_VALUE,
                     "heads*dimHead*dim: expected at most 2^31-1 weight elements, got " + inner * dim);

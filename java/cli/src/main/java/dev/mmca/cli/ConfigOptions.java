@@ -29,7 +29,8 @@ final class ConfigOptions {
             + " (scale 10).")
     Boolean qkNorm;
 
-    @Option(names = "--composition", description = "cross|seed (default: metadata, else cross).")
+    @Option(names = "--composition", description = "cross|seed (default: metadata, else cross); run also takes"
+            + " interleaved (the default there when --tokens, --modality or --out is given).")
     String composition;
 
     @Option(names = "--head-mapping", description = "modulo|grouped (default: metadata, else modulo).")
@@ -37,18 +38,31 @@ final class ConfigOptions {
 
     /** The overrides, each checked (an error names its option). */
     ConfigOverrides overrides(CommandLine commandLine) {
+        return overrides(commandLine, composition(commandLine)).build();
+    }
+
+    /** The overrides with {@code stated} as the composition (already parsed by the caller), counts checked. */
+    ConfigOverrides.Builder overrides(CommandLine commandLine, Composition stated) {
+        positiveCounts(commandLine);
+        return ConfigOverrides.builder().heads(heads).kvHeads(kvHeads).dimHead(dimHead).causal(causal).qkNorm(qkNorm)
+                .composition(stated)
+                .headMapping(headMapping == null ? null
+                        : option(commandLine, "--head-mapping", () -> HeadMapping.parse(headMapping)));
+    }
+
+    /** Refuses a count option that is given but not positive. */
+    void positiveCounts(CommandLine commandLine) {
         for (Object[] o : new Object[][] {{"--heads", heads}, {"--kv-heads", kvHeads}, {"--dim-head", dimHead}}) {
             if (o[1] != null && (Integer) o[1] <= 0) {
                 throw new CommandLine.ParameterException(commandLine, o[0] + ": expected a positive integer, got "
                         + o[1]);
             }
         }
-        return ConfigOverrides.builder().heads(heads).kvHeads(kvHeads).dimHead(dimHead).causal(causal).qkNorm(qkNorm)
-                .composition(composition == null ? null
-                        : option(commandLine, "--composition", () -> Composition.parse(composition)))
-                .headMapping(headMapping == null ? null
-                        : option(commandLine, "--head-mapping", () -> HeadMapping.parse(headMapping)))
-                .build();
+    }
+
+    /** The composition given with {@code --composition} (refused by name when unknown), or null. */
+    Composition composition(CommandLine commandLine) {
+        return composition == null ? null : option(commandLine, "--composition", () -> Composition.parse(composition));
     }
 
     /** Options that make a command resolve exactly {@code config} from the same weights (every field given). */

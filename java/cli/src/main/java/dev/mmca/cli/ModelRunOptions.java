@@ -1,7 +1,9 @@
 package dev.mmca.cli;
 
+import dev.mmca.Composition;
 import dev.mmca.FloatTensor;
 import dev.mmca.Mask;
+import dev.mmca.MmcaConfig;
 import dev.mmca.MmcaInputs;
 import dev.mmca.NumericOverflowException;
 import dev.mmca.backend.Backend;
@@ -19,16 +21,18 @@ import picocli.CommandLine.Option;
 /**
  * The options shared by {@code mmca run} and {@code mmca decode}: weights, tokens, masks, config overrides,
  * backend and the two outputs, checked and loaded in one place so both commands refuse the same things with
- * the same messages.
+ * the same messages. The weights, the tokens and the outputs are required unless {@code mmca run} takes its
+ * interleaved mode ({@link InterleavedRunOptions}), so {@link #load} requires them, in picocli's words.
  */
 final class ModelRunOptions {
-    @Option(names = "--weights", required = true, description = "safetensors file with the 12 upstream tensors.")
+    @Option(names = "--weights", description = "safetensors file with the 12 upstream tensors (run --composition interleaved:"
+            + " the 4 of one block).")
     Path weights;
 
-    @Option(names = "--visual", required = true, description = "visual tokens [B, Nv, dim] (.npy, <f4 or <f8).")
+    @Option(names = "--visual", description = "visual tokens [B, Nv, dim] (.npy, <f4 or <f8).")
     Path visual;
 
-    @Option(names = "--text", required = true, description = "text tokens [B, Nt, dim] (.npy, <f4 or <f8).")
+    @Option(names = "--text", description = "text tokens [B, Nt, dim] (.npy, <f4 or <f8).")
     Path text;
 
     @Option(names = "--visual-mask", description = "visual mask [B, Nv] (.npy, |b1 or |u1; true = real token).")
@@ -44,10 +48,10 @@ final class ModelRunOptions {
     @Option(names = "--backend", description = "auto|java|cpu|cuda (default: auto, or mmca.backend / MMCA_BACKEND).")
     String backend;
 
-    @Option(names = "--out-visual", required = true, description = "where to write the visual output (.npy, <f4).")
+    @Option(names = "--out-visual", description = "where to write the visual output (.npy, <f4).")
     Path outVisual;
 
-    @Option(names = "--out-text", required = true, description = "where to write the text output (.npy, <f4).")
+    @Option(names = "--out-text", description = "where to write the text output (.npy, <f4).")
     Path outText;
 
     @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
@@ -64,7 +68,15 @@ final class ModelRunOptions {
      * {@code mmca COMMAND: warning: ...}.
      */
     Loaded load() throws PathArguments.Failure {
-        ConfigOverrides overrides = config.overrides(spec.commandLine());
+        Composition stated = composition();
+        if (stated == Composition.INTERLEAVED) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--composition: interleaved takes --tokens"
+                    + " and --modality, which are options of 'mmca run' only; 'mmca " + spec.name() + "' runs cross"
+                    + " or seed");
+        }
+        OptionChecks.require(spec, new Object[][] {{"--weights", weights}, {"--visual", visual}, {"--text", text},
+            {"--out-visual", outVisual}, {"--out-text", outText}});
+        ConfigOverrides overrides = overrides(stated).build();
         List<PathArguments.Named> inputs = new ArrayList<>();
         inputs.add(new PathArguments.Named("--weights", weights));
         inputs.add(new PathArguments.Named("--visual", visual));
@@ -89,16 +101,7 @@ final class ModelRunOptions {
                 : PathArguments.reading("--visual-mask", visualMask, () -> Npy.read(visualMask).toMask());
         Mask tm = textMask == null ? null
                 : PathArguments.reading("--text-mask", textMask, () -> Npy.read(textMask).toMask());
-        Backend b;
-        try {
-            b = Backends.select(backend, loaded.config());
-        } catch (RuntimeException e) {
-            if (backend == null) {
-                throw e;
-            }
-            throw new PathArguments.Failure("--backend: " + String.valueOf(e.getMessage()).replaceFirst("^backend: ", ""),
-                    e);
-        }
+        Backend b = backend(loaded.config());
         return new Loaded(loaded, new MmcaInputs(v, t, vm, tm), b, inputs);
     }
 
@@ -116,5 +119,44 @@ final class ModelRunOptions {
     void write(FloatTensor visualOut, FloatTensor textOut) throws PathArguments.Failure {
         PathArguments.writing("--out-visual", outVisual, () -> Npy.writeFloats(outVisual, visualOut));
         PathArguments.writing("--out-text", outText, () -> Npy.writeFloats(outText, textOut));
+    }
+
+    /** Refuses a count option that is given but not positive. */
+    void positiveCounts() {
+        config.positiveCounts(spec.commandLine());
+    }
+
+    /** The composition given with {@code --composition} (refused by name when unknown), or null. */
+    Composition composition() {
+        return config.composition(spec.commandLine());
+    }
+
+    /** Whether {@code --causal} was given, and as what (null: not given). */
+    Boolean causal() {
+        return config.causal;
+    }
+
+    /** The config overrides of the shared options, {@code stated} as the composition. */
+    ConfigOverrides.Builder overrides(Composition stated) {
+        return config.overrides(spec.commandLine(), stated);
+    }
+
+    /** The backend asked for (or auto); a failure of a named one is attributed to {@code --backend}. */
+    Backend backend(MmcaConfig config) throws PathArguments.Failure {
+        try {
+            return Backends.select(backend, config);
+        } catch (RuntimeException e) {
+            if (backend == null) {
+                throw e;
+            }
+            throw new PathArguments.Failure("--backend: " + String.valueOf(e.getMessage()).replaceFirst("^backend: ", ""),
+                    e);
+        }
+    }
+
+    /** The options of the visual and text inputs and outputs, as (name, value) pairs. */
+    Object[][] twoStreamOptions() {
+        return new Object[][] {{"--visual", visual}, {"--text", text}, {"--visual-mask", visualMask},
+            {"--text-mask", textMask}, {"--out-visual", outVisual}, {"--out-text", outText}};
     }
 }

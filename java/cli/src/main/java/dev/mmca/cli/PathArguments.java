@@ -97,7 +97,7 @@ final class PathArguments {
 
     /** Library argument names of validation messages ({@code text: expected ...}) and the options they come from. */
     private static final Map<String, String> ARGUMENTS = Map.of("visual", "--visual", "text", "--text",
-            "visualMask", "--visual-mask", "textMask", "--text-mask");
+            "visualMask", "--visual-mask", "textMask", "--text-mask", "tokens", "--tokens", "modality", "--modality");
 
     /**
      * A validation error of the inputs ({@code text: expected last dimension ...}) attributed to the option the

@@ -239,7 +239,7 @@ class RunFaultsTest {
                 + "Run 'mmca run --help' for the options."), r.err);
         r = run(weights, visual, text, tmp.resolve("ov.npy"), tmp.resolve("ot.npy"), "--composition", "diagonal");
         assertEquals(2, r.exitCode, r.toString());
-        assertTrue(r.err.startsWith("mmca run: error: --composition: expected cross or seed, got 'diagonal'"), r.err);
+        assertTrue(r.err.startsWith("mmca run: error: --composition: expected cross, seed or interleaved, got 'diagonal'"), r.err);
         r = CommandTestSupport.run("run", "--visual", visual.toString());
         assertEquals(2, r.exitCode, r.toString());
         assertTrue(r.err.startsWith("mmca run: error: Missing required options:"), r.err);

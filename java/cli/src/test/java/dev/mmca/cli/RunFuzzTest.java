@@ -55,7 +55,7 @@ class RunFuzzTest {
     Path tmp;
 
     /** One file argument of the run and the bytes of its valid version. */
-    private record Seed(String option, Path path, byte[] bytes, boolean safetensors) {
+    record Seed(String option, Path path, byte[] bytes, boolean safetensors) {
     }
 
     @Test

@@ -1,9 +1,11 @@
 package dev.mmca.backend;
 
 import dev.mmca.FloatTensor;
+import dev.mmca.MgqaWeights;
 import dev.mmca.MmcaConfig;
 import dev.mmca.MmcaWeights;
 import dev.mmca.plan.AttentionCallPlan;
+import dev.mmca.plan.InterleavedPlan;
 import dev.mmca.plan.Machine;
 import dev.mmca.plan.PackedWeight;
 import dev.mmca.plan.PlanIo;
@@ -43,6 +45,15 @@ public abstract class Backend {
     public abstract Support supports(AttentionProblem problem);
 
     /**
+     * Whether this backend can run the interleaved attention call {@code problem}; by default, whether it runs the
+     * plain causal problem of the same sizes ({@link InterleavedProblem#asCausalProblem()}), since the interleaved
+     * kernels share the plain ones' limits.
+     */
+    public Support supports(InterleavedProblem problem) {
+        return supports(problem.asCausalProblem());
+    }
+
+    /**
      * Binds {@code weights} to this backend for {@code config}.
      *
      * @throws BackendUnavailableException if the backend is unavailable or does not support the config
@@ -68,6 +79,27 @@ public abstract class Backend {
         }
         weights.validate(config);
         return SimpleMmcaPlan.of(config);
+    }
+
+    /**
+     * Binds the weights of one interleaved block ({@code to_q}, {@code to_k}, {@code to_v}, {@code to_out}) to this
+     * backend for {@code config}, whose composition must be {@link dev.mmca.Composition#INTERLEAVED}.
+     *
+     * @throws BackendUnavailableException if the backend is unavailable or does not support the config
+     * @throws IllegalArgumentException if the composition is another, or a weight's shape contradicts the config
+     */
+    public final PreparedInterleaved prepareInterleaved(MmcaConfig config, MgqaWeights weights) {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(weights, "weights");
+        InterleavedPlan plan = InterleavedPlan.of(config);
+        requireAvailable();
+        Support s = supports(config);
+        if (!s.isSupported()) {
+            throw new BackendUnavailableException("backend '" + name() + "' does not support " + config + ": "
+                    + s.reason());
+        }
+        weights.validate("", config);
+        return new PreparedInterleaved(plan, newMachine(plan.packWeights(weights)));
     }
 
     /**
@@ -110,6 +142,45 @@ public abstract class Backend {
         PlanIo io = new PlanIo().tensor(call.q, q).tensor(call.k, k).tensor(call.v, v).tensor(call.out, out)
                 .mask(call.keyMask, problem.keyMask()).mask(call.queryMask, problem.queryMask());
         attentionMachine().run(call.plan, io);
+    }
+
+    /**
+     * Runs one interleaved attention call: {@code out = attention(q, k, v)} over the tokens of
+     * {@code problem.modality()} with two softmaxes per row, as {@link InterleavedProblem} defines it. Outputs are
+     * written completely (padding rows are zero).
+     */
+    public final void attention(InterleavedProblem problem, FloatTensor q, FloatTensor k, FloatTensor v,
+            FloatTensor out) {
+        Objects.requireNonNull(problem, "problem");
+        requireAvailable();
+        Support s = supports(problem);
+        if (!s.isSupported()) {
+            throw new BackendUnavailableException("backend '" + name() + "' does not support " + problem + ": "
+                    + s.reason());
+        }
+        int b = problem.batch();
+        int n = problem.tokens();
+        int hd = problem.heads() * problem.dimHead();
+        int gd = problem.kvHeads() * problem.dimHead();
+        checkShape("q", q, b, n, hd);
+        checkShape("k", k, b, n, gd);
+        checkShape("v", v, b, n, gd);
+        checkShape("out", out, b, n, hd);
+        requireFinite("q", q);
+        requireFinite("k", k);
+        requireFinite("v", v);
+        InterleavedPlan.Call call = InterleavedPlan.call(problem);
+        PlanIo io = new PlanIo().tensor(call.q, q).tensor(call.k, k).tensor(call.v, v).tensor(call.out, out)
+                .modality(call.modality, problem.modality());
+        attentionMachine().run(call.plan, io);
+    }
+
+    private static void requireFinite(String name, FloatTensor t) {
+        int bad = t.firstNonFinite();
+        if (bad >= 0) {
+            throw new IllegalArgumentException(name + ": expected finite values, got " + t.get(bad) + " at index "
+                    + t.indexString(bad));
+        }
     }
 
     /** The machine of single attention calls, made on first use and kept for the life of the backend. */

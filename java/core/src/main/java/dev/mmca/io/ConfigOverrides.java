@@ -2,6 +2,7 @@ package dev.mmca.io;
 
 import dev.mmca.Composition;
 import dev.mmca.HeadMapping;
+import dev.mmca.ImageAttention;
 
 /**
  * Hyper-parameters given explicitly (e.g. on the command line) when loading a model: each one is
@@ -18,6 +19,7 @@ public final class ConfigOverrides {
     private final Boolean qkNorm;
     private final Composition composition;
     private final HeadMapping headMapping;
+    private final ImageAttention imageAttention;
 
     private ConfigOverrides(Builder b) {
         this.heads = b.heads;
@@ -27,6 +29,7 @@ public final class ConfigOverrides {
         this.qkNorm = b.qkNorm;
         this.composition = b.composition;
         this.headMapping = b.headMapping;
+        this.imageAttention = b.imageAttention;
     }
 
     /** No overrides: everything comes from the file. */
@@ -45,12 +48,14 @@ public final class ConfigOverrides {
     public Boolean qkNorm() { return qkNorm; }
     public Composition composition() { return composition; }
     public HeadMapping headMapping() { return headMapping; }
+    /** Interleaved models only. */
+    public ImageAttention imageAttention() { return imageAttention; }
 
     @Override
     public String toString() {
         return "ConfigOverrides{heads=" + heads + ", kvHeads=" + kvHeads + ", dimHead=" + dimHead + ", causal="
                 + causal + ", qkNorm=" + qkNorm + ", composition=" + composition + ", headMapping=" + headMapping
-                + "}";
+                + ", imageAttention=" + imageAttention + "}";
     }
 
     /** Every setter accepts null, meaning "not given". */
@@ -62,6 +67,7 @@ public final class ConfigOverrides {
         private Boolean qkNorm;
         private Composition composition;
         private HeadMapping headMapping;
+        private ImageAttention imageAttention;
 
         private Builder() {
         }
@@ -73,6 +79,10 @@ public final class ConfigOverrides {
         public Builder qkNorm(Boolean qkNorm) { this.qkNorm = qkNorm; return this; }
         public Builder composition(Composition composition) { this.composition = composition; return this; }
         public Builder headMapping(HeadMapping headMapping) { this.headMapping = headMapping; return this; }
+        public Builder imageAttention(ImageAttention imageAttention) {
+            this.imageAttention = imageAttention;
+            return this;
+        }
 
         /** @throws IllegalArgumentException when a given count is not positive */
         public ConfigOverrides build() {

@@ -56,6 +56,16 @@ public final class HeapCheck {
         }
     }
 
+    /** A checked {@code new long[n]}. */
+    public static long[] longs(Path file, String what, int n) {
+        require(file, what, (long) n * Long.BYTES);
+        try {
+            return new long[n];
+        } catch (OutOfMemoryError e) {
+            throw tooLarge(file, what, (long) n * Long.BYTES, available(), e);
+        }
+    }
+
     /** A checked {@code new byte[n]}. */
     public static byte[] bytes(Path file, String what, int n) {
         require(file, what, n);

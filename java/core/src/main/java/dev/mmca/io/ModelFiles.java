@@ -3,6 +3,8 @@ package dev.mmca.io;
 import dev.mmca.Composition;
 import dev.mmca.FloatTensor;
 import dev.mmca.HeadMapping;
+import dev.mmca.ImageAttention;
+import dev.mmca.MgqaWeights;
 import dev.mmca.MmcaConfig;
 import dev.mmca.MmcaWeights;
 import java.io.IOException;
@@ -34,6 +36,11 @@ public final class ModelFiles {
     public static final String QK_NORM = "qk_norm";
     public static final String COMPOSITION = "composition";
     public static final String HEAD_MAPPING = "head_mapping";
+    /** Interleaved models only: {@code self} or {@code block}. */
+    public static final String IMAGE_ATTENTION = "image_attention";
+    /** The four tensors of an interleaved model: one block's upstream names, without a prefix. */
+    public static final List<String> INTERLEAVED_TENSORS = List.of("to_q.weight", "to_k.weight", "to_v.weight",
+            "to_out.weight");
 
     private static final System.Logger LOG = System.getLogger(ModelFiles.class.getName());
     private static final String Q_NAME = MmcaWeights.VISUAL + ".to_q.weight";
@@ -76,6 +83,16 @@ public final class ModelFiles {
         ConfigOverrides given = overrides == null ? ConfigOverrides.none() : overrides;
         SafetensorsFile file = Safetensors.read(weights);
         Map<String, FloatTensor> tensors = file.tensors();
+        // An interleaved model has other tensors; say so rather than list twelve missing ones.
+        if (given.composition() == Composition.INTERLEAVED) {
+            throw new IllegalArgumentException(weights + ": composition: the override says interleaved, which is"
+                    + " one block over one sequence, not a SimpleMMCA model; read it with ModelFiles.readInterleaved");
+        }
+        if (given.composition() == null && "interleaved".equalsIgnoreCase(file.metadata().get(COMPOSITION))) {
+            throw new MalformedFileException(weights, "composition: metadata says interleaved: the file holds one"
+                    + " interleaved block, not a SimpleMMCA model; read it with ModelFiles.readInterleaved (mmca run"
+                    + " --tokens ... --modality ...)");
+        }
         List<String> expected = MmcaWeights.parameterNames();
         List<String> missing = new ArrayList<>();
         for (String name : expected) {
@@ -106,47 +123,157 @@ public final class ModelFiles {
         return new LoadedModel(config, model, warnings);
     }
 
+    /**
+     * Reads an interleaved model (SPEC "Interleaved MMCA"): the four tensors of one block, {@code to_q.weight},
+     * {@code to_k.weight}, {@code to_v.weight}, {@code to_out.weight}, and the metadata of {@link #read} plus
+     * {@code image_attention} ({@code self} or {@code block}). {@code composition}, when stated, must be
+     * {@code interleaved}; {@code causal}, when stated, must be true. Warnings are returned, not logged.
+     *
+     * @throws MalformedFileException when the file is not valid, lacks a tensor or {@code heads}, has invalid
+     *     metadata, or its metadata contradicts its tensor shapes
+     * @throws IllegalArgumentException when an override contradicts the tensor shapes or the composition
+     * @throws IOException when the file cannot be read
+     */
+    public static LoadedInterleaved readInterleaved(Path weights, ConfigOverrides overrides) throws IOException {
+        Objects.requireNonNull(weights, "weights");
+        ConfigOverrides given = overrides == null ? ConfigOverrides.none() : overrides;
+        SafetensorsFile file = Safetensors.read(weights);
+        Map<String, FloatTensor> tensors = file.tensors();
+        List<String> missing = new ArrayList<>();
+        for (String name : INTERLEAVED_TENSORS) {
+            if (!tensors.containsKey(name)) {
+                missing.add(name);
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new MalformedFileException(weights, "expected the four tensors of an interleaved block, missing "
+                    + missing + " (the file has " + tensors.size() + " tensors" + (tensors.isEmpty() ? "" : ", e.g. '"
+                    + tensors.keySet().iterator().next() + "'") + ")");
+        }
+        List<String> warnings = new ArrayList<>();
+        for (Map.Entry<String, FloatTensor> e : tensors.entrySet()) {
+            if (!INTERLEAVED_TENSORS.contains(e.getKey())) {
+                warnings.add(weights + ": ignoring tensor '" + e.getKey() + "' " + Arrays.toString(e.getValue().shape())
+                        + ", which is not one of the four tensors of an interleaved block");
+            }
+        }
+        Resolver r = new Resolver(weights, file.metadata(), warnings);
+        MmcaConfig config = resolve(r, given, tensors, "to_q.weight", "to_k.weight", true);
+        MgqaWeights block = new MgqaWeights(tensors.get("to_q.weight"), tensors.get("to_k.weight"),
+                tensors.get("to_v.weight"), tensors.get("to_out.weight"));
+        try {
+            block.validate("", config);
+        } catch (IllegalArgumentException e) {
+            throw new MalformedFileException(weights, e.getMessage() + " (resolved " + config + ")", e);
+        }
+        return new LoadedInterleaved(config, block, warnings);
+    }
+
+    /**
+     * Writes an interleaved model: its four tensors (F32) and its full configuration as metadata (composition
+     * {@code interleaved}, {@code image_attention}), atomically.
+     *
+     * @throws IllegalArgumentException when the composition is not INTERLEAVED or the weights do not match
+     * @throws IOException naming the path when it cannot be written
+     */
+    public static void saveInterleaved(Path file, MmcaConfig config, MgqaWeights weights) throws IOException {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(weights, "weights");
+        if (config.composition() != Composition.INTERLEAVED) {
+            throw new IllegalArgumentException("config: expected composition INTERLEAVED, got " + config.composition()
+                    + " (save SimpleMMCA models with ModelFiles.save)");
+        }
+        weights.validate("", config);
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put(HEADS, Integer.toString(config.heads()));
+        metadata.put(KV_HEADS, Integer.toString(config.kvHeads()));
+        metadata.put(DIM_HEAD, Integer.toString(config.dimHead()));
+        metadata.put(CAUSAL, "true");
+        metadata.put(QK_NORM, Boolean.toString(config.qkNorm()));
+        metadata.put(COMPOSITION, "interleaved");
+        metadata.put(HEAD_MAPPING, config.headMapping().name().toLowerCase(Locale.ROOT));
+        metadata.put(IMAGE_ATTENTION, config.imageAttention().label());
+        Map<String, FloatTensor> tensors = new LinkedHashMap<>();
+        tensors.put("to_q.weight", weights.toQ());
+        tensors.put("to_k.weight", weights.toK());
+        tensors.put("to_v.weight", weights.toV());
+        tensors.put("to_out.weight", weights.toOut());
+        Safetensors.write(file, tensors, metadata);
+    }
+
     private static MmcaConfig resolve(Resolver r, ConfigOverrides given, Map<String, FloatTensor> tensors)
             throws MalformedFileException {
+        return resolve(r, given, tensors, Q_NAME, K_NAME, false);
+    }
+
+    /**
+     * The configuration from overrides, metadata and the shapes of {@code qName} and {@code kName}; with
+     * {@code interleaved}, composition INTERLEAVED (the default there; another stated one is an error), always
+     * causal, and the image rule from {@code image_attention}.
+     */
+    private static MmcaConfig resolve(Resolver r, ConfigOverrides given, Map<String, FloatTensor> tensors, String qName,
+            String kName, boolean interleaved) throws MalformedFileException {
         Stated<Integer> heads = r.pick(HEADS, given.heads(), r::positiveInt);
         if (heads.value == null) {
             throw new MalformedFileException(r.file, "heads: the number of query heads is not recorded in the file"
                     + " (no __metadata__ key 'heads'); give it explicitly (the --heads option, or"
                     + " ConfigOverrides.builder().heads(n)), or save the file with ModelFiles.save");
         }
-        FloatTensor toQ = tensors.get(Q_NAME);
-        FloatTensor toK = tensors.get(K_NAME);
-        requireMatrix(r.file, Q_NAME, toQ);
-        requireMatrix(r.file, K_NAME, toK);
+        FloatTensor toQ = tensors.get(qName);
+        FloatTensor toK = tensors.get(kName);
+        requireMatrix(r.file, qName, toQ);
+        requireMatrix(r.file, kName, toK);
         int h = heads.value;
         int qRows = toQ.dim(0);
         int dim = toQ.dim(1);
         if (qRows % h != 0) {
-            throw heads.contradiction(r.file, "heads", h, Q_NAME + " " + Arrays.toString(toQ.shape())
+            throw heads.contradiction(r.file, "heads", h, qName + " " + Arrays.toString(toQ.shape())
                     + " has " + qRows + " rows, which is not a multiple of it");
         }
         int dimHead = qRows / h;
         Stated<Integer> statedDimHead = r.pick(DIM_HEAD, given.dimHead(), r::positiveInt);
         if (statedDimHead.value != null && statedDimHead.value != dimHead) {
-            throw statedDimHead.contradiction(r.file, DIM_HEAD, statedDimHead.value, Q_NAME + " "
+            throw statedDimHead.contradiction(r.file, DIM_HEAD, statedDimHead.value, qName + " "
                     + Arrays.toString(toQ.shape()) + " with heads " + h + " implies " + dimHead);
         }
         int kRows = toK.dim(0);
         if (kRows % dimHead != 0) {
-            throw new MalformedFileException(r.file, K_NAME + " " + Arrays.toString(toK.shape()) + ": expected a row"
+            throw new MalformedFileException(r.file, kName + " " + Arrays.toString(toK.shape()) + ": expected a row"
                     + " count that is a multiple of dim_head " + dimHead + ", got " + kRows);
         }
         int kvHeads = kRows / dimHead;
         Stated<Integer> statedKv = r.pick(KV_HEADS, given.kvHeads(), r::positiveInt);
         if (statedKv.value != null && statedKv.value != kvHeads) {
-            throw statedKv.contradiction(r.file, KV_HEADS, statedKv.value, K_NAME + " "
+            throw statedKv.contradiction(r.file, KV_HEADS, statedKv.value, kName + " "
                     + Arrays.toString(toK.shape()) + " with dim_head " + dimHead + " implies " + kvHeads);
         }
         MmcaConfig.Builder b = MmcaConfig.builder().dim(dim).heads(h).kvHeads(kvHeads).dimHead(dimHead);
         Boolean causal = r.pick(CAUSAL, given.causal(), r::bool).value;
         Boolean qkNorm = r.pick(QK_NORM, given.qkNorm(), r::bool).value;
-        Composition composition = r.pick(COMPOSITION, given.composition(), r::composition).value;
+        Stated<Composition> stated = r.pick(COMPOSITION, given.composition(), r::composition);
+        Composition composition = stated.value;
         HeadMapping headMapping = r.pick(HEAD_MAPPING, given.headMapping(), r::headMapping).value;
+        if (interleaved) {
+            if (composition != null && composition != Composition.INTERLEAVED) {
+                throw stated.contradiction(r.file, COMPOSITION, composition.name().toLowerCase(Locale.ROOT),
+                        "the file holds one interleaved block (to_q, to_k, to_v, to_out without a prefix); expected"
+                                + " interleaved");
+            }
+            composition = Composition.INTERLEAVED;
+            Stated<Boolean> statedCausal = r.pick(CAUSAL, given.causal(), r::bool);
+            if (Boolean.FALSE.equals(statedCausal.value)) {
+                throw statedCausal.contradiction(r.file, CAUSAL, false, "composition interleaved is causal by"
+                        + " definition (a text token sees the tokens up to itself); expected true");
+            }
+            ImageAttention rule = r.pick(IMAGE_ATTENTION, given.imageAttention(), r::imageAttention).value;
+            if (rule != null) {
+                b.imageAttention(rule);
+            }
+        } else if (composition == Composition.INTERLEAVED) {
+            throw stated.contradiction(r.file, COMPOSITION, "interleaved", "a SimpleMMCA model has three blocks;"
+                    + " read an interleaved block with ModelFiles.readInterleaved (mmca run --composition interleaved)");
+        }
         if (composition != null) {
             b.composition(composition);
         }
@@ -262,11 +389,15 @@ public final class ModelFiles {
         }
 
         Composition composition(String key, String text) throws MalformedFileException {
-            return parseEnum(key, text, Composition::parse, "cross or seed");
+            return parseEnum(key, text, Composition::parse, "cross, seed or interleaved");
         }
 
         HeadMapping headMapping(String key, String text) throws MalformedFileException {
             return parseEnum(key, text, HeadMapping::parse, "modulo or grouped");
+        }
+
+        ImageAttention imageAttention(String key, String text) throws MalformedFileException {
+            return parseEnum(key, text, ImageAttention::parse, "self or block");
         }
 
         private <T> T parseEnum(String key, String text, Function<String, T> parse, String expected)
@@ -292,6 +423,10 @@ public final class ModelFiles {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(weights, "weights");
+        if (config.composition() == Composition.INTERLEAVED) {
+            throw new IllegalArgumentException("config: composition INTERLEAVED has one block, not three; save it"
+                    + " with ModelFiles.saveInterleaved");
+        }
         weights.validate(config);
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put(HEADS, Integer.toString(config.heads()));

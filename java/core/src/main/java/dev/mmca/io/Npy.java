@@ -18,7 +18,8 @@ import java.util.Objects;
  * Reads and writes numpy {@code .npy} files (format versions 1.0, 2.0 and 3.0): the magic
  * {@code \x93NUMPY}, a version, a little-endian header length (2 bytes in 1.0, 4 bytes in 2.0/3.0),
  * a Python-literal header dictionary, then the raw C-order data. Supported dtypes: {@code <f4},
- * {@code <f8}, {@code |b1}, {@code |u1}. Writers produce version 1.0 files with the header padded
+ * {@code <f8}, {@code |b1}, {@code |u1}; {@link #readIntegers} also reads little-endian integers (a modality
+ * saved from numpy's default {@code int64}). Writers produce version 1.0 files with the header padded
  * so that the data starts 64-byte aligned, as numpy does.
  */
 public final class Npy {
@@ -46,11 +47,24 @@ public final class Npy {
     }
 
     /**
+     * Reads a whole file of integers: {@code |u1}, {@code |i1}, {@code <i2}, {@code <u2}, {@code <i4}, {@code <u4},
+     * {@code <i8} or {@code <u8} (e.g. a modality, {@link NpyArray#toModality()}), with the checks of
+     * {@link #read(Path)}; another dtype is refused naming it.
+     */
+    public static NpyArray readIntegers(Path file) throws IOException {
+        return read(file, null, true);
+    }
+
+    /**
      * Reads a whole file as {@link #read(Path)} does, and feeds every byte of it, in file order, to
      * {@code digest} (when not null) while reading: a content hash at no extra I/O. When the read fails the
      * digest's state is unspecified.
      */
     public static NpyArray read(Path file, MessageDigest digest) throws IOException {
+        return read(file, digest, false);
+    }
+
+    private static NpyArray read(Path file, MessageDigest digest, boolean integers) throws IOException {
         Objects.requireNonNull(file, "file");
         try (FileChannel channel = FileChecks.openForReading(file)) {
             ChunkedIo io = new ChunkedIo(channel, file, digest);
@@ -104,7 +118,7 @@ public final class Npy {
             } catch (NpyHeader.HeaderException e) {
                 throw new MalformedFileException(file, "header: " + e.getMessage());
             }
-            NpyArray array = readData(io, file, header, headerStart + headerLength, size);
+            NpyArray array = readData(io, file, header, headerStart + headerLength, size, integers);
             io.finishDigest(size);
             return array;
         }
@@ -122,21 +136,27 @@ public final class Npy {
         }
     }
 
-    private static NpyArray readData(ChunkedIo io, Path file, NpyHeader header, long dataStart, long size)
-            throws IOException {
+    private static NpyArray readData(ChunkedIo io, Path file, NpyHeader header, long dataStart, long size,
+            boolean integers) throws IOException {
         if (header.fortranOrder) {
             throw new MalformedFileException(file, "fortran_order: expected False (C order), got True (save a"
                     + " C-contiguous array, e.g. numpy.ascontiguousarray(a))");
         }
-        int itemBytes;
-        switch (header.descr) {
-            case "<f4": itemBytes = 4; break;
-            case "<f8": itemBytes = 8; break;
-            case "|b1":
-            case "|u1": itemBytes = 1; break;
-            default:
-                throw new MalformedFileException(file, "descr: expected '<f4', '<f8', '|b1' or '|u1', got '"
-                        + NpyHeader.printable(header.descr) + "'");
+        int itemBytes = integers ? integerBytes(header.descr) : 0;
+        if (integers && itemBytes == 0) {
+            throw new MalformedFileException(file, "descr: expected an integer dtype ('|u1', '|i1', '<i2', '<u2', '<i4',"
+                    + " '<u4', '<i8' or '<u8'), got '" + NpyHeader.printable(header.descr) + "'");
+        }
+        if (!integers) {
+            switch (header.descr) {
+                case "<f4": itemBytes = 4; break;
+                case "<f8": itemBytes = 8; break;
+                case "|b1":
+                case "|u1": itemBytes = 1; break;
+                default:
+                    throw new MalformedFileException(file, "descr: expected '<f4', '<f8', '|b1' or '|u1', got '"
+                            + NpyHeader.printable(header.descr) + "'");
+            }
         }
         int[] shape = new int[header.shape.length];
         long elements = 1;
@@ -169,6 +189,22 @@ public final class Npy {
         int n = (int) elements;
         io.reserve(dataBytes);
         String what = "data " + header.descr + " " + Arrays.toString(shape);
+        if (integers && !header.descr.equals("|u1")) {
+            byte[] raw = HeapCheck.bytes(file, what, (int) dataBytes);
+            long[] values = HeapCheck.longs(file, what + " as int64", n);
+            io.readBytes(dataStart, raw);
+            ByteBuffer le = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
+            boolean unsigned = header.descr.charAt(1) == 'u';
+            for (int i = 0; i < n; i++) {
+                switch (itemBytes) {
+                    case 1: values[i] = raw[i]; break;
+                    case 2: values[i] = unsigned ? le.getShort(2 * i) & 0xffffL : le.getShort(2 * i); break;
+                    case 4: values[i] = unsigned ? le.getInt(4 * i) & 0xffffffffL : le.getInt(4 * i); break;
+                    default: values[i] = le.getLong(8 * i); break;
+                }
+            }
+            return new NpyArray(file, header.descr, shape, values);
+        }
         switch (header.descr) {
             case "<f4": {
                 float[] f = HeapCheck.floats(file, what, n);
@@ -193,6 +229,17 @@ public final class Npy {
                 }
                 return new NpyArray(file, header.descr, shape, null, null, b);
             }
+        }
+    }
+
+    /** Bytes per element of a supported integer dtype, or 0. */
+    private static int integerBytes(String descr) {
+        switch (descr) {
+            case "|u1": case "|i1": return 1;
+            case "<i2": case "<u2": return 2;
+            case "<i4": case "<u4": return 4;
+            case "<i8": case "<u8": return 8;
+            default: return 0;
         }
     }
 

@@ -2,6 +2,7 @@ package dev.mmca.io;
 
 import dev.mmca.FloatTensor;
 import dev.mmca.Mask;
+import dev.mmca.Modality;
 import java.nio.file.Path;
 import java.util.Arrays;
 
@@ -18,6 +19,19 @@ public final class NpyArray {
     private final float[] floats;
     private final double[] doubles;
     private final byte[] bytes;
+    /** Integers of a dtype wider than a byte (or signed), as read by {@link Npy#readIntegers}. */
+    private final long[] longs;
+
+    NpyArray(Path source, String dtype, int[] shape, long[] longs) {
+        this.source = source;
+        this.dtype = dtype;
+        this.shape = shape.clone();
+        this.floats = null;
+        this.doubles = null;
+        this.bytes = null;
+        this.longs = longs;
+        this.size = longs.length;
+    }
 
     NpyArray(Path source, String dtype, int[] shape, float[] floats, double[] doubles, byte[] bytes) {
         this.source = source;
@@ -26,6 +40,7 @@ public final class NpyArray {
         this.floats = floats;
         this.doubles = doubles;
         this.bytes = bytes;
+        this.longs = null;
         this.size = floats != null ? floats.length : doubles != null ? doubles.length : bytes.length;
     }
 
@@ -99,6 +114,35 @@ public final class NpyArray {
     }
 
     /**
+     * The values as a {@code [batch, length]} modality (0 padding, 1 text, 2 image).
+     *
+     * @throws IllegalArgumentException for a dtype other than {@code |u1} or an integer one
+     *     ({@link Npy#readIntegers}), an array that is not 2-D or has no element, or a value other than 0, 1 and 2
+     *     (named with its position)
+     */
+    public Modality toModality() {
+        if ((bytes == null || dtype.equals("|b1")) && longs == null) {
+            throw new IllegalArgumentException(source + ": expected dtype |u1 or an integer dtype for a modality (0"
+                    + " padding, 1 text, 2 image), got " + dtype);
+        }
+        if (shape.length != 2 || size == 0) {
+            throw new IllegalArgumentException(source + ": expected a 2-D modality [batch, length] with at least one"
+                    + " token, got shape " + Arrays.toString(shape));
+        }
+        byte[] m = new byte[size];
+        for (int i = 0; i < size; i++) {
+            long v = longs != null ? longs[i] : bytes[i] & 0xff;
+            if (v < 0 || v > 2) {
+                String value = dtype.charAt(1) == 'u' ? Long.toUnsignedString(v) : Long.toString(v);
+                throw new IllegalArgumentException(source + ": expected modality values 0 (padding), 1 (text) or 2"
+                        + " (image), got " + value + " at [" + i / shape[1] + ", " + i % shape[1] + "]");
+            }
+            m[i] = (byte) v;
+        }
+        return Modality.of(m, shape[0], shape[1]);
+    }
+
+    /**
      * The values as doubles (a copy); booleans become 0 and 1.
      *
      * @throws HeapLimitException when the heap cannot hold the copy
@@ -110,6 +154,10 @@ public final class NpyArray {
         } else if (floats != null) {
             for (int i = 0; i < size; i++) {
                 d[i] = floats[i];
+            }
+        } else if (longs != null) {
+            for (int i = 0; i < size; i++) {
+                d[i] = longs[i];
             }
         } else {
             for (int i = 0; i < size; i++) {

@@ -1,7 +1,10 @@
 package dev.mmca.parity;
 
 import dev.mmca.FloatTensor;
+import dev.mmca.HeadMapping;
+import dev.mmca.ImageAttention;
 import dev.mmca.Mask;
+import dev.mmca.Modality;
 import dev.mmca.MgqaWeights;
 import dev.mmca.MmcaConfig;
 import dev.mmca.MmcaInputs;
@@ -190,6 +193,90 @@ public final class Reference64 {
                 for (int e = 0; e < d; e++) {
                     oRow[h * d + e] += p[j] / sum * v[j][g * d + e];
                 }
+            }
+        }
+    }
+
+    /**
+     * SPEC "Interleaved MMCA": one block over {@code x [B, N, dim]} with {@code modality [B, N]}; returns
+     * {@code [B, N, dim]}. Each query's groups T and I are built from their definitions, each gets its own
+     * softmax ({@link #attendQuery}), and the two are added; padding rows are zero.
+     */
+    public static double[][][] interleaved(MmcaConfig c, MgqaWeights w, FloatTensor x, Modality modality) {
+        double[][][] xd = toDouble(x);
+        int batch = xd.length;
+        int n = xd[0].length;
+        int d = c.dimHead();
+        double[][] wq = toDouble2(w.toQ());
+        double[][] wk = toDouble2(w.toK());
+        double[][] wv = toDouble2(w.toV());
+        double[][] wo = toDouble2(w.toOut());
+        double scale = c.qkNorm() ? MmcaConfig.QK_NORM_SCALE : 1.0 / Math.sqrt(d);
+        double[][][] out = new double[batch][][];
+        for (int b = 0; b < batch; b++) {
+            double[][] q = linear(xd[b], wq);
+            double[][] k = linear(xd[b], wk);
+            double[][] v = linear(xd[b], wv);
+            double[][] o = new double[n][c.heads() * d];
+            attendInterleaved(c.heads(), c.kvHeads(), d, c.headMapping(), c.imageAttention(), modality, b, q, k, v,
+                    scale, c.qkNorm(), o);
+            out[b] = linear(o, wo);
+            for (int i = 0; i < n; i++) {
+                if (modality.get(b, i) == Modality.PADDING) {
+                    out[b][i] = new double[out[b][i].length];
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The interleaved attention alone ({@code Backend.attention(InterleavedProblem, ...)}) in float64. */
+    public static double[][][] interleavedAttention(dev.mmca.backend.InterleavedProblem p, FloatTensor q,
+            FloatTensor k, FloatTensor v) {
+        double[][][] qd = toDouble(q);
+        double[][][] kd = toDouble(k);
+        double[][][] vd = toDouble(v);
+        double[][][] out = new double[p.batch()][p.tokens()][p.heads() * p.dimHead()];
+        for (int b = 0; b < p.batch(); b++) {
+            attendInterleaved(p.heads(), p.kvHeads(), p.dimHead(), p.headMapping(), p.imageAttention(), p.modality(), b,
+                    qd[b], kd[b], vd[b], p.scale(), p.qkNorm(), out[b]);
+        }
+        return out;
+    }
+
+    /** The two groups of every real query of batch element b (SPEC "Interleaved MMCA"), added into {@code o}. */
+    private static void attendInterleaved(int heads, int kvHeads, int d, HeadMapping mapping, ImageAttention rule,
+            Modality modality, int b, double[][] q, double[][] k, double[][] v, double scale, boolean qkNorm,
+            double[][] o) {
+        int n = modality.length();
+        for (int i = 0; i < n; i++) {
+            byte kind = modality.get(b, i);
+            if (kind == Modality.PADDING) {
+                continue;
+            }
+            boolean[] text = new boolean[n];
+            boolean[] image = new boolean[n];
+            for (int j = 0; j < n; j++) {
+                byte t = modality.get(b, j);
+                if (kind == Modality.TEXT) {
+                    text[j] = j <= i && t == Modality.TEXT;
+                    image[j] = j <= i && t == Modality.IMAGE;
+                } else if (rule == ImageAttention.SELF) {
+                    text[j] = j <= i && t == Modality.TEXT;
+                    image[j] = j == i;
+                } else {
+                    // BLOCK: the image holding i, the image tokens with no text token between them and i
+                    boolean textBetween = false;
+                    for (int x = Math.min(i, j) + 1; x < Math.max(i, j); x++) {
+                        textBetween |= modality.get(b, x) == Modality.TEXT;
+                    }
+                    image[j] = t == Modality.IMAGE && !textBetween;
+                }
+            }
+            for (int h = 0; h < heads; h++) {
+                int g = mapping.kvHeadOf(h, heads, kvHeads);
+                attendQuery(q[i], h, g, d, k, v, text, scale, qkNorm, o[i]);
+                attendQuery(q[i], h, g, d, k, v, image, scale, qkNorm, o[i]);
             }
         }
     }

@@ -4,7 +4,8 @@ package dev.mmca.plan;
  * One operation of a {@link Plan}. A backend implements every kind ({@link Visitor}) over its own memory;
  * the composition of the model lives only in the plans that produce them.
  */
-public sealed interface Op permits LinearOp, AttentionOp, TextAttentionOp, AddOp, ScatterRowsOp {
+public sealed interface Op permits LinearOp, AttentionOp, TextAttentionOp, InterleavedAttentionOp, AddOp,
+        ScatterRowsOp {
     /** What the operation computes, for error messages (e.g. {@code visual_self_attn.to_q|to_k|to_v}). */
     String name();
 
@@ -17,6 +18,8 @@ public sealed interface Op permits LinearOp, AttentionOp, TextAttentionOp, AddOp
         void attention(AttentionOp op);
 
         void textAttention(TextAttentionOp op);
+
+        void interleavedAttention(InterleavedAttentionOp op);
 
         void add(AddOp op);
 

@@ -81,6 +81,11 @@ public final class Plan {
             return add(new Buffer(name, Buffer.Role.INPUT, Buffer.Type.U8, batch, length, -1));
         }
 
+        /** A modality {@code [batch, length]} (one byte per token: 0 padding, 1 text, 2 image) the caller provides. */
+        public Buffer modalityInput(String name, int batch, int length) {
+            return add(new Buffer(name, Buffer.Role.INPUT, Buffer.Type.U8, batch, length, -1));
+        }
+
         /** An int32 tensor {@code [rows, width]} the caller provides (lengths, positions). */
         public Buffer intInput(String name, int rows, int width) {
             return add(new Buffer(name, Buffer.Role.INPUT, Buffer.Type.I32, rows, width, -1));

@@ -2,16 +2,18 @@ package dev.mmca.plan;
 
 import dev.mmca.FloatTensor;
 import dev.mmca.Mask;
+import dev.mmca.Modality;
 import java.util.IdentityHashMap;
 import java.util.Map;
 
 /**
- * The caller's memory for one run of a plan: a tensor for every float input and output, a mask for every mask
- * input, int32 values for every length or position input.
+ * The caller's memory for one run of a plan: a tensor for every float input and output, a mask or a modality
+ * for every byte input, int32 values for every length or position input.
  */
 public final class PlanIo {
     private final Map<Buffer, FloatTensor> tensors = new IdentityHashMap<>();
     private final Map<Buffer, Mask> masks = new IdentityHashMap<>();
+    private final Map<Buffer, Modality> modalities = new IdentityHashMap<>();
     private final Map<Buffer, int[]> ints = new IdentityHashMap<>();
     private final Map<Buffer, Machine.Memory> states = new IdentityHashMap<>();
 
@@ -33,6 +35,15 @@ public final class PlanIo {
             throw new IllegalArgumentException(buffer.name() + ": cannot bind " + m + " to " + buffer);
         }
         masks.put(buffer, m);
+        return this;
+    }
+
+    /** Binds a modality (0 padding, 1 text, 2 image per token) to a byte input of its shape. */
+    public PlanIo modality(Buffer buffer, Modality m) {
+        if (buffer.type() != Buffer.Type.U8 || m == null || m.batch() != buffer.rows() || m.length() != buffer.width()) {
+            throw new IllegalArgumentException(buffer.name() + ": cannot bind " + m + " to " + buffer);
+        }
+        modalities.put(buffer, m);
         return this;
     }
 
@@ -83,6 +94,12 @@ public final class PlanIo {
             throw new IllegalStateException(buffer.name() + ": no tensor bound");
         }
         return t;
+    }
+
+    /** The bytes bound to a byte input: its mask's 0/1 or its modality's 0/1/2 (not a copy: do not modify). */
+    public byte[] bytes(Buffer buffer) {
+        Modality m = modalities.get(buffer);
+        return m != null ? m.bytesView() : mask(buffer).bytesView();
     }
 
     /** The mask bound to a mask input. */

@@ -39,6 +39,11 @@ public final class SimpleMmcaPlan {
 
     private SimpleMmcaPlan(MmcaConfig config) {
         this.config = Objects.requireNonNull(config, "config");
+        if (config.composition() == Composition.INTERLEAVED) {
+            throw new IllegalArgumentException("composition: INTERLEAVED is one attention block over one sequence of"
+                    + " text and image tokens, not a SimpleMMCA composition (two inputs, three blocks); run it with"
+                    + " InterleavedMmca");
+        }
         this.cross = config.composition() == Composition.CROSS;
         this.hd = config.innerDim();
         this.gd = config.kvInnerDim();

@@ -4,7 +4,8 @@ import java.util.Locale;
 
 /**
  * What {@code mmca_attention_params_format} (native/include/mmca/attention_params.h) prints for a block that
- * {@link AttentionParamsLayout#write} wrote, computed from the op itself: the native tests of both libraries
+ * {@link AttentionParamsLayout#write} wrote (and {@code mmca_interleaved_params_format} for an interleaved one),
+ * computed from the op itself: the native tests of both libraries
  * compare the two, which checks every field of the encoding, not only its size.
  */
 public final class ParamsFormat {
@@ -24,6 +25,14 @@ public final class ParamsFormat {
                 op.causal() ? 1 : 0, op.qkNorm() ? 1 : 0, AttentionParamsLayout.headMapping(op.headMapping()), dtype,
                 op.keyLengths() == null ? 0 : at.address(op.keyLengths()),
                 op.queryPositions() == null ? 0 : at.address(op.queryPositions()), op.queryPositionsBatchStride());
+    }
+
+    /** What {@code mmca_interleaved_params_format} prints for a block {@link InterleavedParamsLayout#write} wrote. */
+    public static String expected(InterleavedAttentionOp op, AttentionParamsLayout.Addresses at, int dtype,
+            int elementBytes) {
+        return expected(op.attention(), at, dtype, elementBytes) + String.format(Locale.ROOT,
+                " modality=%x,%d image_rule=%d reserved=0", at.address(op.modality()), op.modalityBatchStride(),
+                InterleavedParamsLayout.imageRule(op.imageAttention()));
     }
 
     private static long pointer(AttentionOp.Operand x, AttentionParamsLayout.Addresses at, int elementBytes) {

@@ -1,7 +1,9 @@
 package dev.mmca.plan;
 
 import dev.mmca.FloatTensor;
+import dev.mmca.ImageAttention;
 import dev.mmca.Mask;
+import dev.mmca.Modality;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +19,7 @@ public final class PlanInterpreter implements Op.Visitor {
     private final Map<Buffer, double[]> memory = new IdentityHashMap<>();
     private final Map<Buffer, Mask> masks = new IdentityHashMap<>();
     private final Map<Buffer, int[]> ints = new IdentityHashMap<>();
+    private final Map<Buffer, Modality> modalities = new IdentityHashMap<>();
 
     public PlanInterpreter(List<PackedWeight> weights) {
         this.weights = weights;
@@ -33,6 +36,11 @@ public final class PlanInterpreter implements Op.Visitor {
         if (b != null) {
             masks.put(b, m);
         }
+    }
+
+    /** Binds a modality to a byte input. */
+    public void modality(Buffer b, Modality m) {
+        modalities.put(b, m);
     }
 
     /** Binds int32 values (key lengths, query positions); a null buffer is ignored. */
@@ -173,6 +181,91 @@ public final class PlanInterpreter implements Op.Visitor {
     public void textAttention(TextAttentionOp op) {
         attention(op.self());
         attention(op.cross());
+    }
+
+    /**
+     * SPEC "Interleaved MMCA" as the op states it: query i at key position p (given, or right-aligned), real when
+     * {@code p < keyLength} and its key is not padding; its groups T and I as sets of key positions by the rules
+     * (text; image self; image block: no text key between), each with its own softmax, the two sums added.
+     */
+    @Override
+    public void interleavedAttention(InterleavedAttentionOp iop) {
+        AttentionOp op = iop.attention();
+        double[] q = of(op.q().buffer());
+        double[] k = of(op.k().buffer());
+        double[] v = of(op.v().buffer());
+        double[] o = of(op.o().buffer());
+        Modality mod = modalities.get(iop.modality());
+        int[] lengths = op.keyLengths() == null ? null : ints.get(op.keyLengths());
+        int[] positions = op.queryPositions() == null ? null : ints.get(op.queryPositions());
+        int d = op.dimHead();
+        int n = op.queries();
+        int m = op.keys();
+        boolean block = iop.imageAttention() == ImageAttention.BLOCK;
+        for (int b = 0; b < op.batch(); b++) {
+            int length = lengths == null ? m : Math.max(0, Math.min(m, lengths[b]));
+            for (int i = 0; i < n; i++) {
+                long p = positions == null ? i + (m - n) : positions[(int) (b * op.queryPositionsBatchStride() + i)];
+                int kind = p >= 0 && p < length ? mod.get(b, (int) p) : Modality.PADDING;
+                boolean[] inT = new boolean[m];
+                boolean[] inI = new boolean[m];
+                for (int j = 0; j < length && kind != Modality.PADDING; j++) {
+                    int t = mod.get(b, j);
+                    if (kind == Modality.TEXT) {
+                        inT[j] = t == Modality.TEXT && j <= p;
+                        inI[j] = t == Modality.IMAGE && j <= p;
+                    } else if (!block) {
+                        inT[j] = t == Modality.TEXT && j <= p;
+                        inI[j] = j == p;
+                    } else if (t == Modality.IMAGE) {
+                        boolean textBetween = false;
+                        for (long x = Math.min(j, p) + 1; x < Math.max(j, p); x++) {
+                            textBetween |= mod.get(b, (int) x) == Modality.TEXT;
+                        }
+                        inI[j] = !textBetween;
+                    }
+                }
+                for (int h = 0; h < op.heads(); h++) {
+                    int g = op.headMapping().kvHeadOf(h, op.heads(), op.kvHeads());
+                    double[] out = new double[d];
+                    if (kind != Modality.PADDING) {
+                        double[] qi = head(q, op.q(), b, i, h, d, op.qkNorm());
+                        for (boolean[] group : new boolean[][] {inT, inI}) {
+                            double[] s = new double[m];
+                            double max = Double.NEGATIVE_INFINITY;
+                            for (int j = 0; j < m; j++) {
+                                if (group[j]) {
+                                    double[] kj = head(k, op.k(), b, j, g, d, op.qkNorm());
+                                    double dot = 0;
+                                    for (int e = 0; e < d; e++) {
+                                        dot += qi[e] * kj[e];
+                                    }
+                                    s[j] = op.scale() * dot;
+                                    max = Math.max(max, s[j]);
+                                }
+                            }
+                            double sum = 0;
+                            for (int j = 0; j < m; j++) {
+                                sum += group[j] ? Math.exp(s[j] - max) : 0;
+                            }
+                            for (int j = 0; j < m; j++) {
+                                if (group[j]) {
+                                    double w = Math.exp(s[j] - max) / sum;
+                                    double[] vj = head(v, op.v(), b, j, g, d, false);
+                                    for (int e = 0; e < d; e++) {
+                                        out[e] += w * vj[e];
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    long at = op.o().index(b, i, h);
+                    for (int e = 0; e < d; e++) {
+                        o[(int) at + e] = out[e];
+                    }
+                }
+            }
+        }
     }
 
     @Override

@@ -1,12 +1,13 @@
 package dev.mmca.cpu;
 
 import dev.mmca.FloatTensor;
-import dev.mmca.Mask;
 import dev.mmca.backend.Closer;
 import dev.mmca.plan.AddOp;
 import dev.mmca.plan.AttentionOp;
 import dev.mmca.plan.AttentionParamsLayout;
 import dev.mmca.plan.Buffer;
+import dev.mmca.plan.InterleavedAttentionOp;
+import dev.mmca.plan.InterleavedParamsLayout;
 import dev.mmca.plan.LinearOp;
 import dev.mmca.plan.Machine;
 import dev.mmca.plan.Op;
@@ -208,8 +209,7 @@ final class CpuMachine extends Machine {
             for (Map.Entry<Buffer, Long> e : layout.staged.entrySet()) {
                 Buffer b = e.getKey();
                 if (b.type() == Buffer.Type.U8) {
-                    Mask m = io.mask(b);
-                    ws.put(e.getValue(), m.bytesView());
+                    ws.put(e.getValue(), io.bytes(b));
                 } else if (b.type() == Buffer.Type.I32) {
                     ws.put(e.getValue(), io.ints(b));
                 } else if (b.role() == Buffer.Role.INPUT) {
@@ -267,6 +267,15 @@ final class CpuMachine extends Machine {
             long row = MmcaCpuNative.mmca_cpu_text_attention(ws.address(Layout.PARAMS));
             if (row >= 0) {
                 throw Overflow.text(op, row);
+            }
+        }
+
+        @Override
+        public void interleavedAttention(InterleavedAttentionOp op) {
+            InterleavedParamsLayout.write(op, this, AttentionParamsLayout.DTYPE_F32, Float.BYTES, params, 0);
+            long row = MmcaCpuNative.mmca_cpu_interleaved_attention(ws.address(Layout.PARAMS));
+            if (row >= 0) {
+                throw Overflow.scores(op.attention(), row);
             }
         }
 

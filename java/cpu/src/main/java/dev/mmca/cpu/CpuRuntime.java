@@ -31,6 +31,11 @@ public final class CpuRuntime {
                     return new IllegalStateException("libmmcacpu mismatch: its mmca_attention_params has " + size
                             + " bytes, this jar writes " + AttentionParamsLayout.SIZE);
                 }
+                int interleaved = MmcaCpuNative.mmca_cpu_interleaved_params_size();
+                if (interleaved != dev.mmca.plan.InterleavedParamsLayout.SIZE) {
+                    return new IllegalStateException("libmmcacpu mismatch: its mmca_interleaved_params has "
+                            + interleaved + " bytes, this jar writes " + dev.mmca.plan.InterleavedParamsLayout.SIZE);
+                }
                 String threads = System.getProperty(THREADS_PROPERTY);
                 if (threads != null && !threads.isBlank()) {
                     MmcaCpuNative.mmca_cpu_set_threads(parseThreads(threads.trim()));

@@ -64,6 +64,9 @@ public final class MmcaCpuNative {
 
     public static native @Cast("int64_t") long mmca_cpu_text_attention(@Cast("const mmca_text_params*") long params);
 
+    public static native @Cast("int64_t") long mmca_cpu_interleaved_attention(
+            @Cast("const mmca_interleaved_params*") long params);
+
     public static native Weights mmca_cpu_weights_create(@Const FloatPointer w, @Cast("int64_t") long out,
             @Cast("int64_t") long in);
 
@@ -84,6 +87,11 @@ public final class MmcaCpuNative {
     public static native int mmca_cpu_params_size();
 
     public static native int mmca_cpu_format_params(@Cast("const mmca_attention_params*") long params,
+            @Cast("char*") BytePointer buf, int size);
+
+    public static native int mmca_cpu_interleaved_params_size();
+
+    public static native int mmca_cpu_format_interleaved_params(@Cast("const mmca_interleaved_params*") long params,
             @Cast("char*") BytePointer buf, int size);
 
     public static native void mmca_cpu_set_threads(int n);

@@ -55,7 +55,8 @@ class CpuDecodingTest {
             // A cycle holds 51 kB of cache and 4.6 kB of context keys and values: leaking either shows as 18 MB or
             // more in every window of 4000 cycles. The count is process-wide, so it also moves with the JVM's own
             // native churn (compiler arenas, by a few MB, more when a loaded machine delays compilation); that
-            // churn does not recur in every window, a leak does, so the quietest of three windows is judged.
+            // churn does not recur in every window, a leak does, so the quietest of three windows is judged (a leak
+            // would hide only behind the JVM freeing as much in that same window).
             long[] windows = new long[3];
             long grown = Long.MAX_VALUE;
             for (int w = 0; w < windows.length; w++) {

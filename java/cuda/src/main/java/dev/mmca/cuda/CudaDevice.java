@@ -44,6 +44,9 @@ interface CudaDevice extends AutoCloseable {
     /** The fused text operation: blocks 0 (self) and 1 (cross) of {@code params}. */
     void text(ParamsBlock params, int math);
 
+    /** Interleaved attention: the {@code mmca_interleaved_params} block at the start of {@code params}. */
+    void interleaved(ParamsBlock params, int math);
+
     void add(long out, long a, long b, long n, CudaDtype dtype);
 
     /** Waits for everything issued and reports asynchronous failures. */

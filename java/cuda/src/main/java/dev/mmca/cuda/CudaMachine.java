@@ -6,6 +6,7 @@ import dev.mmca.plan.AddOp;
 import dev.mmca.plan.AttentionOp;
 import dev.mmca.plan.AttentionParamsLayout;
 import dev.mmca.plan.Buffer;
+import dev.mmca.plan.InterleavedAttentionOp;
 import dev.mmca.plan.LinearOp;
 import dev.mmca.plan.Machine;
 import dev.mmca.plan.Op;
@@ -89,7 +90,7 @@ final class CudaMachine extends Machine {
         Executor e = new Executor(layout, null, io);
         for (Buffer b : plan.buffers()) {
             if (b.type() == Buffer.Type.U8) {
-                device.copyToDevice(e.address(b), io.mask(b).bytesView());
+                device.copyToDevice(e.address(b), io.bytes(b));
             } else if (b.type() == Buffer.Type.I32) {
                 device.copyToDevice(e.address(b), io.ints(b));
             } else if (b.role() == Buffer.Role.INPUT) {
@@ -261,6 +262,11 @@ final class CudaMachine extends Machine {
                             op.width() * elem);
                 }
             }
+        }
+
+        @Override
+        public void interleavedAttention(InterleavedAttentionOp op) {
+            device.interleaved(params.putInterleaved(op, this, dtype), precision.math());
         }
 
         @Override

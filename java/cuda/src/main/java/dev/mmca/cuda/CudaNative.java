@@ -59,6 +59,16 @@ final class CudaNative {
     static native void mmca_cuda_text(int device, @Cast("const mmca_text_params*") long params, int math,
             @Cast("int64_t") long workspace, @Cast("int64_t") long workspaceBytes, @Cast("int64_t") long stream);
 
+    static native int mmca_cuda_interleaved_params_size();
+
+    static native int mmca_cuda_format_interleaved_params(@Cast("const mmca_interleaved_params*") long params,
+            @Cast("char*") BytePointer buf, int size);
+
+    static native void mmca_cuda_validate_interleaved(@Cast("const mmca_interleaved_params*") long params, int math);
+
+    static native void mmca_cuda_interleaved(int device, @Cast("const mmca_interleaved_params*") long params, int math,
+            @Cast("int64_t") long stream);
+
     static native void mmca_cuda_add(int device, @Cast("int64_t") long out, @Cast("int64_t") long a,
             @Cast("int64_t") long b, @Cast("int64_t") long n, int dtype, @Cast("int64_t") long stream);
 

@@ -130,6 +130,11 @@ final class CudaProbe {
             return new CudaProbe(false, Availability.unavailable("kernel library mismatch: its mmca_attention_params"
                     + " has " + size + " bytes, this jar writes " + AttentionParamsLayout.SIZE));
         }
+        int interleaved = CudaNative.mmca_cuda_interleaved_params_size();
+        if (interleaved != dev.mmca.plan.InterleavedParamsLayout.SIZE) {
+            return new CudaProbe(false, Availability.unavailable("kernel library mismatch: its mmca_interleaved_params"
+                    + " has " + interleaved + " bytes, this jar writes " + dev.mmca.plan.InterleavedParamsLayout.SIZE));
+        }
         String driver = CudaNative.mmca_cuda_driver_problem();
         if (driver != null && !driver.isEmpty()) {
             return new CudaProbe(true, Availability.unavailable(driver));

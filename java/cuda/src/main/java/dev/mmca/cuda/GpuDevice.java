@@ -151,6 +151,11 @@ final class GpuDevice implements CudaDevice {
     }
 
     @Override
+    public void interleaved(ParamsBlock params, int math) {
+        CudaNative.mmca_cuda_interleaved(ordinal, params.address(), math, stream);
+    }
+
+    @Override
     public void add(long out, long a, long b, long n, CudaDtype dtype) {
         CudaNative.mmca_cuda_add(ordinal, out, a, b, n, dtype.code(), stream);
     }

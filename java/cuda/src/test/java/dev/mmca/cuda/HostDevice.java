@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.mmca.FloatTensor;
 import dev.mmca.plan.AttentionParamsLayout;
+import dev.mmca.plan.InterleavedParamsLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -162,6 +163,98 @@ final class HostDevice implements CudaDevice {
                 + AttentionParamsLayout.QUERIES), "queries");
         run(p, 0);
         run(p, AttentionParamsLayout.SIZE);
+    }
+
+    /**
+     * SPEC "Interleaved MMCA" straight from the block: each real query's text and image groups as sets of key
+     * positions (rule self or block), one softmax each in double precision, added; padding rows zero.
+     */
+    @Override
+    public void interleaved(ParamsBlock params, int math) {
+        calls.add("interleaved");
+        ByteBuffer p = params.bytes();
+        int batch = p.getInt(AttentionParamsLayout.BATCH);
+        int heads = p.getInt(AttentionParamsLayout.HEADS);
+        int kvHeads = p.getInt(AttentionParamsLayout.KV_HEADS);
+        int n = p.getInt(AttentionParamsLayout.QUERIES);
+        int keys = p.getInt(AttentionParamsLayout.KEYS);
+        int dh = p.getInt(AttentionParamsLayout.DIM_HEAD);
+        double scale = p.getFloat(AttentionParamsLayout.SCALE);
+        boolean qkNorm = p.getInt(AttentionParamsLayout.QK_NORM) != 0;
+        boolean grouped = p.getInt(AttentionParamsLayout.HEAD_MAPPING) == 1;
+        long keyLengths = p.getLong(AttentionParamsLayout.KEY_LENGTHS);
+        long positions = p.getLong(AttentionParamsLayout.QUERY_POSITIONS);
+        long positionsStride = p.getLong(AttentionParamsLayout.QUERY_POSITIONS_BATCH_STRIDE);
+        long modality = p.getLong(InterleavedParamsLayout.MODALITY);
+        long modalityStride = p.getLong(InterleavedParamsLayout.MODALITY_BATCH_STRIDE);
+        boolean block = p.getInt(InterleavedParamsLayout.IMAGE_RULE) == InterleavedParamsLayout.IMAGE_RULE_BLOCK;
+        for (int b = 0; b < batch; b++) {
+            long length = keyLengths == 0 ? keys : Math.max(0, Math.min(keys, intAt(keyLengths, b)));
+            int[] t = new int[keys];
+            for (int j = 0; j < length; j++) {
+                t[j] = bytes[(int) (modality - BASE + b * modalityStride + j)];
+            }
+            for (int i = 0; i < n; i++) {
+                long position = positions == 0 ? i + (keys - n) : intAt(positions, b * positionsStride + i);
+                int kind = position >= 0 && position < length ? t[(int) position] : 0;
+                boolean[] text = new boolean[keys];
+                boolean[] image = new boolean[keys];
+                for (int j = 0; j < length && kind != 0; j++) {
+                    if (kind == 1 || !block) {
+                        text[j] = t[j] == 1 && j <= position;
+                        image[j] = kind == 1 ? t[j] == 2 && j <= position : j == position;
+                    } else if (t[j] == 2) {
+                        boolean between = false;
+                        for (long x = Math.min(j, position) + 1; x < Math.max(j, position); x++) {
+                            between |= t[(int) x] == 1;
+                        }
+                        image[j] = !between;
+                    }
+                }
+                for (int h = 0; h < heads; h++) {
+                    int g = grouped ? h / (heads / kvHeads) : h % kvHeads;
+                    double[] o = new double[dh];
+                    if (kind != 0) {
+                        double[] q = vec(p, AttentionParamsLayout.Q, AttentionParamsLayout.Q_STRIDES, b, i, h, dh, qkNorm);
+                        for (boolean[] group : new boolean[][] {text, image}) {
+                            double[] logit = new double[keys];
+                            double max = Double.NEGATIVE_INFINITY;
+                            for (int j = 0; j < keys; j++) {
+                                if (group[j]) {
+                                    double[] k = vec(p, AttentionParamsLayout.K, AttentionParamsLayout.K_STRIDES, b, j,
+                                            g, dh, qkNorm);
+                                    double s = 0;
+                                    for (int e = 0; e < dh; e++) {
+                                        s += q[e] * k[e];
+                                    }
+                                    logit[j] = scale * s;
+                                    max = Math.max(max, logit[j]);
+                                }
+                            }
+                            double sum = 0;
+                            for (int j = 0; j < keys; j++) {
+                                sum += group[j] ? Math.exp(logit[j] - max) : 0;
+                            }
+                            for (int j = 0; j < keys; j++) {
+                                if (group[j]) {
+                                    double w = Math.exp(logit[j] - max) / sum;
+                                    double[] v = vec(p, AttentionParamsLayout.V, AttentionParamsLayout.V_STRIDES, b, j,
+                                            g, dh, false);
+                                    for (int e = 0; e < dh; e++) {
+                                        o[e] += w * v[e];
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    long oAt = p.getLong(AttentionParamsLayout.O);
+                    long oi = offset(p, AttentionParamsLayout.O_STRIDES, b, i, h);
+                    for (int e = 0; e < dh; e++) {
+                        set(oAt, oi + e, (float) o[e]);
+                    }
+                }
+            }
+        }
     }
 
     @Override

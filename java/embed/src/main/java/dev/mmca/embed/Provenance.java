@@ -48,7 +48,10 @@ final class Provenance {
         return "dim=" + c.dim() + " heads=" + c.heads() + " kv_heads=" + c.kvHeads() + " dim_head=" + c.dimHead()
                 + " causal=" + c.causal() + " qk_norm=" + c.qkNorm() + " composition="
                 + c.composition().name().toLowerCase(Locale.ROOT) + " head_mapping="
-                + c.headMapping().name().toLowerCase(Locale.ROOT);
+                + c.headMapping().name().toLowerCase(Locale.ROOT)
+                // always written, though only composition interleaved reads it (the others hold self): every field
+                // of the config is recorded, so a shard's record never depends on which fields matter to it
+                + " image_attention=" + c.imageAttention().label();
     }
 
     /** SHA-256 of the twelve tensors in {@link MmcaWeights#parameterNames()} order: name, shape, float32 values. */

@@ -4,6 +4,7 @@ import dev.mmca.FloatTensor;
 import dev.mmca.plan.AddOp;
 import dev.mmca.plan.AttentionOp;
 import dev.mmca.plan.Buffer;
+import dev.mmca.plan.InterleavedAttentionOp;
 import dev.mmca.plan.LinearOp;
 import dev.mmca.plan.Machine;
 import dev.mmca.plan.Op;
@@ -158,7 +159,7 @@ final class JavaMachine extends Machine {
 
         @Override
         public byte[] mask(Buffer b) {
-            return io.mask(b).bytesView();
+            return io.bytes(b);
         }
 
         @Override
@@ -187,6 +188,15 @@ final class JavaMachine extends Machine {
         public void textAttention(TextAttentionOp op) {
             attention(op.self());
             attention(op.cross());
+        }
+
+        @Override
+        public void interleavedAttention(InterleavedAttentionOp op) {
+            long row = InterleavedAttention.run(AttentionArgs.of(op.attention(), this), io.bytes(op.modality()),
+                    (int) op.modalityBatchStride(), op.imageAttention() == dev.mmca.ImageAttention.BLOCK);
+            if (row >= 0) {
+                throw Overflow.scores(op.attention(), row);
+            }
         }
 
         @Override

@@ -1,0 +1,147 @@
+// Vector helpers of the per-instruction-set kernels (MMCA_KERNEL_SOURCES), included by a kernel source that is
+// compiled once per ISA with MMCA_VEC_WIDTH (floats per vector) and MMCA_VEC_CHUNK (vectors per register
+// block column) defined. Everything here has internal linkage (an anonymous namespace) and uses no
+// standard-library template, so no code built with one ISA's instructions can be shared with another path.
+#ifndef MMCA_CPU_KERNEL_VECTOR_H
+#define MMCA_CPU_KERNEL_VECTOR_H
+
+#include <cstdint>
+#include <cstring>
+
+#ifndef MMCA_VEC_WIDTH
+#error "kernel_vector.h is for the per-ISA kernel sources (MMCA_VEC_WIDTH undefined)"
+#endif
+
+namespace mmca::cpu {
+namespace {
+namespace vec {
+
+constexpr int W = MMCA_VEC_WIDTH;   // floats per vector
+constexpr int NV = MMCA_VEC_CHUNK;  // vectors per register block column
+constexpr float NEG_INF = -__builtin_huge_valf();
+
+typedef float vf __attribute__((vector_size(W * sizeof(float))));
+typedef int32_t vi __attribute__((vector_size(W * sizeof(float))));
+
+inline vf load(const float *p) {
+    vf v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+inline void store(float *p, vf v) { std::memcpy(p, &v, sizeof v); }
+inline vf splat(float x) { return vf{} + x; }
+inline vf vmax(vf a, vf b) { return a > b ? a : b; }
+
+inline float hmax(vf v) {
+    float m = v[0];
+    for (int i = 1; i < W; i++) m = v[i] > m ? v[i] : m;
+    return m;
+}
+inline float hsum(vf v) {
+    float s = v[0];
+    for (int i = 1; i < W; i++) s += v[i];
+    return s;
+}
+inline int round_up(int x, int m) { return (x + m - 1) / m * m; }
+
+// exp(x) for x <= 0 (a logit minus the running maximum, or -inf for a hidden key), about 1 ulp:
+// x = n ln2 + r with |r| <= ln2/2 (Cody-Waite split of ln2), exp(r) by a degree-6 minimax polynomial
+// (Cephes expf coefficients), times 2^n built in the exponent bits. Below -87.33 the result is exactly 0.
+inline vf vexp(vf x) {
+    const vf lo = splat(-87.336544f);
+    vi under = x < lo;
+    x = x < lo ? lo : x;
+    const vf magic = splat(12582912.0f);  // 1.5 * 2^23: adding and subtracting rounds to an integer
+    vf n = (x * 1.44269504088896341f + magic) - magic;
+    vf r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    vf p = splat(1.9875691500e-4f);
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    vf y = p * (r * r) + r + 1.0f;
+    vi bits = (__builtin_convertvector(n, vi) + 127) << 23;
+    vf two_n;
+    std::memcpy(&two_n, &bits, sizeof two_n);
+    y = y * two_n;
+    vi yi;
+    std::memcpy(&yi, &y, sizeof yi);
+    yi &= ~under;
+    std::memcpy(&y, &yi, sizeof y);
+    return y;
+}
+
+inline float sexp(float x) {
+    vf v = vexp(splat(x));
+    return v[0];
+}
+
+// 1 / max(||x||, 1e-12), as F.normalize.
+inline float inv_norm(const float *x, int D) {
+    float s = 0;
+    for (int d = 0; d < D; d++) s += x[d] * x[d];
+    float n = __builtin_sqrtf(s);
+    return 1.0f / (n > 1e-12f ? n : 1e-12f);
+}
+
+// S[r][c0 .. c0 + C*W) = Q[r] . Kt[:, c] for the MR rows of a block; Kt is [D][TK] (keys along rows).
+template <int C, int MR, int TK>
+inline void qk_block(const float *Q, int ldq, const float *Kt, int D, float *S, int c0) {
+    vf acc[MR][C];
+    for (int r = 0; r < MR; r++)
+        for (int v = 0; v < C; v++) acc[r][v] = vf{};
+    for (int d = 0; d < D; d++) {
+        vf k[C];
+        for (int v = 0; v < C; v++) k[v] = load(Kt + d * TK + c0 + v * W);
+        for (int r = 0; r < MR; r++) {
+            vf q = splat(Q[r * ldq + d]);
+            for (int v = 0; v < C; v++) acc[r][v] += q * k[v];
+        }
+    }
+    for (int r = 0; r < MR; r++)
+        for (int v = 0; v < C; v++) store(S + r * TK + c0 + v * W, acc[r][v]);
+}
+
+// O[r][d0 .. d0 + C*W) = alpha[r] * O[r] + sum_{c < kn} P[r][c] * V[c] for the MR rows of a block.
+template <int C, int MR, int TK>
+inline void pv_block(float *O, int ldo, const float *P, const float *V, int ldv, int kn, const float *alpha, int d0) {
+    vf acc[MR][C];
+    for (int r = 0; r < MR; r++) {
+        vf a = splat(alpha[r]);
+        for (int v = 0; v < C; v++) acc[r][v] = load(O + r * ldo + d0 + v * W) * a;
+    }
+    for (int c = 0; c < kn; c++) {
+        vf x[C];
+        for (int v = 0; v < C; v++) x[v] = load(V + c * ldv + d0 + v * W);
+        for (int r = 0; r < MR; r++) {
+            vf p = splat(P[r * TK + c]);
+            for (int v = 0; v < C; v++) acc[r][v] += p * x[v];
+        }
+    }
+    for (int r = 0; r < MR; r++)
+        for (int v = 0; v < C; v++) store(O + r * ldo + d0 + v * W, acc[r][v]);
+}
+
+// O = alpha O + P V over all Dp columns of an MR-row block: whole register block columns, then the rest.
+template <int MR, int TK, int C = NV>
+inline void pv_rows(float *O, int Dp, const float *P, const float *V, int kn, const float *alpha, int d0 = 0) {
+    if constexpr (C == NV) {
+        for (; d0 + NV * W <= Dp; d0 += NV * W) pv_block<NV, MR, TK>(O, Dp, P, V, Dp, kn, alpha, d0);
+    }
+    if constexpr (C > 0) {
+        const int left = (Dp - d0) / W;
+        if (left == C) {
+            pv_block<C, MR, TK>(O, Dp, P, V, Dp, kn, alpha, d0);
+        } else if (C > 1) {
+            pv_rows<MR, TK, (C > 1 ? C - 1 : 1)>(O, Dp, P, V, kn, alpha, d0);
+        }
+    }
+}
+
+}  // namespace vec
+}  // namespace
+}  // namespace mmca::cpu
+
+#endif
