@@ -5,7 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mmca.backend.java.JavaBackend;
 import dev.mmca.testing.RandomInputs;
-import dev.mmca.testing.Reference64;
+import dev.mmca.parity.Precision;
+import dev.mmca.parity.Reference64;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -34,7 +35,7 @@ class MgqaTest {
         double[][][] ref = Reference64.mgqa(c, w, Reference64.toDouble(x), ctx == null ? null : Reference64.toDouble(ctx),
                 Reference64.toBool(mask, b, n), ctxMask == null ? null : Reference64.toBool(ctxMask, b, m), causal);
         double err = Reference64.relativeError(out, ref);
-        assertTrue(err <= 1e-5, "relative error " + err);
+        assertTrue(err <= Precision.FP32.relativeTolerance(), "relative error " + err);
     }
 
     @org.junit.jupiter.api.Test

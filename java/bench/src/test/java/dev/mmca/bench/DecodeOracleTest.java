@@ -8,7 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mmca.FloatTensor;
 import dev.mmca.backend.Backend;
 import dev.mmca.backend.Backends;
-import dev.mmca.testing.Reference64;
+import dev.mmca.parity.Precision;
+import dev.mmca.parity.Reference64;
 import dev.mmca.workload.Workload;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -69,7 +70,7 @@ class DecodeOracleTest {
             ours.decodeSequence();
             assertArrayEquals(IntStream.range(0, w.textTokens()).toArray(), peer.decodedPositions());
             double vsReference = Reference64.relativeError(rows(peer, w), ref.text);
-            assertTrue(vsReference < 1e-5, String.format(Locale.ROOT,
+            assertTrue(vsReference < Precision.FP32.relativeTolerance(), String.format(Locale.ROOT,
                     "%s vs float64 reference on %s: relative error %.3e, expected < 1e-5", peer.name(), w, vsReference));
             double vsJava = RelativeError.of(peer.decodedRows(), ours.decodedRows());
             assertTrue(vsJava <= Compare.TOLERANCE, String.format(Locale.ROOT,
@@ -81,7 +82,8 @@ class DecodeOracleTest {
             for (int call = 0; call < 2; call++) {
                 peer.lastStep();
                 double e = RelativeError.of(lastRow(peer.decodedRows(), w), decodedLast);
-                assertTrue(e <= 1e-6, "last step " + call + " after a rollback: relative error " + e);
+                assertTrue(e <= Precision.FP32.reorderingTolerance(),
+                        "last step " + call + " after a rollback: relative error " + e);
             }
         }
     }
@@ -97,7 +99,8 @@ class DecodeOracleTest {
                 r.lastStep();
                 assertEquals(w.textTokens(), r.decodedPositions().length, r.name() + " decoded every position");
                 double e = Reference64.relativeError(rows(r, w), ref.text);
-                assertTrue(e < 1e-5, r.name() + " vs float64 reference: relative error " + e);
+                assertTrue(e < Precision.FP32.relativeTolerance(),
+                        r.name() + " vs float64 reference: relative error " + e);
             }
         }
     }
@@ -119,7 +122,8 @@ class DecodeOracleTest {
                     "forward per step vs the java session on %s: relative error %.3e, expected <= %.0e", w, e,
                     Compare.TOLERANCE));
             double vsReference = Reference64.relativeError(rows(rerun, w), reference(data).text);
-            assertTrue(vsReference < 1e-5, "forward per step vs float64 reference: relative error " + vsReference);
+            assertTrue(vsReference < Precision.FP32.relativeTolerance(),
+                    "forward per step vs float64 reference: relative error " + vsReference);
             assertThrows(IllegalArgumentException.class, () -> rerun.forwardAt(w.textTokens() + 1));
             assertThrows(IllegalArgumentException.class, () -> rerun.forwardAt(0));
         }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mmca.FloatTensor;
 import dev.mmca.backend.InterleavedProblem;
-import dev.mmca.testing.Reference64;
+import dev.mmca.parity.Reference64;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

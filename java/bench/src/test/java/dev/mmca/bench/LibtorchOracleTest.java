@@ -7,7 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mmca.FloatTensor;
 import dev.mmca.backend.Backend;
 import dev.mmca.backend.Backends;
-import dev.mmca.testing.Reference64;
+import dev.mmca.parity.Precision;
+import dev.mmca.parity.Reference64;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -65,7 +66,7 @@ class LibtorchOracleTest {
             double[][][] ref = Reference64.attention(w.problem(), data.q(), data.k(), data.v());
             err = Reference64.relativeError(FloatTensor.of(torch, data.q().shape()), ref);
         }
-        assertTrue(err < 1e-5, String.format(Locale.ROOT,
+        assertTrue(err < Precision.FP32.relativeTolerance(), String.format(Locale.ROOT,
                 "libtorch vs float64 reference on %s: relative error %.3e, expected < 1e-5", w, err));
     }
 

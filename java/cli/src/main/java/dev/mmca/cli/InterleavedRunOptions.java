@@ -60,7 +60,7 @@ final class InterleavedRunOptions {
         OptionChecks.require(spec, new Object[][] {{"--weights", shared.weights}, {"--tokens", tokens},
             {"--modality", modality}, {"--out", out}});
         shared.positiveCounts();
-        if (Boolean.FALSE.equals(shared.causal)) {
+        if (Boolean.FALSE.equals(shared.causal())) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--causal: composition interleaved is causal"
                     + " by definition (a text token sees the tokens up to itself), expected true, got false");
         }

@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code mmca} command. */
 @Command(name = "mmca", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Multi-modal causal attention with grouped-query attention (MMCA-MGQA) on the JVM.",
-        subcommands = {DemoCommand.class, RunCommand.class, DecodeCommand.class, InfoCommand.class, BenchCommand.class, EmbedCommand.class, MakeSampleCommand.class,
+        subcommands = {DemoCommand.class, RunCommand.class, DecodeCommand.class, InfoCommand.class, BenchCommand.class,
+            EmbedCommand.class, MakeSampleCommand.class, ParityCommand.class, ParityWorkerCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

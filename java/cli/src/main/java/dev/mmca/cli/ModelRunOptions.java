@@ -2,7 +2,6 @@ package dev.mmca.cli;
 
 import dev.mmca.Composition;
 import dev.mmca.FloatTensor;
-import dev.mmca.HeadMapping;
 import dev.mmca.Mask;
 import dev.mmca.MmcaConfig;
 import dev.mmca.MmcaInputs;
@@ -42,29 +41,9 @@ final class ModelRunOptions {
     @Option(names = "--text-mask", description = "text mask [B, Nt] (.npy, |b1 or |u1; true = real token).")
     Path textMask;
 
-    @Option(names = "--heads", description = "query heads (else from __metadata__).")
-    Integer heads;
-
-    @Option(names = "--kv-heads", description = "key/value heads (else from metadata or the weight shapes).")
-    Integer kvHeads;
-
-    @Option(names = "--dim-head", description = "width of one head (else from metadata or the weight shapes).")
-    Integer dimHead;
-
-    @Option(names = "--causal", arity = "1", description = "true|false (default: metadata, else true for cross,"
-            + " false for seed).")
-    Boolean causal;
-
-    @Option(names = "--qk-norm", arity = "0..1", fallbackValue = "true", description = "L2-normalise q and k"
-            + " (scale 10).")
-    Boolean qkNorm;
-
-    @Option(names = "--composition", description = "cross|seed (default: metadata, else cross); run also takes"
-            + " interleaved (the default there when --tokens, --modality or --out is given).")
-    String composition;
-
-    @Option(names = "--head-mapping", description = "modulo|grouped (default: metadata, else modulo).")
-    String headMapping;
+    /** The model options that override the weights' metadata, shared with {@code mmca parity}. */
+    @CommandLine.Mixin
+    ConfigOptions config;
 
     @Option(names = "--backend", description = "auto|java|cpu|cuda (default: auto, or mmca.backend / MMCA_BACKEND).")
     String backend;
@@ -97,7 +76,6 @@ final class ModelRunOptions {
         }
         OptionChecks.require(spec, new Object[][] {{"--weights", weights}, {"--visual", visual}, {"--text", text},
             {"--out-visual", outVisual}, {"--out-text", outText}});
-        positiveCounts();
         ConfigOverrides overrides = overrides(stated).build();
         List<PathArguments.Named> inputs = new ArrayList<>();
         inputs.add(new PathArguments.Named("--weights", weights));
@@ -145,25 +123,22 @@ final class ModelRunOptions {
 
     /** Refuses a count option that is given but not positive. */
     void positiveCounts() {
-        for (Object[] o : new Object[][] {{"--heads", heads}, {"--kv-heads", kvHeads}, {"--dim-head", dimHead}}) {
-            if (o[1] != null && (Integer) o[1] <= 0) {
-                throw new CommandLine.ParameterException(spec.commandLine(), o[0] + ": expected a positive integer,"
-                        + " got " + o[1]);
-            }
-        }
+        config.positiveCounts(spec.commandLine());
     }
 
     /** The composition given with {@code --composition} (refused by name when unknown), or null. */
     Composition composition() {
-        return composition == null ? null : OptionChecks.parse(spec, "--composition", () -> Composition.parse(composition));
+        return config.composition(spec.commandLine());
+    }
+
+    /** Whether {@code --causal} was given, and as what (null: not given). */
+    Boolean causal() {
+        return config.causal;
     }
 
     /** The config overrides of the shared options, {@code stated} as the composition. */
     ConfigOverrides.Builder overrides(Composition stated) {
-        return ConfigOverrides.builder().heads(heads).kvHeads(kvHeads).dimHead(dimHead).causal(causal).qkNorm(qkNorm)
-                .composition(stated)
-                .headMapping(headMapping == null ? null
-                        : OptionChecks.parse(spec, "--head-mapping", () -> HeadMapping.parse(headMapping)));
+        return config.overrides(spec.commandLine(), stated);
     }
 
     /** The backend asked for (or auto); a failure of a named one is attributed to {@code --backend}. */

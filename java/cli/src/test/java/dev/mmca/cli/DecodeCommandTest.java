@@ -10,6 +10,7 @@ import dev.mmca.MmcaConfig;
 import dev.mmca.MmcaWeights;
 import dev.mmca.io.ModelFiles;
 import dev.mmca.io.Npy;
+import dev.mmca.parity.Precision;
 import dev.mmca.testing.RandomInputs;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -68,8 +69,10 @@ class DecodeCommandTest {
                 tmp.resolve("rt.npy")).toArray(new String[0]));
         assertEquals(0, r.exitCode, r.toString());
 
-        RunCommandTest.assertRelativeError(tmp.resolve("dv.npy"), c.resolve("expected_visual.npy"), 1e-5);
-        RunCommandTest.assertRelativeError(tmp.resolve("dt.npy"), c.resolve("expected_text.npy"), 1e-5);
+        RunCommandTest.assertRelativeError(tmp.resolve("dv.npy"), c.resolve("expected_visual.npy"),
+                Precision.FP32.relativeTolerance());
+        RunCommandTest.assertRelativeError(tmp.resolve("dt.npy"), c.resolve("expected_text.npy"),
+                Precision.FP32.relativeTolerance());
         // the visual output is the same computation; the text rows equal the full forward's to float32 rounding
         float[] rv = Npy.read(tmp.resolve("rv.npy")).toFloatTensor().toArray();
         float[] dv = Npy.read(tmp.resolve("dv.npy")).toFloatTensor().toArray();

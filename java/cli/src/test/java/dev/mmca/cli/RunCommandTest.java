@@ -9,6 +9,7 @@ import dev.mmca.MmcaConfig;
 import dev.mmca.MmcaWeights;
 import dev.mmca.io.ModelFiles;
 import dev.mmca.io.Npy;
+import dev.mmca.parity.Precision;
 import dev.mmca.testing.RandomInputs;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -55,8 +56,8 @@ class RunCommandTest {
         }
         CommandTestSupport.Result r = CommandTestSupport.run(args.toArray(new String[0]));
         assertEquals(0, r.exitCode, r.toString());
-        assertRelativeError(tmp.resolve("ov.npy"), c.resolve("expected_visual.npy"), 1e-5);
-        assertRelativeError(tmp.resolve("ot.npy"), c.resolve("expected_text.npy"), 1e-5);
+        assertRelativeError(tmp.resolve("ov.npy"), c.resolve("expected_visual.npy"), Precision.FP32.relativeTolerance());
+        assertRelativeError(tmp.resolve("ot.npy"), c.resolve("expected_text.npy"), Precision.FP32.relativeTolerance());
     }
 
     static void assertRelativeError(Path out, Path expected, double bound) throws IOException {

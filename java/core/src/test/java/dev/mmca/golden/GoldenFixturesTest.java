@@ -16,7 +16,8 @@ import dev.mmca.io.LoadedModel;
 import dev.mmca.io.ModelFiles;
 import dev.mmca.io.Npy;
 import dev.mmca.io.NpyArray;
-import dev.mmca.testing.Reference64;
+import dev.mmca.parity.Precision;
+import dev.mmca.parity.Reference64;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.net.URL;
@@ -37,9 +38,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 class GoldenFixturesTest {
 
     /** An exact float64 implementation should agree with PyTorch's float64 to rounding noise. */
-    private static final double FLOAT64_BOUND = 1e-9;
+    private static final double FLOAT64_BOUND = Precision.FP64.relativeTolerance();
     /** SPEC "Numerics": a float32 backend against a float64 reference. */
-    private static final double FLOAT32_BOUND = 1e-5;
+    private static final double FLOAT32_BOUND = Precision.FP32.relativeTolerance();
 
     static List<String> cases() throws IOException {
         List<String> names = Files.readAllLines(goldenRoot().resolve("cases.txt"), StandardCharsets.UTF_8)

@@ -15,7 +15,7 @@ import dev.mmca.io.ModelFiles;
 import dev.mmca.io.Npy;
 import dev.mmca.io.NpyArray;
 import dev.mmca.testing.InterleavedChecks;
-import dev.mmca.testing.Reference64;
+import dev.mmca.parity.Reference64;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.net.URL;

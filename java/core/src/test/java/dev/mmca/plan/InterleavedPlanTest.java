@@ -12,7 +12,7 @@ import dev.mmca.MmcaConfig;
 import dev.mmca.Modality;
 import dev.mmca.testing.InterleavedCases;
 import dev.mmca.testing.RandomInputs;
-import dev.mmca.testing.Reference64;
+import dev.mmca.parity.Reference64;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

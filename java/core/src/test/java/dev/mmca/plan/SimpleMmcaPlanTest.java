@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mmca.FloatTensor;
 import dev.mmca.MmcaWeights;
-import dev.mmca.testing.ParityCases;
-import dev.mmca.testing.RandomInputs;
-import dev.mmca.testing.Reference64;
+import dev.mmca.parity.ParityCase;
+import dev.mmca.parity.ParityCases;
+import dev.mmca.parity.Reference64;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -18,26 +18,26 @@ import org.junit.jupiter.params.provider.MethodSource;
  * rounding on the whole parity sweep. Backends then only have to get their operations right.
  */
 class SimpleMmcaPlanTest {
-    static Stream<ParityCases.Case> cases() {
+    static Stream<ParityCase> cases() {
         return ParityCases.sweep(40).stream();
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
-    void planInFloat64EqualsTheOracle(ParityCases.Case c) {
-        MmcaWeights w = MmcaWeights.random(c.config, c.seed);
-        FloatTensor v = RandomInputs.normal(c.seed + 1, c.batch, c.visualTokens, c.config.dim());
-        FloatTensor t = RandomInputs.normal(c.seed + 2, c.batch, c.textTokens, c.config.dim());
-        SimpleMmcaPlan plan = SimpleMmcaPlan.of(c.config);
-        SimpleMmcaPlan.Forward f = plan.forward(c.batch, c.visualTokens, c.textTokens, c.visualMask != null,
-                c.textMask != null);
+    void planInFloat64EqualsTheOracle(ParityCase c) {
+        MmcaWeights w = c.weights();
+        FloatTensor v = c.visual();
+        FloatTensor t = c.text();
+        SimpleMmcaPlan plan = SimpleMmcaPlan.of(c.config());
+        SimpleMmcaPlan.Forward f = plan.forward(c.batch(), c.visualTokens(), c.textTokens(), c.visualMask() != null,
+                c.textMask() != null);
         PlanInterpreter run = new PlanInterpreter(plan.packWeights(w));
         run.input(f.visual, v);
         run.input(f.text, t);
-        run.mask(f.visualMask, c.visualMask);
-        run.mask(f.textMask, c.textMask);
+        run.mask(f.visualMask, c.visualMask());
+        run.mask(f.textMask, c.textMask());
         f.plan.run(run);
-        Reference64.Output ref = Reference64.simpleMmca(c.config, w, v, t, c.visualMask, c.textMask);
+        Reference64.Output ref = Reference64.simpleMmca(c.config(), w, v, t, c.visualMask(), c.textMask());
         // The only float32 in the interpreted plan is the logit scale (D^-0.5 rounded once), about 3e-8 relative.
         double ev = run.error(f.visualOut, ref.visual);
         double et = run.error(f.textOut, ref.text);

@@ -16,6 +16,8 @@ import dev.mmca.SimpleMmca;
 import dev.mmca.TextSession;
 import dev.mmca.VisualContext;
 import dev.mmca.backend.Backend;
+import dev.mmca.parity.Comparison;
+import dev.mmca.parity.Precision;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -27,7 +29,7 @@ import java.util.concurrent.CountDownLatch;
  */
 public final class DecodingChecks {
     /** Decoded rows vs the forward's: the same computation in a different order (relative error). */
-    public static final double TOLERANCE = 1e-6;
+    public static final double TOLERANCE = Precision.FP32.reorderingTolerance();
 
     private DecodingChecks() {
     }
@@ -219,14 +221,7 @@ public final class DecodingChecks {
     }
 
     static double relativeError(FloatTensor got, FloatTensor want) {
-        double num = 0;
-        double den = 0;
-        for (int i = 0; i < want.size(); i++) {
-            double d = got.get(i) - want.get(i);
-            num += d * d;
-            den += (double) want.get(i) * want.get(i);
-        }
-        return den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+        return Comparison.of(got, want).relativeError();
     }
 
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mmca.FloatTensor;
+import dev.mmca.parity.Reference64;
 import dev.mmca.HeadMapping;
 import dev.mmca.ImageAttention;
 import dev.mmca.InterleavedMmca;

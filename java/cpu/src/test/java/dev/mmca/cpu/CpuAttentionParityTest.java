@@ -8,30 +8,21 @@ import dev.mmca.HeadMapping;
 import dev.mmca.Mask;
 import dev.mmca.backend.AttentionProblem;
 import dev.mmca.backend.java.JavaBackend;
+import dev.mmca.parity.Comparison;
+import dev.mmca.parity.KernelPath;
+import dev.mmca.parity.Precision;
+import dev.mmca.parity.Reference64;
 import dev.mmca.testing.RandomInputs;
-import dev.mmca.testing.Reference64;
-import java.util.List;
+import dev.mmca.testkit.ForEachKernelPath;
+import dev.mmca.testkit.ParityAssertions;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** Backend.attention on the CPU backend against the float64 oracle and the java backend. */
 class CpuAttentionParityTest {
-    private static final double TOLERANCE = 1e-5;
-    private final String initialIsa = CpuRuntime.isa();
+    private static final double TOLERANCE = Precision.FP32.relativeTolerance();
     private final CpuBackend cpu = new CpuBackend();
-
-    static List<String> isas() {
-        return CpuTesting.runnableIsas();
-    }
-
-    @AfterEach
-    void restoreIsa() {
-        CpuRuntime.setIsa(initialIsa);
-    }
 
     /** A random problem; {@code index} walks head ratios, causal offsets (N < M, N > M) and masks. */
     static AttentionProblem problem(int index, long seed) {
@@ -67,10 +58,10 @@ class CpuAttentionParityTest {
         return new FloatTensor[] {q, k, v, FloatTensor.zeros(p.batch(), p.queries(), hd)};
     }
 
-    @ParameterizedTest(name = "isa {0}")
-    @MethodSource("isas")
-    void randomProblemsMatchFloat64ReferenceOnEveryPath(String isa) {
-        CpuRuntime.setIsa(isa);
+    /** Every instruction-set path (the kit selects it for the invocation and restores the one before). */
+    @ForEachKernelPath(backends = "cpu")
+    void randomProblemsMatchFloat64ReferenceOnEveryPath(KernelPath path) {
+        assertEquals(path.name(), CpuRuntime.isa(), "the kit put the path in force");
         double worst = 0;
         for (int i = 0; i < 48; i++) {
             AttentionProblem p = problem(i, 300L + i);
@@ -78,12 +69,12 @@ class CpuAttentionParityTest {
             for (int e = 0; e < t[3].size(); e++) {
                 t[3].set(e, Float.NaN); // every output element must be written
             }
-            cpu.attention(p, t[0], t[1], t[2], t[3]);
-            double err = Reference64.relativeError(t[3], Reference64.attention(p, t[0], t[1], t[2]));
-            worst = Math.max(worst, err);
-            assertTrue(err <= TOLERANCE, isa + " " + p + ": relative error " + err);
+            path.backend().attention(p, t[0], t[1], t[2], t[3]);
+            Comparison err = ParityAssertions.assertWithin(path + " " + p, t[3], Reference64.attention(p, t[0], t[1],
+                    t[2]), path.precision());
+            worst = Math.max(worst, err.relativeError());
         }
-        System.out.printf("cpu[%s] attention vs Reference64: worst relative error %.3g%n", isa, worst);
+        System.out.printf("%s attention vs Reference64: worst relative error %.3g%n", path, worst);
     }
 
     @Test

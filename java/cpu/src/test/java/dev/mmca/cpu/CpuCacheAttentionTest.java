@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mmca.FloatTensor;
+import dev.mmca.parity.Precision;
 import dev.mmca.plan.CacheAttentionCase;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,7 +39,7 @@ class CpuCacheAttentionTest {
             m.run(c.plan, c.io);
             FloatTensor out = c.io.tensor(c.out);
             double err = c.error(out);
-            assertTrue(err <= 1e-5, isa + " " + c + ": relative error " + err);
+            assertTrue(err <= Precision.FP32.relativeTolerance(), isa + " " + c + ": relative error " + err);
             float[] first = out.toArray();
             CpuRuntime.setThreads(1);
             m.run(c.plan, c.io);

@@ -1,5 +1,6 @@
 package dev.mmca.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mmca.FloatTensor;
@@ -7,49 +8,39 @@ import dev.mmca.MmcaOutput;
 import dev.mmca.MmcaWeights;
 import dev.mmca.SimpleMmca;
 import dev.mmca.backend.java.JavaBackend;
-import dev.mmca.testing.Reference64;
-import java.util.List;
-import org.junit.jupiter.api.AfterEach;
+import dev.mmca.parity.Comparison;
+import dev.mmca.parity.KernelPath;
+import dev.mmca.parity.Precision;
+import dev.mmca.parity.Reference64;
+import dev.mmca.testkit.ForEachKernelPath;
+import dev.mmca.testkit.ParityAssertions;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** The whole SimpleMMCA forward on the CPU backend against the float64 oracle and the java backend. */
 class CpuModelParityTest {
-    private static final double TOLERANCE = 1e-5;
+    private static final double TOLERANCE = Precision.FP32.relativeTolerance();
     private static final int CASES = 40;
-    private final String initialIsa = CpuRuntime.isa();
 
-    static List<String> isas() {
-        return CpuTesting.runnableIsas();
-    }
-
-    @AfterEach
-    void restoreIsa() {
-        CpuRuntime.setIsa(initialIsa);
-    }
-
-    @ParameterizedTest(name = "isa {0}")
-    @MethodSource("isas")
-    void randomSweepMatchesFloat64ReferenceOnEveryPath(String isa) {
-        CpuRuntime.setIsa(isa);
+    /** Every instruction-set path (the kit selects it for the invocation and restores the one before). */
+    @ForEachKernelPath(backends = "cpu")
+    void randomSweepMatchesFloat64ReferenceOnEveryPath(KernelPath path) {
+        assertEquals(path.name(), CpuRuntime.isa(), "the kit put the path in force");
         double worst = 0;
         for (int i = 0; i < CASES; i++) {
             CpuTesting.ModelCase c = CpuTesting.modelCase(i, 1000L + i);
             MmcaWeights w = MmcaWeights.random(c.config, c.seed);
-            Reference64.Output ref = Reference64.simpleMmca(c.config, w, c.inputs.visual(), c.inputs.text(),
-                    c.inputs.visualMask(), c.inputs.textMask());
-            try (SimpleMmca model = SimpleMmca.create(c.config, w, new CpuBackend())) {
+            Reference64.Output ref = Reference64.simpleMmca(c.config, w, c.inputs);
+            try (SimpleMmca model = SimpleMmca.create(c.config, w, path.backend())) {
                 MmcaOutput out = model.forward(c.inputs);
-                double ev = Reference64.relativeError(out.visual(), ref.visual);
-                double et = Reference64.relativeError(out.text(), ref.text);
-                worst = Math.max(worst, Math.max(ev, et));
-                assertTrue(ev <= TOLERANCE && et <= TOLERANCE,
-                        isa + " " + c + ": visual error " + ev + ", text error " + et);
+                Comparison ev = ParityAssertions.assertWithin(path + " " + c + " visual", out.visual(), ref.visual,
+                        path.precision());
+                Comparison et = ParityAssertions.assertWithin(path + " " + c + " text", out.text(), ref.text,
+                        path.precision());
+                worst = Math.max(worst, Math.max(ev.relativeError(), et.relativeError()));
             }
         }
-        System.out.printf("cpu[%s] vs Reference64, %d random configs: worst relative error %.3g%n", isa, CASES, worst);
+        System.out.printf("%s vs Reference64, %d random configs: worst relative error %.3g%n", path, CASES, worst);
     }
 
     @Test

@@ -9,7 +9,9 @@ import dev.mmca.MmcaWeights;
 import dev.mmca.SimpleMmca;
 import dev.mmca.backend.Backends;
 import dev.mmca.testing.RandomInputs;
-import dev.mmca.testing.Reference64;
+import dev.mmca.parity.Precision;
+import dev.mmca.parity.Reference64;
+import dev.mmca.testkit.ParityAssertions;
 import dev.mmca.FloatTensor;
 import org.junit.jupiter.api.Test;
 
@@ -29,8 +31,8 @@ class CpuPackagedJarIT {
         try (SimpleMmca m = SimpleMmca.create(config, w, "cpu")) {
             MmcaOutput out = m.forward(v, t);
             Reference64.Output ref = Reference64.simpleMmca(config, w, v, t, null, null);
-            assertTrue(Reference64.relativeError(out.visual(), ref.visual) <= 1e-5);
-            assertTrue(Reference64.relativeError(out.text(), ref.text) <= 1e-5);
+            ParityAssertions.assertWithin("visual", out.visual(), ref.visual, Precision.FP32);
+            ParityAssertions.assertWithin("text", out.text(), ref.text, Precision.FP32);
         }
     }
 }

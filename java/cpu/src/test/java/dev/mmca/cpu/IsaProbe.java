@@ -19,6 +19,10 @@ public final class IsaProbe {
             System.out.println(CpuRuntime.blasCore());
             return;
         }
+        if (args.length > 0 && args[0].equals("isa-and-threads")) {
+            System.out.println(CpuRuntime.isa() + " " + CpuRuntime.threads());
+            return;
+        }
         if (args.length > 0 && args[0].equals("threads")) {
             System.out.println(CpuRuntime.threads());
             return;

@@ -9,7 +9,8 @@ import dev.mmca.HeadMapping;
 import dev.mmca.Mask;
 import dev.mmca.backend.AttentionProblem;
 import dev.mmca.testing.RandomInputs;
-import dev.mmca.testing.Reference64;
+import dev.mmca.parity.Precision;
+import dev.mmca.parity.Reference64;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -112,7 +113,7 @@ class CudaAttentionParityTest {
                 .keyMask(keys).build();
         float[][] out = new float[1][];
         double err = run(CudaPrecision.FP32, p, 5, out);
-        assertTrue(err <= 1e-5, "relative error " + err);
+        assertTrue(err <= Precision.FP32.relativeTolerance(), "relative error " + err);
         int hd = 4 * 32;
         for (int i = n * hd; i < 2 * n * hd; i++) {
             assertEquals(0f, out[0][i]);

@@ -16,7 +16,7 @@ import dev.mmca.plan.PlanIo;
 import dev.mmca.testing.InterleavedCases;
 import dev.mmca.testing.InterleavedChecks;
 import dev.mmca.testing.RandomInputs;
-import dev.mmca.testing.Reference64;
+import dev.mmca.parity.Reference64;
 import java.nio.charset.StandardCharsets;
 import java.util.IdentityHashMap;
 import java.util.Map;

@@ -14,7 +14,7 @@ import dev.mmca.plan.Buffer;
 import dev.mmca.plan.PlanIo;
 import dev.mmca.plan.SimpleMmcaPlan;
 import dev.mmca.testing.RandomInputs;
-import dev.mmca.testing.Reference64;
+import dev.mmca.parity.Reference64;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;

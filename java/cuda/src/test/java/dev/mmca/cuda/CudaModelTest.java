@@ -16,7 +16,8 @@ import dev.mmca.plan.PlanIo;
 import dev.mmca.plan.SimpleMmcaPlan;
 import dev.mmca.SimpleMmca;
 import dev.mmca.testing.RandomInputs;
-import dev.mmca.testing.Reference64;
+import dev.mmca.parity.Reference64;
+import dev.mmca.testkit.ParityAssertions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -73,11 +74,8 @@ class CudaModelTest {
             machine.run(f.plan, new PlanIo().tensor(f.visual, v).tensor(f.text, t).mask(f.visualMask, vm)
                     .mask(f.textMask, tm).tensor(f.visualOut, vo).tensor(f.textOut, to));
             Reference64.Output ref = Reference64.simpleMmca(config, w, v, t, vm, tm);
-            double tol = GpuTestSupport.tolerance(precision);
-            double ev = Reference64.relativeError(vo, ref.visual);
-            double et = Reference64.relativeError(to, ref.text);
-            assertTrue(ev <= tol, precision + " visual: relative error " + ev);
-            assertTrue(et <= tol, precision + " text: relative error " + et);
+            ParityAssertions.assertWithin(precision + " visual", vo, ref.visual, CudaKernelPaths.precisionOf(precision));
+            ParityAssertions.assertWithin(precision + " text", to, ref.text, CudaKernelPaths.precisionOf(precision));
         }
     }
 

@@ -7,7 +7,7 @@ import dev.mmca.HeadMapping;
 import dev.mmca.Mask;
 import dev.mmca.backend.AttentionProblem;
 import dev.mmca.testing.RandomInputs;
-import dev.mmca.testing.Reference64;
+import dev.mmca.parity.Reference64;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;

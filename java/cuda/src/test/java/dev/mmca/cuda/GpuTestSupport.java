@@ -25,13 +25,9 @@ final class GpuTestSupport {
         Assumptions.assumeTrue(a.isAvailable(), () -> "CUDA unavailable: " + a.reason());
     }
 
-    /** The bound on ||out - ref|| / ||ref|| against the float64 oracle for each precision. */
+    /** The bound on ||out - ref|| / ||ref|| against the float64 oracle for each precision (one rule: Precision). */
     static double tolerance(CudaPrecision p) {
-        switch (p) {
-            case FP32: return 1e-5;
-            case TF32: return 1e-3;
-            default: return 1e-2;
-        }
+        return CudaKernelPaths.precisionOf(p).relativeTolerance();
     }
 
     /** Whether the build claims to have compiled the kernel library (the cuda Maven profile was active). */

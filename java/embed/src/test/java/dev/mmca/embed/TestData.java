@@ -7,6 +7,7 @@ import dev.mmca.FloatTensor;
 import dev.mmca.MmcaConfig;
 import dev.mmca.MmcaOutput;
 import dev.mmca.SimpleMmca;
+import dev.mmca.parity.Precision;
 
 /** Small configs and comparisons shared by the tests. */
 final class TestData {
@@ -25,7 +26,8 @@ final class TestData {
         return new float[][] {o.visual().toArray(), o.text().toArray()};
     }
 
-    /** {@code ||actual - expected|| / ||expected||} stays under 1e-5 (float32 accumulation-order differences). */
+    /** {@code ||actual - expected|| / ||expected||} stays under the float32 bound of {@link Precision}
+     * (accumulation-order differences). */
     static void assertClose(float[] expected, float[] actual, int actualOffset, String what) {
         double diff = 0;
         double norm = 0;
@@ -36,7 +38,7 @@ final class TestData {
         }
         assertTrue(norm > 0, what + ": expected a non-zero reference");
         double rel = Math.sqrt(diff / norm);
-        assertTrue(rel < 1e-5, what + ": relative error " + rel + " >= 1e-5");
+        assertTrue(rel < Precision.FP32.relativeTolerance(), what + ": relative error " + rel + " >= " + Precision.FP32.relativeTolerance());
     }
 
     /** Every element of {@code a} in {@code [from, to)} is exactly zero. */

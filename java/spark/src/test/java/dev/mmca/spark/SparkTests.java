@@ -7,6 +7,7 @@ import dev.mmca.MmcaConfig;
 import dev.mmca.embed.EmbedRecord;
 import dev.mmca.embed.SampleGenerator;
 import dev.mmca.embed.ShardRecords;
+import dev.mmca.parity.Precision;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -123,7 +124,7 @@ final class SparkTests {
             norm += (double) expected[i] * expected[i];
         }
         double rel = Math.sqrt(diff / norm);
-        assertTrue(rel < 1e-5, what + ": relative error " + rel);
+        assertTrue(rel < Precision.FP32.relativeTolerance(), what + ": relative error " + rel);
     }
 
     /** An exception and its causes, one per line: Spark wraps executor errors several times. */

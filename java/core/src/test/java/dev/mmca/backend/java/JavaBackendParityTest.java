@@ -10,48 +10,50 @@ import dev.mmca.MmcaOutput;
 import dev.mmca.MmcaWeights;
 import dev.mmca.SimpleMmca;
 import dev.mmca.backend.AttentionProblem;
-import dev.mmca.testing.ParityCases;
-import dev.mmca.testing.RandomInputs;
-import dev.mmca.testing.Reference64;
+import dev.mmca.parity.ParityCase;
+import dev.mmca.parity.ParityCases;
+import dev.mmca.parity.Precision;
+import dev.mmca.parity.Reference64;
+import dev.mmca.parity.SeededInputs;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class JavaBackendParityTest {
-    static final double TOLERANCE = 1e-5;
+    static final double TOLERANCE = Precision.FP32.relativeTolerance();
 
-    static List<ParityCases.Case> cases() {
+    static List<ParityCase> cases() {
         return ParityCases.sweep(40);
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
-    void simpleMmcaMatchesFloat64Reference(ParityCases.Case c) {
-        MmcaWeights w = MmcaWeights.random(c.config, c.seed);
-        FloatTensor v = RandomInputs.normal(c.seed + 1, c.batch, c.visualTokens, c.config.dim());
-        FloatTensor t = RandomInputs.normal(c.seed + 2, c.batch, c.textTokens, c.config.dim());
-        Reference64.Output ref = Reference64.simpleMmca(c.config, w, v, t, c.visualMask, c.textMask);
-        try (SimpleMmca model = SimpleMmca.create(c.config, w, JavaBackend.instance())) {
-            MmcaOutput out = model.forward(v, t, c.visualMask, c.textMask);
+    void simpleMmcaMatchesFloat64Reference(ParityCase c) {
+        MmcaWeights w = c.weights();
+        FloatTensor v = c.visual();
+        FloatTensor t = c.text();
+        Reference64.Output ref = Reference64.simpleMmca(c.config(), w, v, t, c.visualMask(), c.textMask());
+        try (SimpleMmca model = SimpleMmca.create(c.config(), w, JavaBackend.instance())) {
+            MmcaOutput out = model.forward(v, t, c.visualMask(), c.textMask());
             double ev = Reference64.relativeError(out.visual(), ref.visual);
             double et = Reference64.relativeError(out.text(), ref.text);
             assertTrue(ev <= TOLERANCE, "visual relative error " + ev);
             assertTrue(et <= TOLERANCE, "text relative error " + et);
-            assertMaskedRowsZero(out.visual(), c.visualMask, c.config.dim());
-            assertMaskedRowsZero(out.text(), c.textMask, c.config.dim());
+            assertMaskedRowsZero(out.visual(), c.visualMask(), c.config().dim());
+            assertMaskedRowsZero(out.text(), c.textMask(), c.config().dim());
         }
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
-    void directBuffersGiveTheSameBitsAsArrays(ParityCases.Case c) {
-        MmcaWeights w = MmcaWeights.random(c.config, c.seed);
-        FloatTensor v = RandomInputs.normal(c.seed + 1, c.batch, c.visualTokens, c.config.dim());
-        FloatTensor t = RandomInputs.normal(c.seed + 2, c.batch, c.textTokens, c.config.dim());
-        try (SimpleMmca model = SimpleMmca.create(c.config, w, JavaBackend.instance())) {
-            MmcaOutput heap = model.forward(v, t, c.visualMask, c.textMask);
-            MmcaOutput direct = model.forward(RandomInputs.direct(v), RandomInputs.direct(t), c.visualMask,
-                    c.textMask);
+    void directBuffersGiveTheSameBitsAsArrays(ParityCase c) {
+        MmcaWeights w = c.weights();
+        FloatTensor v = c.visual();
+        FloatTensor t = c.text();
+        try (SimpleMmca model = SimpleMmca.create(c.config(), w, JavaBackend.instance())) {
+            MmcaOutput heap = model.forward(v, t, c.visualMask(), c.textMask());
+            MmcaOutput direct = model.forward(SeededInputs.direct(v), SeededInputs.direct(t), c.visualMask(),
+                    c.textMask());
             assertTrue(direct.visual().isDirect());
             assertEquals(java.util.Arrays.toString(heap.visual().toArray()),
                     java.util.Arrays.toString(direct.visual().toArray()));
@@ -86,14 +88,14 @@ class JavaBackendParityTest {
         int n = 45;
         int m = 77;
         int d = 20;
-        Mask keyMask = RandomInputs.scattered(5, b, m, 0.8);
-        Mask queryMask = RandomInputs.randomLengths(6, b, n, 30);
+        Mask keyMask = SeededInputs.scattered(5, b, m, 0.8);
+        Mask queryMask = SeededInputs.randomLengths(6, b, n, 30);
         AttentionProblem p = AttentionProblem.builder().batch(b).heads(h).kvHeads(g).queries(n).keys(m)
                 .dimHead(d).causal(causal).headMapping(mapping).qkNorm(qkNorm).keyMask(keyMask)
                 .queryMask(queryMask).build();
-        FloatTensor q = RandomInputs.normal(1, b, n, h * d);
-        FloatTensor k = RandomInputs.normal(2, b, m, g * d);
-        FloatTensor v = RandomInputs.normal(3, b, m, g * d);
+        FloatTensor q = SeededInputs.normal(1, b, n, h * d);
+        FloatTensor k = SeededInputs.normal(2, b, m, g * d);
+        FloatTensor v = SeededInputs.normal(3, b, m, g * d);
         FloatTensor out = FloatTensor.zeros(b, n, h * d);
         java.util.Arrays.fill(out.array(), Float.NaN); // unwritten elements would fail
         JavaBackend.instance().attention(p, q, k, v, out);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mmca.FloatTensor;
+import dev.mmca.parity.Precision;
 import dev.mmca.plan.CacheAttentionCase;
 import java.util.List;
 import java.util.stream.LongStream;
@@ -28,7 +29,8 @@ class JavaCacheAttentionTest {
             m.run(c.plan, c.io);
             FloatTensor out = c.io.tensor(c.out);
             double err = c.error(out);
-            assertTrue(err <= 1e-5, kernels.name() + ", " + c + ": relative error " + err);
+            assertTrue(err <= Precision.FP32.relativeTolerance(),
+                    kernels.name() + ", " + c + ": relative error " + err);
             float[] first = out.toArray();
             m.run(c.plan, c.io);
             assertArrayEquals(first, out.toArray(), kernels.name() + ": run to run");

@@ -8,11 +8,12 @@ import dev.mmca.FloatTensor;
 import dev.mmca.HeadMapping;
 import dev.mmca.Mask;
 import dev.mmca.backend.AttentionProblem;
+import dev.mmca.parity.Precision;
+import dev.mmca.parity.Reference64;
 import dev.mmca.plan.AttentionCallPlan;
 import dev.mmca.plan.PackedWeight;
 import dev.mmca.plan.PlanIo;
 import dev.mmca.testing.RandomInputs;
-import dev.mmca.testing.Reference64;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -31,7 +32,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Also: bits independent of the thread count, and of where a GEMM row sits in its call.
  */
 class JavaKernelsParityTest {
-    static final double TOLERANCE = 1e-5;
+    static final double TOLERANCE = Precision.FP32.relativeTolerance();
 
     /** One attention case: a problem and its seed. */
     record AttentionCase(String name, AttentionProblem problem, long seed) {
