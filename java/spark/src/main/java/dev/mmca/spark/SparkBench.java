@@ -62,20 +62,21 @@ public final class SparkBench {
                 .config("spark.driver.host", "127.0.0.1").getOrCreate();
         try {
             int partitions = spark.sparkContext().defaultParallelism();
-            Dataset<Row> nested = ShardRows.read(spark, EmbedPipeline.listShards(input), partitions).cache();
-            nested.count();
+            // Materialised with their lineage cut (localCheckpoint), not cache(): the rows come from the driver as a
+            // local relation, whose data would stay in the plan, and Spark hashes a cached plan on every query
+            // that looks it up, which made each timed run hash every float of the input on the driver.
+            Dataset<Row> nested = ShardRows.read(spark, EmbedPipeline.listShards(input), partitions).localCheckpoint();
             Map<TokenLayout, Dataset<Row>> rows = new LinkedHashMap<>();
             Map<TokenLayout, MmcaEmbeddings> stages = new LinkedHashMap<>();
             for (TokenLayout layout : layouts) {
                 Dataset<Row> r = layout == TokenLayout.NESTED ? nested
                         : nested.selectExpr("shard", "record", "flatten(visual) as visual", "flatten(text) as text")
-                                .cache();
-                r.count();
+                                .localCheckpoint();
                 rows.put(layout, r);
                 MmcaEmbeddings stage = MmcaEmbeddings.builder(weights.toString()).backend(backend).tokenLayout(layout)
                         .keepInputs(false).build();
                 stages.put(layout, stage);
-                run(stage, r.limit(2)); // load + warm-up
+                run(stage, r); // load + warm-up over every row, as embed gets one whole warm-up run below
             }
             EmbedOptions options = EmbedOptions.builder(weights, input, dir.resolve("out-0")).backend(backend).build();
             EmbedPipeline.run(options, null); // warm-up
