@@ -19,6 +19,7 @@
 #include <cstring>
 
 #include "attention_kernel.h"
+#include "kernel_vector.h"
 
 #define MMCA_CAT2(a, b) a##b
 #define MMCA_CAT(a, b) MMCA_CAT2(a, b)
@@ -27,111 +28,12 @@
 namespace mmca::cpu {
 namespace {
 
-constexpr int W = MMCA_VEC_WIDTH;   // floats per vector
-constexpr int NV = MMCA_VEC_CHUNK;  // vectors per register block column
+using namespace vec;  // load, store, splat, the reductions, vexp, inv_norm, qk_block, pv_block (kernel_vector.h)
+
 constexpr int MR = MMCA_ROW_BLOCK;  // query rows per register block (MR x NV accumulators)
 constexpr int TK = 64;              // keys per tile
-constexpr float NEG_INF = -__builtin_huge_valf();
 
-typedef float vf __attribute__((vector_size(W * sizeof(float))));
-typedef int32_t vi __attribute__((vector_size(W * sizeof(float))));
-
-inline vf load(const float *p) {
-    vf v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-inline void store(float *p, vf v) { std::memcpy(p, &v, sizeof v); }
-// A broadcast: x - 0 is x for every x, so the compiler emits the broadcast alone. (vf{} + x is a real
-// addition without fast-math, since 0 + -0 is +0: an add and a dependency before every broadcast.)
-inline vf splat(float x) { return x - vf{}; }
-inline vf vmax(vf a, vf b) { return a > b ? a : b; }
-
-inline float hmax(vf v) {
-    float m = v[0];
-    for (int i = 1; i < W; i++) m = v[i] > m ? v[i] : m;
-    return m;
-}
-inline float hsum(vf v) {
-    float s = v[0];
-    for (int i = 1; i < W; i++) s += v[i];
-    return s;
-}
-inline int round_up(int x, int m) { return (x + m - 1) / m * m; }
 inline int min_int(int a, int b) { return a < b ? a : b; }
-
-// exp(x) for x <= 0 (a logit minus the running maximum, or -inf for a hidden key), about 1 ulp:
-// x = n ln2 + r with |r| <= ln2/2 (Cody-Waite split of ln2), exp(r) by a degree-6 minimax
-// polynomial (Cephes expf coefficients), times 2^n built in the exponent bits. Inputs below
-// -87.33 (where the result leaves the normal range) give exactly 0.
-inline vf vexp(vf x) {
-    const vf lo = splat(-87.336544f);
-    vi under = x < lo;
-    x = x < lo ? lo : x;
-    const vf magic = splat(12582912.0f);  // 1.5 * 2^23: adding and subtracting rounds to an integer
-    vf n = (x * 1.44269504088896341f + magic) - magic;
-    vf r = x - n * 0.693359375f;
-    r = r - n * -2.12194440e-4f;
-    vf p = splat(1.9875691500e-4f);
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    vf y = p * (r * r) + r + 1.0f;
-    vi bits = (__builtin_convertvector(n, vi) + 127) << 23;
-    vf two_n;
-    std::memcpy(&two_n, &bits, sizeof two_n);
-    y = y * two_n;
-    vi yi;
-    std::memcpy(&yi, &y, sizeof yi);
-    yi &= ~under;
-    std::memcpy(&y, &yi, sizeof y);
-    return y;
-}
-
-inline float sexp(float x) {
-    vf v = vexp(splat(x));
-    return v[0];
-}
-
-// S[r][c0 .. c0 + C*W) = Q[r] . Kt[:, c] for the MR rows of a block; Kt is [D][TK] (keys along rows).
-template <int C>
-inline void qk_block(const float *Q, int ldq, const float *Kt, int D, float *S, int c0) {
-    vf acc[MR][C];
-    for (int r = 0; r < MR; r++)
-        for (int v = 0; v < C; v++) acc[r][v] = vf{};
-    for (int d = 0; d < D; d++) {
-        vf k[C];
-        for (int v = 0; v < C; v++) k[v] = load(Kt + d * TK + c0 + v * W);
-        for (int r = 0; r < MR; r++) {
-            vf q = splat(Q[r * ldq + d]);
-            for (int v = 0; v < C; v++) acc[r][v] += q * k[v];
-        }
-    }
-    for (int r = 0; r < MR; r++)
-        for (int v = 0; v < C; v++) store(S + r * TK + c0 + v * W, acc[r][v]);
-}
-
-// O[r][d0 .. d0 + C*W) = alpha[r] * O[r] + sum_{c < kn} P[r][c] * V[c] for the MR rows of a block.
-template <int C>
-inline void pv_block(float *O, int ldo, const float *P, const float *V, int64_t ldv, int kn, const float *alpha, int d0) {
-    vf acc[MR][C];
-    for (int r = 0; r < MR; r++) {
-        vf a = splat(alpha[r]);
-        for (int v = 0; v < C; v++) acc[r][v] = load(O + r * ldo + d0 + v * W) * a;
-    }
-    for (int c = 0; c < kn; c++) {
-        vf x[C];
-        for (int v = 0; v < C; v++) x[v] = load(V + c * ldv + d0 + v * W);
-        for (int r = 0; r < MR; r++) {
-            vf p = splat(P[r * TK + c]);
-            for (int v = 0; v < C; v++) acc[r][v] += p * x[v];
-        }
-    }
-    for (int r = 0; r < MR; r++)
-        for (int v = 0; v < C; v++) store(O + r * ldo + d0 + v * W, acc[r][v]);
-}
 
 // Dispatches a remainder of `nv` (< NV) vectors to the matching instantiation.
 template <int C>
@@ -139,19 +41,11 @@ inline void pv_tail(int nv, float *O, int ldo, const float *P, const float *V, i
                     int d0) {
     if constexpr (C > 0) {
         if (nv == C) {
-            pv_block<C>(O, ldo, P, V, ldv, kn, alpha, d0);
+            pv_block<C, MR, TK>(O, ldo, P, V, ldv, kn, alpha, d0);
         } else {
             pv_tail<C - 1>(nv, O, ldo, P, V, ldv, kn, alpha, d0);
         }
     }
-}
-
-// 1 / max(||x||, 1e-12), as F.normalize.
-inline float inv_norm(const float *x, int D) {
-    float s = 0;
-    for (int d = 0; d < D; d++) s += x[d] * x[d];
-    float n = __builtin_sqrtf(s);
-    return 1.0f / (n > 1e-12f ? n : 1e-12f);
 }
 
 // How far ahead of the key in use direct_scores asks for keys (16 keys of 64 floats: ~4 KiB in flight).
@@ -368,7 +262,7 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1,
             for (int c0 = 0; c0 < tw; c0 += NV * W)
                 for (int r0 = 0; r0 < rows_p; r0 += MR)
                     if (on_block[r0 / MR])
-                        qk_block<NV>(Q + static_cast<size_t>(r0) * Dp, Dp, Kt, D, S + r0 * TK, c0);
+                        qk_block<NV, MR, TK>(Q + static_cast<size_t>(r0) * Dp, Dp, Kt, D, S + r0 * TK, c0);
         }
 
         // Masks, then the online softmax per row: S becomes P = exp(S - m'), alpha = exp(m - m').
@@ -409,7 +303,7 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1,
         for (; d0 + NV * W <= Dp; d0 += NV * W)
             for (int r0 = 0; r0 < rows_p; r0 += MR)
                 if (on_block[r0 / MR])
-                    pv_block<NV>(O + static_cast<size_t>(r0) * Dp, Dp, S + r0 * TK, Vt, ldv, kn, alpha + r0, d0);
+                    pv_block<NV, MR, TK>(O + static_cast<size_t>(r0) * Dp, Dp, S + r0 * TK, Vt, ldv, kn, alpha + r0, d0);
         if (nvec % NV != 0)
             for (int r0 = 0; r0 < rows_p; r0 += MR)
                 if (on_block[r0 / MR])

@@ -29,7 +29,9 @@ inline vf load(const float *p) {
     return v;
 }
 inline void store(float *p, vf v) { std::memcpy(p, &v, sizeof v); }
-inline vf splat(float x) { return vf{} + x; }
+// A broadcast: x - 0 is x for every x, so the compiler emits the broadcast alone. (vf{} + x is a real
+// addition without fast-math, since 0 + -0 is +0: an add and a dependency before every broadcast.)
+inline vf splat(float x) { return x - vf{}; }
 inline vf vmax(vf a, vf b) { return a > b ? a : b; }
 
 inline float hmax(vf v) {
@@ -106,7 +108,8 @@ inline void qk_block(const float *Q, int ldq, const float *Kt, int D, float *S, 
 
 // O[r][d0 .. d0 + C*W) = alpha[r] * O[r] + sum_{c < kn} P[r][c] * V[c] for the MR rows of a block.
 template <int C, int MR, int TK>
-inline void pv_block(float *O, int ldo, const float *P, const float *V, int ldv, int kn, const float *alpha, int d0) {
+inline void pv_block(float *O, int ldo, const float *P, const float *V, int64_t ldv, int kn, const float *alpha,
+                     int d0) {
     vf acc[MR][C];
     for (int r = 0; r < MR; r++) {
         vf a = splat(alpha[r]);
