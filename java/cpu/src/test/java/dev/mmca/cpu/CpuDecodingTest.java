@@ -53,22 +53,10 @@ class CpuDecodingTest {
                 cycle.run();
             }
             // A cycle holds 51 kB of cache and 4.6 kB of context keys and values: leaking either shows as 18 MB or
-            // more in every window of 4000 cycles. The count is process-wide, so it also moves with the JVM's own
-            // native churn (compiler arenas, by a few MB, more when a loaded machine delays compilation); that
-            // churn does not recur in every window, a leak does, so the quietest of three windows is judged (a leak
-            // would hide only behind the JVM freeing as much in that same window).
-            long[] windows = new long[3];
-            long grown = Long.MAX_VALUE;
-            for (int w = 0; w < windows.length; w++) {
-                long before = MmcaCpuNative.mmca_cpu_malloc_in_use();
-                for (int i = 0; i < 4000; i++) {
-                    cycle.run();
-                }
-                windows[w] = MmcaCpuNative.mmca_cpu_malloc_in_use() - before;
-                grown = Math.min(grown, windows[w]);
-            }
-            assertTrue(grown < 4 << 20, "native malloc in use grew in every window of 4000 cycles, by "
-                    + java.util.Arrays.toString(windows) + " bytes");
+            // more in every window of 4000 cycles (NativeMallocWindows: the quietest of three is judged).
+            NativeMallocWindows windows = new NativeMallocWindows(4000, cycle);
+            assertTrue(windows.quietest < 4 << 20, "native malloc in use grew in every window of 4000 cycles, by "
+                    + windows);
         }
     }
 }

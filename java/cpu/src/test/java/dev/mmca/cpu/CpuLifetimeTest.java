@@ -54,26 +54,16 @@ class CpuLifetimeTest {
                 m.forward(i % 2 == 0 ? heap : direct, vo, to);
             }
             long before = settledResidentKb();
-            // Native memory over three windows of 100000 forwards: a leak of 8 bytes a call grows every window by
-            // 800 kB, while the JVM's own native churn (compiler arenas), which this process-wide count includes,
-            // moves it by some MB once in a while on a loaded machine; the quietest window is judged (a leak would hide
-            // only behind the JVM freeing as much in that same window).
-            long[] windows = new long[3];
-            long quietest = Long.MAX_VALUE;
-            for (int w = 0; w < windows.length; w++) {
-                long mallocBefore = MmcaCpuNative.mmca_cpu_malloc_in_use();
-                for (int i = 0; i < 100_000; i++) {
-                    m.forward(i % 2 == 0 ? heap : direct, vo, to);
-                }
-                windows[w] = MmcaCpuNative.mmca_cpu_malloc_in_use() - mallocBefore;
-                quietest = Math.min(quietest, windows[w]);
-            }
+            // A leak of 8 bytes a call grows every window of 100000 forwards by 800 kB (NativeMallocWindows: the
+            // quietest of three windows is judged).
+            int[] calls = {0};
+            NativeMallocWindows windows = new NativeMallocWindows(100_000,
+                    () -> m.forward(calls[0]++ % 2 == 0 ? heap : direct, vo, to));
             long after = settledResidentKb();
             System.out.printf("VmRSS before %d kB, after 300000 forwards %d kB (growth %d kB); native malloc growth per"
-                    + " window of 100000 forwards %s bytes%n", before, after, after - before,
-                    java.util.Arrays.toString(windows));
-            assertTrue(quietest < 512 * 1024, "native malloc in use grew in every window of 100000 forwards, by "
-                    + java.util.Arrays.toString(windows) + " bytes");
+                    + " window of 100000 forwards %s%n", before, after, after - before, windows);
+            assertTrue(windows.quietest < 512 * 1024, "native malloc in use grew in every window of 100000 forwards, by "
+                    + windows);
             // Coarse (the JVM's own memory moves by some MB), but catches anything large.
             assertTrue(after - before < 32 * 1024, "resident memory grew by " + (after - before) + " kB");
         }
