@@ -6,7 +6,6 @@ import dev.mmca.MmcaConfig;
 import dev.mmca.io.ConfigOverrides;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
@@ -47,7 +46,7 @@ final class ConfigOptions {
         return ConfigOverrides.builder().heads(heads).kvHeads(kvHeads).dimHead(dimHead).causal(causal).qkNorm(qkNorm)
                 .composition(stated)
                 .headMapping(headMapping == null ? null
-                        : option(commandLine, "--head-mapping", () -> HeadMapping.parse(headMapping)));
+                        : OptionChecks.parse(commandLine, "--head-mapping", () -> HeadMapping.parse(headMapping)));
     }
 
     /** Refuses a count option that is given but not positive. */
@@ -62,7 +61,8 @@ final class ConfigOptions {
 
     /** The composition given with {@code --composition} (refused by name when unknown), or null. */
     Composition composition(CommandLine commandLine) {
-        return composition == null ? null : option(commandLine, "--composition", () -> Composition.parse(composition));
+        return composition == null ? null
+                : OptionChecks.parse(commandLine, "--composition", () -> Composition.parse(composition));
     }
 
     /** Options that make a command resolve exactly {@code config} from the same weights (every field given). */
@@ -72,14 +72,5 @@ final class ConfigOptions {
                 "--qk-norm", Boolean.toString(config.qkNorm()),
                 "--composition", config.composition().name().toLowerCase(Locale.ROOT),
                 "--head-mapping", config.headMapping().name().toLowerCase(Locale.ROOT));
-    }
-
-    private static <T> T option(CommandLine commandLine, String name, Supplier<T> parse) {
-        try {
-            return parse.get();
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(commandLine, name + ": "
-                    + e.getMessage().replaceFirst("^[A-Za-z_]+: ", ""));
-        }
     }
 }

@@ -43,10 +43,15 @@ final class OptionChecks {
 
     /** An option's value parsed, a parse failure refused as {@code NAME: reason}. */
     static <T> T parse(CommandLine.Model.CommandSpec spec, String name, Supplier<T> parse) {
+        return parse(spec.commandLine(), name, parse);
+    }
+
+    /** As {@link #parse(CommandLine.Model.CommandSpec, String, Supplier)}, for a mixin that holds the command line. */
+    static <T> T parse(CommandLine commandLine, String name, Supplier<T> parse) {
         try {
             return parse.get();
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), name + ": "
+            throw new CommandLine.ParameterException(commandLine, name + ": "
                     + e.getMessage().replaceFirst("^[A-Za-z_]+: ", ""));
         }
     }
