@@ -9,7 +9,7 @@ import java.util.function.IntSupplier;
 
 /**
  * One way a backend computes: a backend plus the kernel set it runs ({@code cpu/avx2}, {@code cuda/bf16},
- * {@code java/default}), the {@link Precision} it computes in, whether this host can run it, and how to force it.
+ * {@code java/vector}), the {@link Precision} it computes in, whether this host can run it, and how to force it.
  * Backends describe their paths with {@link KernelPaths}.
  *
  * <p>Forcing a path: a path that this JVM can switch to has a {@link Switch} ({@link #select} puts it in force

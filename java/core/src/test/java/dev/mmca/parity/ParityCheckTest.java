@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -24,6 +25,10 @@ class ParityCheckTest {
     /** CROSS and causal with masks, so that decoding applies and padding is exercised. */
     private static final ParityCase CASE = ParityCases.sweep(0).stream()
             .filter(c -> c.name().equals("all-masked-visual-row")).findFirst().orElseThrow();
+
+    /** The java path in force in this JVM (java/vector or java/scalar): the one that runs here. */
+    private static final KernelPath JAVA_PATH = KernelPaths.of(JavaBackend.instance()).get(0);
+    private static final String JAVA = JAVA_PATH.id();
 
     private static List<ParityScenario> scenarios(ParityCase c) {
         return ParityScenarios.standard(c.config(), c.weights(), c.inputs());
@@ -45,17 +50,32 @@ class ParityCheckTest {
         try (SimpleMmca m = SimpleMmca.create(CASE.config(), CASE.weights(), JavaBackend.instance())) {
             MmcaOutput out = m.forward(CASE.inputs());
             assertEquals(Reference64.relativeError(out.visual(), ref.visual),
-                    row(r, "java/default", "forward.visual").comparison().relativeError());
+                    row(r, JAVA, "forward.visual").comparison().relativeError());
             assertEquals(Reference64.relativeError(out.text(), ref.text),
-                    row(r, "java/default", "forward.text").comparison().relativeError());
+                    row(r, JAVA, "forward.text").comparison().relativeError());
         }
-        ParityReport.Row decoded = row(r, "java/default", "decoding.text");
+        ParityReport.Row decoded = row(r, JAVA, "decoding.text");
         assertEquals("forward.text", decoded.against());
         assertEquals(Precision.FP32.reorderingTolerance(), decoded.tolerance());
         assertEquals(ParityReport.Status.PASS, decoded.status());
-        assertEquals(0.0, row(r, "java/default", "decoding.visual").tolerance(), "encoding is the forward's visual");
-        assertEquals(Precision.FP32.relativeTolerance(), row(r, "java/default", "forward.text").tolerance());
-        assertTrue(r.table().contains("java/default"), r.table());
+        assertEquals(0.0, row(r, JAVA, "decoding.visual").tolerance(), "encoding is the forward's visual");
+        assertEquals(Precision.FP32.relativeTolerance(), row(r, JAVA, "forward.text").tolerance());
+        assertTrue(r.table().contains(JAVA), r.table());
+    }
+
+    @Test
+    void theOtherJavaKernelSetIsReportedWithTheLaunchThatRunsItWhenThereIsNoLauncher() {
+        List<KernelPath> java = KernelPaths.of(JavaBackend.instance());
+        KernelPath other = java.get(1);
+        ParityReport r = ParityCheck.builder(scenarios(CASE)).paths(java).threads(List.of(JavaBackend.threads()))
+                .build().run();
+        assertTrue(r.passed(), r.table());
+        ParityReport.Row skipped = row(r, other.id(), "*");
+        assertEquals(ParityReport.Status.SKIPPED, skipped.status());
+        if (other.availability().isAvailable()) {
+            assertTrue(skipped.message().contains("the java kernel set is fixed when the JVM starts")
+                    && skipped.message().contains("-Dmmca.java.kernels=" + other.name()), skipped.message());
+        }
     }
 
     @Test
@@ -73,7 +93,7 @@ class ParityCheckTest {
         assertTrue(visual.message().contains("above the fp32 bound 1e-05"), visual.message());
         // its decoding agrees with its own forward: the check says which part is broken
         assertEquals(ParityReport.Status.PASS, row(r, "perturbed/default", "decoding.text").status());
-        assertEquals(ParityReport.Status.PASS, row(r, "java/default", "forward.text").status());
+        assertEquals(ParityReport.Status.PASS, row(r, JAVA, "forward.text").status());
         String json = r.json(Map.of("case", CASE.name()));
         assertTrue(json.startsWith("{\"case\":\"all-masked-visual-row\",\"passed\":false,\"failed_paths\":"
                 + "[\"perturbed/default\"]"), json);
@@ -116,7 +136,7 @@ class ParityCheckTest {
         List<ParityScenario> scenarios = scenarios(CASE);
         List<String> launched = new ArrayList<>();
         PathLauncher inProcess = (path, t, launch, names) -> {
-            launched.add(path.id() + " " + t + " " + launch.systemProperties() + " " + names);
+            launched.add(path.id() + " " + t + " " + new TreeMap<>(launch.systemProperties()) + " " + names);
             Map<String, FloatTensor> outputs = new LinkedHashMap<>();
             Map<String, Long> nanos = new LinkedHashMap<>();
             for (ParityScenario s : scenarios) {
@@ -126,19 +146,19 @@ class ParityCheckTest {
             }
             return new PathRun(outputs, nanos, "stand-in for a fresh JVM");
         };
-        ParityReport r = ParityCheck.builder(scenarios).paths(KernelPaths.of(JavaBackend.instance()))
+        ParityReport r = ParityCheck.builder(scenarios).paths(List.of(JAVA_PATH))
                 .threads(List.of(here, other)).launcher(inProcess).build().run();
         assertTrue(r.passed(), r.table());
-        assertEquals(List.of("java/default " + other + " {mmca.java.threads=" + other + "} [forward, decoding]"),
-                launched);
-        ParityReport.Row text = row(r, "java/default", "forward.text");
+        assertEquals(List.of(JAVA + " " + other + " {mmca.java.kernels=" + JAVA_PATH.name() + ", mmca.java.threads="
+                + other + "} [forward, decoding]"), launched);
+        ParityReport.Row text = row(r, JAVA, "forward.text");
         assertEquals(Boolean.TRUE, text.threadsIdentical());
         assertEquals("threads " + here + "," + other, text.threadsNote());
 
-        ParityReport alone = ParityCheck.builder(scenarios).paths(KernelPaths.of(JavaBackend.instance()))
+        ParityReport alone = ParityCheck.builder(scenarios).paths(List.of(JAVA_PATH))
                 .threads(List.of(here, other)).build().run();
         assertTrue(alone.passed(), alone.table());
-        ParityReport.Row unchecked = row(alone, "java/default", "forward.text");
+        ParityReport.Row unchecked = row(alone, JAVA, "forward.text");
         assertNull(unchecked.threadsIdentical());
         assertEquals("only threads " + here + " ran; not run at " + other, unchecked.threadsNote());
     }
@@ -196,10 +216,10 @@ class ParityCheckTest {
             }
         });
         ParityReport r = ParityCheck.builder(scenarios).paths(KernelPaths.of(JavaBackend.instance())).build().run();
-        ParityReport.Row decoding = row(r, "java/default", "decoding.*");
+        ParityReport.Row decoding = row(r, JAVA, "decoding.*");
         assertEquals(ParityReport.Status.NOT_APPLICABLE, decoding.status());
         assertTrue(decoding.message().contains("composition SEED"), decoding.message());
-        ParityReport.Row error = row(r, "java/default", "*");
+        ParityReport.Row error = row(r, JAVA, "*");
         assertEquals(ParityReport.Status.ERROR, error.status());
         assertEquals("IllegalStateException: kernel fault", error.message());
         assertFalse(r.passed());
@@ -231,10 +251,10 @@ class ParityCheckTest {
                 drifting);
         ParityReport r = ParityCheck.builder(scenarios).paths(KernelPaths.of(JavaBackend.instance())).build().run();
         assertFalse(r.passed(), r.table());
-        assertEquals(List.of("java/default"), List.copyOf(r.failedPaths()));
-        assertEquals(ParityReport.Status.PASS, row(r, "java/default", "forward.text").status());
-        assertEquals(ParityReport.Status.PASS, row(r, "java/default", "decoding.visual").status());
-        ParityReport.Row text = row(r, "java/default", "decoding.text");
+        assertEquals(List.of(JAVA), List.copyOf(r.failedPaths()));
+        assertEquals(ParityReport.Status.PASS, row(r, JAVA, "forward.text").status());
+        assertEquals(ParityReport.Status.PASS, row(r, JAVA, "decoding.visual").status());
+        ParityReport.Row text = row(r, JAVA, "decoding.text");
         assertEquals(ParityReport.Status.FAIL, text.status());
         assertTrue(text.message().startsWith("relative error ") && text.message().contains("against forward.text is"
                 + " above the fp32 bound 1e-06"), text.message());

@@ -3,7 +3,9 @@ package dev.mmca.testkit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mmca.backend.Backends;
 import dev.mmca.parity.KernelPath;
+import dev.mmca.parity.KernelPaths;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,18 +76,24 @@ class KernelPathInvocationsTest {
         expected.put("everyPath [switching/a, fp32]", "ok");
         expected.put("everyPath [switching/b, fp32]", "skipped: switching/b: path b is chosen when a JVM starts (a JVM"
                 + " started as 'java -Dswitching.path=b' runs it)");
-        expected.put("everyPath [java/default, fp32]", "ok");
+        // the java kernel set in force runs; the other one is fixed when a JVM starts
+        List<KernelPath> java = KernelPaths.of(Backends.byName("java"));
+        String here = java.get(0).id();
+        String other = java.get(1).id();
+        expected.put("everyPath [" + here + ", fp32]", "ok");
+        expected.put("everyPath [" + other + ", fp32]", "skipped: " + other + ": " + java.get(1).obstacleHere(0)
+                + " (a JVM started as '" + java.get(1).launch(0).describe() + "' runs it)");
         expected.put("everyPath [standin/*, fp32]", "skipped: standin/*: a stand-in that never runs");
-        expected.put("named [java/default, fp32]", "ok");
+        expected.put("named [" + here + ", fp32]", "ok");
         expected.put("named [nosuch]", "skipped: nosuch: backend 'nosuch' is not on the class path (found [switching,"
                 + " java, standin])");
         assertEquals(expected, outcomes);
         // the order of test methods is JUnit's; within one method, invocations follow the paths
         assertEquals(3, Sample.SEEN.size(), Sample.SEEN.toString());
-        assertEquals(Set.of("every switching/a with a in force", "every java/default with none in force",
-                "named java/default"), Set.copyOf(Sample.SEEN));
+        assertEquals(Set.of("every switching/a with a in force", "every " + here + " with none in force",
+                "named " + here), Set.copyOf(Sample.SEEN));
         assertTrue(Sample.SEEN.indexOf("every switching/a with a in force")
-                < Sample.SEEN.indexOf("every java/default with none in force"), "highest priority first");
+                < Sample.SEEN.indexOf("every " + here + " with none in force"), "highest priority first");
         assertEquals("none", StandInBackends.SwitchingPaths.inForce, "restored after the invocation");
     }
 

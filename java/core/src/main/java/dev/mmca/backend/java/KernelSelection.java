@@ -1,5 +1,6 @@
 package dev.mmca.backend.java;
 
+import java.lang.module.ModuleFinder;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -79,6 +80,23 @@ final class KernelSelection {
     /** The module, when it is in the boot layer and this class's module reads it. */
     static Optional<Module> vectorModule() {
         return ModuleLayer.boot().findModule(MODULE).filter(m -> KernelSelection.class.getModule().canRead(m));
+    }
+
+    /**
+     * Null when a fresh JVM started with {@value #MODULE_FLAG} and {@value #PROPERTY}{@code =vector} runs the Vector
+     * API kernels, else why not: this Java runtime has no such module, or (when this JVM has it, so that it can tell)
+     * they fail to load. Their vector width is no obstacle: asked for by name, they run at any width.
+     */
+    static String vectorObstacleInFreshJvm() {
+        if (vectorModule().isPresent()) {
+            Choice c = choose("vector", true, KernelSelection::loadVectorKernels);
+            return c.ok() ? null : c.reason;
+        }
+        if (ModuleFinder.ofSystem().find(MODULE).isEmpty()) {
+            return MODULE + " is not in this Java runtime (" + System.getProperty("java.home") + "), so "
+                    + MODULE_FLAG + " cannot add it for the Vector API kernels";
+        }
+        return null;
     }
 
     /**
