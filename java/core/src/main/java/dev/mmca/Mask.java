@@ -79,6 +79,11 @@ public final class Mask {
 
     /** Tokens {@code [from, from + count)} of every batch element, as a new {@code [batch, count]} mask. */
     public Mask tokens(int from, int count) {
+        return new Mask(batch, count, tokens(values, batch, length, from, count));
+    }
+
+    /** Tokens {@code [from, from + count)} of every row of row-major {@code [batch, length]} bytes, copied. */
+    static byte[] tokens(byte[] values, int batch, int length, int from, int count) {
         if (from < 0 || count < 0 || (long) from + count > length) {
             throw new IllegalArgumentException("tokens: expected tokens [from, from + count) within 0.." + length
                     + ", got from " + from + ", count " + count);
@@ -87,7 +92,7 @@ public final class Mask {
         for (int r = 0; r < batch; r++) {
             System.arraycopy(values, r * length + from, b, r * count, count);
         }
-        return new Mask(batch, count, b);
+        return b;
     }
 
     public int batch() { return batch; }

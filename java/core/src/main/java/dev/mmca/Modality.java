@@ -108,6 +108,17 @@ public final class Modality {
         return values[b * length + i];
     }
 
+    /**
+     * Tokens {@code [from, from + count)} of every batch element, a new {@code [batch, count]} modality: the step
+     * of a decoding loop ({@link InterleavedSession#append}); {@code count} at least 1.
+     */
+    public Modality tokens(int from, int count) {
+        if (count < 1) {
+            throw new IllegalArgumentException("count: expected at least one token, got " + count);
+        }
+        return new Modality(batch, count, Mask.tokens(values, batch, length, from, count));
+    }
+
     /** Tokens of batch element b that are not padding. */
     public int realTokens(int b) {
         int n = 0;

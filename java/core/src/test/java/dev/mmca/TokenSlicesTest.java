@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
-/** FloatTensor.tokens / setTokens and Mask.tokens: the slices of a decoding loop. */
+/** FloatTensor.tokens / setTokens, Mask.tokens and Modality.tokens: the slices of a decoding loop. */
 class TokenSlicesTest {
     private static FloatTensor counting(boolean direct, int b, int n, int dim) {
         FloatTensor t = direct ? FloatTensor.allocateDirect(b, n, dim) : FloatTensor.zeros(b, n, dim);
@@ -70,5 +70,18 @@ class TokenSlicesTest {
         assertFalse(part.get(1, 0));
         assertTrue(part.get(1, 1));
         assertThrows(IllegalArgumentException.class, () -> m.tokens(3, 2));
+    }
+
+    @Test
+    void modalityTokensSlicesEveryRowAndRefusesAnEmptyOrOutOfRangeSlice() {
+        Modality m = Modality.parse("ttii.i", "i.tttt");
+        Modality part = m.tokens(2, 3);
+        assertEquals("ii.", part.row(0));
+        assertEquals("ttt", part.row(1));
+        assertEquals(m, m.tokens(0, 6));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.tokens(4, 3));
+        assertEquals("tokens: expected tokens [from, from + count) within 0..6, got from 4, count 3", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> m.tokens(1, 0));
+        assertEquals("count: expected at least one token, got 0", e.getMessage());
     }
 }

@@ -2,6 +2,7 @@ package dev.mmca.io;
 
 import dev.mmca.FloatTensor;
 import dev.mmca.Mask;
+import dev.mmca.Modality;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -299,8 +300,21 @@ public final class Npy {
     public static void writeMask(Path file, Mask mask) throws IOException {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(mask, "mask");
-        byte[] header = header("|b1", new int[] {mask.batch(), mask.length()});
-        byte[] values = mask.bytesView();
+        writeBytes(file, "|b1", mask.batch(), mask.length(), mask.bytesView());
+    }
+
+    /**
+     * Writes a modality as {@code |u1} of shape {@code [batch, length]} (0 padding, 1 text, 2 image), atomically;
+     * {@link #readIntegers} and {@link NpyArray#toModality()} read it back.
+     */
+    public static void writeModality(Path file, Modality modality) throws IOException {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(modality, "modality");
+        writeBytes(file, "|u1", modality.batch(), modality.length(), modality.bytesView());
+    }
+
+    private static void writeBytes(Path file, String descr, int batch, int length, byte[] values) throws IOException {
+        byte[] header = header(descr, new int[] {batch, length});
         AtomicFiles.write(file, out -> {
             out.write(header);
             out.write(values);

@@ -25,7 +25,8 @@ import java.util.Objects;
  */
 public final class DecodingScenario implements ParityScenario {
     public static final String NAME = "decoding";
-    private static final int[] STEPS = {1, 3, 1, 7, 2, 5};
+    /** The step lengths, in turn. */
+    static final int[] STEPS = {1, 3, 1, 7, 2, 5};
 
     private final MmcaConfig config;
     private final MmcaWeights weights;
@@ -89,12 +90,6 @@ public final class DecodingScenario implements ParityScenario {
 
     @Override
     public Expectation expectation(String output, Precision precision, Map<String, FloatTensor> pathOutputs) {
-        String against = ForwardScenario.NAME + "." + output;
-        FloatTensor forward = pathOutputs.get(against);
-        if (forward == null) {
-            throw new IllegalStateException("decoding." + output + " is compared with " + against
-                    + ", which this path did not compute");
-        }
         double tolerance;
         switch (output) {
             case "visual":
@@ -105,6 +100,17 @@ public final class DecodingScenario implements ParityScenario {
                 break;
             default:
                 throw new IllegalArgumentException("output: expected visual or text, got '" + output + "'");
+        }
+        return againstForward(output, pathOutputs, tolerance);
+    }
+
+    /** Decoded output {@code output} against the same path's {@code forward.output}, within {@code tolerance}. */
+    static Expectation againstForward(String output, Map<String, FloatTensor> pathOutputs, double tolerance) {
+        String against = ForwardScenario.NAME + "." + output;
+        FloatTensor forward = pathOutputs.get(against);
+        if (forward == null) {
+            throw new IllegalStateException(NAME + "." + output + " is compared with " + against
+                    + ", which this path did not compute");
         }
         return new Expectation(against, Comparison.toDoubles(forward), tolerance);
     }

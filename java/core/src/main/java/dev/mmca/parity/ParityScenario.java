@@ -8,8 +8,9 @@ import java.util.Objects;
 /**
  * One computation a parity check runs on every kernel path, with named outputs and what each is compared with.
  * The standard ones ({@link ParityScenarios#standard}) are the forward of {@link dev.mmca.SimpleMmca} against the
- * float64 reference and incremental decoding against that forward; a model with another composition brings its
- * own scenario (its float64 reference, its inputs, its outputs) and joins the same report, table and exit code.
+ * float64 reference and incremental decoding against that forward; the interleaved composition has its own pair
+ * ({@link ParityScenarios#interleaved}); a model of another kind brings its own scenario (its float64 reference,
+ * its inputs, its outputs) and joins the same report, table and exit code.
  *
  * <p>Output keys in reports are {@code scenario.output}, e.g. {@code forward.text}.
  */

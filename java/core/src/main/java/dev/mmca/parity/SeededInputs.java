@@ -4,6 +4,7 @@ import dev.mmca.FloatTensor;
 import dev.mmca.Mask;
 import dev.mmca.MmcaConfig;
 import dev.mmca.MmcaInputs;
+import dev.mmca.Modality;
 import java.util.SplittableRandom;
 
 /**
@@ -80,6 +81,31 @@ public final class SeededInputs {
         }
         return new MmcaInputs(v, t, randomLengths(seed + 2, batch, visualTokens, 1),
                 scattered(seed + 3, batch, textTokens, 0.8));
+    }
+
+    /**
+     * An interleaved layout {@code [batch, length]} as real sequences have it: runs of text (1 to 5 tokens) and of
+     * image tokens (1 to 12, so images are contiguous), about half of each, and runs of padding (1 to 5) about a
+     * tenth of the time, anywhere.
+     */
+    public static Modality modality(long seed, int batch, int length) {
+        if (batch < 1 || length < 1 || (long) batch * length > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("shape: expected [batch, length] with at least one token and fewer"
+                    + " than 2^31 elements, got [" + batch + ", " + length + "]");
+        }
+        SplittableRandom r = new SplittableRandom(seed);
+        byte[] m = new byte[batch * length];
+        for (int b = 0; b < batch; b++) {
+            int i = 0;
+            while (i < length) {
+                byte kind = r.nextInt(10) < 1 ? Modality.PADDING : r.nextInt(10) < 5 ? Modality.TEXT : Modality.IMAGE;
+                int run = 1 + r.nextInt(kind == Modality.IMAGE ? 12 : 5);
+                for (int e = 0; e < run && i < length; e++, i++) {
+                    m[b * length + i] = kind;
+                }
+            }
+        }
+        return Modality.of(m, batch, length);
     }
 
     static double gaussian(SplittableRandom r) {

@@ -15,7 +15,8 @@
  *   (instruction sets, precisions, kernel sets) and how to force each, here or in a fresh JVM
  *   ({@link dev.mmca.parity.Launch});</li>
  *   <li>{@link dev.mmca.parity.ParityCheck}: every path, every thread count, every
- *   {@link dev.mmca.parity.ParityScenario} (the forward, incremental decoding), judged into a
+ *   {@link dev.mmca.parity.ParityScenario} (the forward, incremental decoding, of a SimpleMMCA model or of the
+ *   interleaved composition: {@link dev.mmca.parity.ParityScenarios}), judged into a
  *   {@link dev.mmca.parity.ParityReport}; what {@code mmca parity} runs.</li>
  * </ul>
  *

@@ -3,6 +3,7 @@ package dev.mmca.backend;
 import dev.mmca.FloatTensor;
 import dev.mmca.MmcaConfig;
 import dev.mmca.backend.java.JavaBackend;
+import dev.mmca.plan.InterleavedPlan;
 import dev.mmca.plan.Machine;
 import dev.mmca.plan.PackedWeight;
 import dev.mmca.plan.SimpleMmcaPlan;
@@ -12,8 +13,9 @@ import java.util.function.DoubleSupplier;
 
 /**
  * A deliberately broken backend for the tests of parity checks: the {@code java} backend with every weight of
- * the visual output projection scaled by {@code 1 + }{@value #PROPERTY} (default {@value #DEFAULT}), so that
- * both outputs of a forward are off by about that much while its decoding still agrees with its forward. Listed in
+ * the visual output projection (of an interleaved block: its output projection) scaled by
+ * {@code 1 + }{@value #PROPERTY} (default {@value #DEFAULT}), so that the outputs of a forward are off by about
+ * that much while its decoding still agrees with its forward. Listed in
  * no service file of the library; a test registers it (a service file on a forked JVM's class path) or passes it
  * directly.
  */
@@ -29,7 +31,7 @@ public final class PerturbedBackend extends Backend {
         this(Double.parseDouble(System.getProperty(PROPERTY, DEFAULT)));
     }
 
-    /** The java backend with the visual output projection scaled by {@code 1 + perturbation}. */
+    /** The java backend with the (visual) output projection scaled by {@code 1 + perturbation}. */
     public PerturbedBackend(double perturbation) {
         this(() -> perturbation);
     }
@@ -56,13 +58,15 @@ public final class PerturbedBackend extends Backend {
             return java.newMachine(weights); // single attention calls: unperturbed
         }
         List<PackedWeight> perturbed = new ArrayList<>(weights);
-        PackedWeight w = weights.get(SimpleMmcaPlan.VISUAL_OUT);
+        // an interleaved block packs two matrices (InterleavedPlan.packWeights), a SimpleMMCA model five
+        int out = weights.size() == 2 ? InterleavedPlan.OUT : SimpleMmcaPlan.VISUAL_OUT;
+        PackedWeight w = weights.get(out);
         float factor = (float) (1 + perturbation.getAsDouble());
         float[] data = w.data().clone();
         for (int i = 0; i < data.length; i++) {
             data[i] *= factor;
         }
-        perturbed.set(SimpleMmcaPlan.VISUAL_OUT, PackedWeight.stack(w.name(), FloatTensor.of(data, w.out(), w.in())));
+        perturbed.set(out, PackedWeight.stack(w.name(), FloatTensor.of(data, w.out(), w.in())));
         return java.newMachine(perturbed);
     }
 }

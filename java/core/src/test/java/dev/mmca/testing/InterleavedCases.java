@@ -5,6 +5,7 @@ import dev.mmca.HeadMapping;
 import dev.mmca.ImageAttention;
 import dev.mmca.MmcaConfig;
 import dev.mmca.Modality;
+import dev.mmca.parity.SeededInputs;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -113,19 +114,8 @@ public final class InterleavedCases {
                     r.nextInt(4) == 0, r.nextBoolean() ? ImageAttention.SELF : ImageAttention.BLOCK);
             int batch = 1 + r.nextInt(3);
             int n = 1 + r.nextInt(60);
-            byte[] m = new byte[batch * n];
-            for (int b = 0; b < batch; b++) {
-                // runs of random lengths, so images are contiguous as in real sequences
-                int i = 0;
-                while (i < n) {
-                    int kind = r.nextInt(10) < 1 ? 0 : r.nextInt(10) < 5 ? 1 : 2;
-                    int len = 1 + r.nextInt(kind == 2 ? 12 : 5);
-                    for (int e = 0; e < len && i < n; e++, i++) {
-                        m[b * n + i] = (byte) kind;
-                    }
-                }
-            }
-            cases.add(new Case("random-" + k, c, Modality.of(m, batch, n), r.nextLong()));
+            // runs of random lengths, so images are contiguous as in real sequences
+            cases.add(new Case("random-" + k, c, SeededInputs.modality(r.nextLong(), batch, n), r.nextLong()));
         }
         return cases;
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mmca.FloatTensor;
+import dev.mmca.parity.InterleavedDecodingScenario;
 import dev.mmca.parity.Reference64;
 import dev.mmca.HeadMapping;
 import dev.mmca.ImageAttention;
@@ -86,22 +87,17 @@ public final class InterleavedChecks {
     public static void decodingEqualsTheForward(Backend backend, InterleavedCases.Case c) {
         MgqaWeights w = MgqaWeights.random(c.config(), c.seed());
         FloatTensor x = RandomInputs.normal(c.seed() + 1, c.batch(), c.tokens(), c.config().dim());
-        boolean block = c.config().imageAttention() == ImageAttention.BLOCK;
         int n = c.tokens();
         try (InterleavedMmca model = InterleavedMmca.create(c.config(), w, backend);
                 InterleavedSession session = model.newSession(c.batch(), Math.max(1, n / 3), true)) {
             FloatTensor full = model.forward(x, c.modality());
-            int[] steps = {1, 3, 1, 7, 2, 5};
             int at = 0;
-            for (int s = 0; at < n; s++) {
-                int end = Math.min(n, at + steps[s % steps.length]);
-                while (block && end < n && continuesAnImage(c.modality(), end)) {
-                    end++;
-                }
-                FloatTensor got = session.append(DecodingChecks.slice(x, at, end - at), slice(c.modality(), at, end - at));
+            for (int end : InterleavedDecodingScenario.stepEnds(c.modality(), c.config().imageAttention())) {
+                Modality step = c.modality().tokens(at, end - at);
+                FloatTensor got = session.append(DecodingChecks.slice(x, at, end - at), step);
                 double err = DecodingChecks.relativeError(got, DecodingChecks.slice(full, at, end - at));
                 assertTrue(err <= DECODING_TOLERANCE, c + " tokens [" + at + ", " + end + "): relative error " + err);
-                assertPaddingRowsZero(c + " step", got, slice(c.modality(), at, end - at));
+                assertPaddingRowsZero(c + " step", got, step);
                 at = end;
             }
             for (int b = 0; b < c.batch(); b++) {
@@ -109,25 +105,6 @@ public final class InterleavedChecks {
                         + b);
             }
         }
-    }
-
-    /** Whether a step boundary before token {@code at} splits an image in some batch element. */
-    private static boolean continuesAnImage(Modality m, int at) {
-        for (int b = 0; b < m.batch(); b++) {
-            int before = at - 1;
-            while (before >= 0 && m.get(b, before) == Modality.PADDING) {
-                before--;
-            }
-            int after = at;
-            while (after < m.length() && m.get(b, after) == Modality.PADDING) {
-                after++;
-            }
-            if (before >= 0 && after < m.length() && m.get(b, before) == Modality.IMAGE
-                    && m.get(b, after) == Modality.IMAGE) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**
@@ -142,37 +119,37 @@ public final class InterleavedChecks {
         try (InterleavedMmca model = InterleavedMmca.create(c, w, backend);
                 InterleavedSession s = model.newSession(2, 8)) {
             FloatTensor full = model.forward(x, m);
-            s.append(DecodingChecks.slice(x, 0, 4), slice(m, 0, 4));
+            s.append(DecodingChecks.slice(x, 0, 4), m.tokens(0, 4));
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> s.append(DecodingChecks.slice(x, 4, 4), slice(m, 4, 4)));
+                    () -> s.append(DecodingChecks.slice(x, 4, 4), m.tokens(4, 4)));
             assertTrue(e.getMessage().startsWith("modality: with image attention block every image arrives in one"
                     + " append, but batch element 0 continues the image"), e.getMessage());
             assertArrayEquals(new int[] {4, 3}, s.lengths(), "a refused append changes nothing");
             s.truncate(new int[] {2, 1});  // both back to before their image
-            FloatTensor rest = s.append(DecodingChecks.slice(x, 2, 6), slice(m, 2, 6));
+            FloatTensor rest = s.append(DecodingChecks.slice(x, 2, 6), m.tokens(2, 6));
             double err = DecodingChecks.relativeError(rest, DecodingChecks.slice(full, 2, 6));
             assertTrue(err <= DECODING_TOLERANCE, "after rollback: relative error " + err);
             assertArrayEquals(new int[] {8, 7}, s.lengths());
             IllegalStateException full2 = assertThrows(IllegalStateException.class,
-                    () -> s.append(DecodingChecks.slice(x, 0, 2), slice(m, 0, 2)));
+                    () -> s.append(DecodingChecks.slice(x, 0, 2), m.tokens(0, 2)));
             assertTrue(full2.getMessage().contains("past the capacity 8"), full2.getMessage());
         }
         MmcaConfig self = c.toBuilder().imageAttention(ImageAttention.SELF).build();
         try (InterleavedMmca model = InterleavedMmca.create(self, w, backend);
                 InterleavedSession s = model.newSession(2, 8)) {
             FloatTensor full = model.forward(x, m);
-            FloatTensor a = s.append(DecodingChecks.slice(x, 0, 4), slice(m, 0, 4));
-            FloatTensor b = s.append(DecodingChecks.slice(x, 4, 4), slice(m, 4, 4));  // splits an image: fine
+            FloatTensor a = s.append(DecodingChecks.slice(x, 0, 4), m.tokens(0, 4));
+            FloatTensor b = s.append(DecodingChecks.slice(x, 4, 4), m.tokens(4, 4));  // splits an image: fine
             assertTrue(DecodingChecks.relativeError(a, DecodingChecks.slice(full, 0, 4)) <= DECODING_TOLERANCE);
             assertTrue(DecodingChecks.relativeError(b, DecodingChecks.slice(full, 4, 4)) <= DECODING_TOLERANCE);
             FloatTensor bad = DecodingChecks.slice(x, 0, 1);
             bad.set(3, Float.NaN);
             s.truncate(4);
             IllegalArgumentException nan = assertThrows(IllegalArgumentException.class, () -> s.append(bad,
-                    slice(m, 0, 1)));
+                    m.tokens(0, 1)));
             assertTrue(nan.getMessage().startsWith("tokens: expected finite values"), nan.getMessage());
             IllegalArgumentException shape = assertThrows(IllegalArgumentException.class, () -> s.append(
-                    DecodingChecks.slice(x, 0, 2), slice(m, 0, 3)));
+                    DecodingChecks.slice(x, 0, 2), m.tokens(0, 3)));
             assertTrue(shape.getMessage().startsWith("modality: expected shape [2, 2]"), shape.getMessage());
             assertArrayEquals(new int[] {4, 4}, s.lengths(), "failed appends change nothing");
         }
@@ -230,17 +207,6 @@ public final class InterleavedChecks {
                     "iiittt"));
             return e;
         }
-    }
-
-    /** Tokens {@code [from, from + n)} of every batch element. */
-    public static Modality slice(Modality m, int from, int n) {
-        byte[] b = new byte[m.batch() * n];
-        for (int e = 0; e < m.batch(); e++) {
-            for (int i = 0; i < n; i++) {
-                b[e * n + i] = m.get(e, from + i);
-            }
-        }
-        return Modality.of(b, m.batch(), n);
     }
 
     /** Every element of every padding row is zero ({@code ==}: -0 is zero too). */
