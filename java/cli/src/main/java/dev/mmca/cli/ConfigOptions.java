@@ -2,14 +2,19 @@ package dev.mmca.cli;
 
 import dev.mmca.Composition;
 import dev.mmca.HeadMapping;
+import dev.mmca.ImageAttention;
 import dev.mmca.MmcaConfig;
 import dev.mmca.io.ConfigOverrides;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
-/** The model options that override the weights' {@code __metadata__}, as {@code mmca run} has them. */
+/**
+ * The model options that override the weights' {@code __metadata__}, as {@code mmca run} has them ({@code
+ * --image-attention} only for composition interleaved).
+ */
 final class ConfigOptions {
     @Option(names = "--heads", description = "query heads (else from __metadata__).")
     Integer heads;
@@ -35,6 +40,10 @@ final class ConfigOptions {
     @Option(names = "--head-mapping", description = "modulo|grouped (default: metadata, else modulo).")
     String headMapping;
 
+    @Option(names = "--image-attention", description = "composition interleaved: self|block, what an image token"
+            + " attends to (default: metadata, else self).")
+    String imageAttention;
+
     /** The overrides, each checked (an error names its option). */
     ConfigOverrides overrides(CommandLine commandLine) {
         return overrides(commandLine, composition(commandLine)).build();
@@ -46,7 +55,25 @@ final class ConfigOptions {
         return ConfigOverrides.builder().heads(heads).kvHeads(kvHeads).dimHead(dimHead).causal(causal).qkNorm(qkNorm)
                 .composition(stated)
                 .headMapping(headMapping == null ? null
-                        : OptionChecks.parse(commandLine, "--head-mapping", () -> HeadMapping.parse(headMapping)));
+                        : OptionChecks.parse(commandLine, "--head-mapping", () -> HeadMapping.parse(headMapping)))
+                .imageAttention(imageAttention == null ? null
+                        : OptionChecks.parse(commandLine, "--image-attention", () -> ImageAttention.parse(imageAttention)));
+    }
+
+    /** Refuses the options of composition interleaved alone, for a command running cross or seed. */
+    void refuseInterleavedOnly(CommandLine commandLine) {
+        if (imageAttention != null) {
+            throw new CommandLine.ParameterException(commandLine, "--image-attention: not an option of composition"
+                    + " cross or seed (it belongs to --composition interleaved)");
+        }
+    }
+
+    /** Refuses {@code --causal false} for composition interleaved, which is causal by definition. */
+    void requireCausal(CommandLine commandLine) {
+        if (Boolean.FALSE.equals(causal)) {
+            throw new CommandLine.ParameterException(commandLine, "--causal: composition interleaved is causal by"
+                    + " definition (a text token sees the tokens up to itself), expected true, got false");
+        }
     }
 
     /** Refuses a count option that is given but not positive. */
@@ -67,10 +94,14 @@ final class ConfigOptions {
 
     /** Options that make a command resolve exactly {@code config} from the same weights (every field given). */
     static List<String> exactly(MmcaConfig config) {
-        return List.of("--heads", Integer.toString(config.heads()), "--kv-heads", Integer.toString(config.kvHeads()),
-                "--dim-head", Integer.toString(config.dimHead()), "--causal", Boolean.toString(config.causal()),
-                "--qk-norm", Boolean.toString(config.qkNorm()),
+        List<String> options = new ArrayList<>(List.of("--heads", Integer.toString(config.heads()), "--kv-heads",
+                Integer.toString(config.kvHeads()), "--dim-head", Integer.toString(config.dimHead()), "--causal",
+                Boolean.toString(config.causal()), "--qk-norm", Boolean.toString(config.qkNorm()),
                 "--composition", config.composition().name().toLowerCase(Locale.ROOT),
-                "--head-mapping", config.headMapping().name().toLowerCase(Locale.ROOT));
+                "--head-mapping", config.headMapping().name().toLowerCase(Locale.ROOT)));
+        if (config.composition() == Composition.INTERLEAVED) {
+            options.addAll(List.of("--image-attention", config.imageAttention().label()));
+        }
+        return options;
     }
 }

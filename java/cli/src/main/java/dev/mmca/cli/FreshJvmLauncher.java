@@ -1,8 +1,6 @@
 package dev.mmca.cli;
 
 import dev.mmca.FloatTensor;
-import dev.mmca.MmcaConfig;
-import dev.mmca.MmcaInputs;
 import dev.mmca.io.Npy;
 import dev.mmca.parity.KernelPath;
 import dev.mmca.parity.Launch;
@@ -25,23 +23,22 @@ import java.util.stream.Stream;
 /**
  * Runs a kernel path in a fresh JVM: this command again ({@code mmca parity-worker}), on this JVM's class path and
  * options plus the path's {@link Launch}, on the same weights file and on the inputs as this JVM holds them
- * (written once as {@code .npy}); the worker writes its outputs as {@code .npy}, which are read back here.
+ * (written once as {@code .npy}, {@link ParityProblem#writeInputs}); the worker writes its outputs as
+ * {@code .npy}, which are read back here.
  */
 final class FreshJvmLauncher implements PathLauncher {
     /** How long one fresh JVM may take (it computes one path's scenarios once). */
     static final long TIMEOUT_MINUTES = 60;
 
     private final Path weights;
-    private final MmcaConfig config;
-    private final MmcaInputs inputs;
+    private final ParityProblem problem;
     private final Path work;
     private Path inputDir;
     private int runs;
 
-    FreshJvmLauncher(Path weights, MmcaConfig config, MmcaInputs inputs, Path work) {
+    FreshJvmLauncher(Path weights, ParityProblem problem, Path work) {
         this.weights = weights;
-        this.config = config;
-        this.inputs = inputs;
+        this.problem = problem;
         this.work = work;
     }
 
@@ -59,7 +56,7 @@ final class FreshJvmLauncher implements PathLauncher {
         command.add(ParityWorkerCommand.NAME);
         command.add("--weights");
         command.add(weights.toAbsolutePath().toString());
-        command.addAll(ConfigOptions.exactly(config));
+        command.addAll(ConfigOptions.exactly(problem.config()));
         command.add("--inputs");
         command.add(inputDir().toString());
         command.add("--path");
@@ -116,14 +113,7 @@ final class FreshJvmLauncher implements PathLauncher {
     private Path inputDir() throws IOException {
         if (inputDir == null) {
             Path dir = Files.createDirectories(work.resolve("inputs"));
-            Npy.writeFloats(dir.resolve(ParityWorkerCommand.VISUAL), inputs.visual());
-            Npy.writeFloats(dir.resolve(ParityWorkerCommand.TEXT), inputs.text());
-            if (inputs.visualMask() != null) {
-                Npy.writeMask(dir.resolve(ParityWorkerCommand.VISUAL_MASK), inputs.visualMask());
-            }
-            if (inputs.textMask() != null) {
-                Npy.writeMask(dir.resolve(ParityWorkerCommand.TEXT_MASK), inputs.textMask());
-            }
+            problem.writeInputs(dir);
             inputDir = dir;
         }
         return inputDir;

@@ -74,6 +74,7 @@ final class ModelRunOptions {
                     + " and --modality, which are options of 'mmca run' only; 'mmca " + spec.name() + "' runs cross"
                     + " or seed");
         }
+        config.refuseInterleavedOnly(spec.commandLine());
         OptionChecks.require(spec, new Object[][] {{"--weights", weights}, {"--visual", visual}, {"--text", text},
             {"--out-visual", outVisual}, {"--out-text", outText}});
         ConfigOverrides overrides = overrides(stated).build();
@@ -129,11 +130,6 @@ final class ModelRunOptions {
     /** The composition given with {@code --composition} (refused by name when unknown), or null. */
     Composition composition() {
         return config.composition(spec.commandLine());
-    }
-
-    /** Whether {@code --causal} was given, and as what (null: not given). */
-    Boolean causal() {
-        return config.causal;
     }
 
     /** The config overrides of the shared options, {@code stated} as the composition. */

@@ -1,21 +1,12 @@
 package dev.mmca.cli;
 
-import dev.mmca.Composition;
-import dev.mmca.FloatTensor;
-import dev.mmca.Mask;
 import dev.mmca.MmcaConfig;
-import dev.mmca.MmcaInputs;
 import dev.mmca.backend.Backend;
 import dev.mmca.backend.Backends;
-import dev.mmca.io.LoadedModel;
-import dev.mmca.io.ModelFiles;
-import dev.mmca.io.Npy;
 import dev.mmca.parity.KernelPath;
 import dev.mmca.parity.KernelPaths;
 import dev.mmca.parity.ParityCheck;
 import dev.mmca.parity.ParityReport;
-import dev.mmca.parity.ParityScenarios;
-import dev.mmca.parity.SeededInputs;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,47 +32,23 @@ import picocli.CommandLine.Option;
             "Rows: forward.visual and forward.text against float64 (bound: fp32 1e-5, tf32 1e-3, bf16/fp16 1e-2);"
                 + " decoding.visual and decoding.text (the text decoded in steps through a TextSession) against the"
                 + " same path's forward (bound: fp32 1e-6), for composition cross with causal text.",
+            "With --composition interleaved (--tokens and --modality, or --random): forward.out against float64 and"
+                + " decoding.out (the tokens appended in steps through an InterleavedSession) against the same"
+                + " path's forward.",
             "A path or thread count that is fixed when a JVM starts runs in a fresh JVM started by this command.",
             "The float64 reference is slow (plain loops): keep inputs small (the default random inputs take seconds).",
             "Exit code: 0 when every compared output is within its bound and bit-identical across thread counts,"
                 + " 1 otherwise (the failing paths are named), 2 for a usage error."})
 final class ParityCommand implements Callable<Integer> {
-    /** Largest --batch and token counts of --random; the reference's time grows with their product. */
-    static final int MAX_RANDOM_SIZE = 1 << 16;
     /** Largest --threads count. */
     static final int MAX_THREADS = 1024;
 
-    @Option(names = "--weights", required = true, description = "safetensors file with the 12 upstream tensors.")
+    @Option(names = "--weights", required = true, description = "safetensors file with the 12 upstream tensors"
+            + " (--composition interleaved: the 4 of one block).")
     Path weights;
 
-    @Option(names = "--visual", description = "visual tokens [B, Nv, dim] (.npy, <f4 or <f8).")
-    Path visual;
-
-    @Option(names = "--text", description = "text tokens [B, Nt, dim] (.npy, <f4 or <f8).")
-    Path text;
-
-    @Option(names = "--visual-mask", description = "visual mask [B, Nv] (.npy, |b1 or |u1; true = real token).")
-    Path visualMask;
-
-    @Option(names = "--text-mask", description = "text mask [B, Nt] (.npy, |b1 or |u1; true = real token).")
-    Path textMask;
-
-    @Option(names = "--random", description = "standard-normal tokens from --seed and random padding masks instead"
-            + " of files.")
-    boolean random;
-
-    @Option(names = "--batch", description = "with --random: batch elements (default 3).")
-    Integer batch;
-
-    @Option(names = "--visual-tokens", description = "with --random: visual tokens (default 17).")
-    Integer visualTokens;
-
-    @Option(names = "--text-tokens", description = "with --random: text tokens (default 13; for composition seed,"
-            + " the visual tokens).")
-    Integer textTokens;
-
-    @Option(names = "--seed", description = "with --random: the seed of tokens and masks (default 1).")
-    Long seed;
+    @Mixin
+    ParityInputOptions inputs;
 
     @Mixin
     ConfigOptions config;
@@ -104,40 +71,14 @@ final class ParityCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CommandLine cl = spec.commandLine();
-        checkInputOptions(cl);
+        boolean interleaved = inputs.interleaved(config.composition(cl));
+        inputs.check(cl, config, interleaved);
         List<Integer> counts = threadCounts(cl);
         List<String> requested = backendRequests(cl);
-        List<PathArguments.Named> inputs = new ArrayList<>();
-        inputs.add(new PathArguments.Named("--weights", weights));
-        if (!random) {
-            inputs.add(new PathArguments.Named("--visual", visual));
-            inputs.add(new PathArguments.Named("--text", text));
-            if (visualMask != null) {
-                inputs.add(new PathArguments.Named("--visual-mask", visualMask));
-            }
-            if (textMask != null) {
-                inputs.add(new PathArguments.Named("--text-mask", textMask));
-            }
-        }
-        PathArguments.check(inputs, List.of());
-        var overrides = config.overrides(cl);
-        LoadedModel model = PathArguments.reading("--weights", weights, () -> ModelFiles.read(weights, overrides));
-        for (String w : model.warnings()) {
-            cl.getErr().println("mmca parity: warning: " + w);
-        }
-        MmcaConfig c = model.config();
-        MmcaInputs in = random ? randomInputs(cl, c) : fileInputs();
-        String inputsDescription = random
-                ? String.format(Locale.ROOT, "random (seed %d): batch %d, %d visual and %d text tokens, padding masks",
-                        seedValue(), in.batch(), in.visualTokens(), in.textTokens())
-                : "--visual " + visual + " --text " + text + (visualMask == null ? "" : " --visual-mask " + visualMask)
-                        + (textMask == null ? "" : " --text-mask " + textMask) + String.format(Locale.ROOT,
-                        " (batch %d, %d visual and %d text tokens)", in.batch(), in.visualTokens(), in.textTokens());
-        try {
-            in.validate(c);
-        } catch (IllegalArgumentException e) {
-            throw PathArguments.attribute(e, inputs);
-        }
+        ParityInputOptions.Loaded loaded = inputs.load(cl, config, weights, interleaved);
+        ParityProblem problem = loaded.problem();
+        MmcaConfig c = problem.config();
+        String inputsDescription = loaded.description();
 
         List<KernelPath> paths = new ArrayList<>();
         for (Backend b : selectBackends(requested)) {
@@ -145,9 +86,9 @@ final class ParityCommand implements Callable<Integer> {
         }
         Path work = Files.createTempDirectory("mmca-parity");
         try {
-            FreshJvmLauncher launcher = new FreshJvmLauncher(weights, c, in, work);
-            ParityReport report = ParityCheck.builder(ParityScenarios.standard(c, model.weights(), in)).paths(paths)
-                    .threads(counts).require(requested.isEmpty() ? List.of() : names(requested)).launcher(launcher)
+            FreshJvmLauncher launcher = new FreshJvmLauncher(weights, problem, work);
+            ParityReport report = ParityCheck.builder(problem.scenarios()).paths(paths).threads(counts)
+                    .require(requested.isEmpty() ? List.of() : names(requested)).launcher(launcher)
                     .build().run();
             PrintWriter out = cl.getOut();
             if (json) {
@@ -189,42 +130,6 @@ final class ParityCommand implements Callable<Integer> {
             sb.append("; ").append(r.path()).append(' ').append(r.output()).append(": ").append(r.message());
         }
         return sb.toString();
-    }
-
-    private void checkInputOptions(CommandLine cl) {
-        List<String> files = new ArrayList<>();
-        for (Object[] o : new Object[][] {{"--visual", visual}, {"--text", text}, {"--visual-mask", visualMask},
-            {"--text-mask", textMask}}) {
-            if (o[1] != null) {
-                files.add((String) o[0]);
-            }
-        }
-        if (random && !files.isEmpty()) {
-            throw new CommandLine.ParameterException(cl, "--random: expected either --random or input files, got"
-                    + " both (" + String.join(", ", files) + ")");
-        }
-        if (!random) {
-            if (visual == null || text == null) {
-                throw new CommandLine.ParameterException(cl, (visual == null ? "--visual" : "--text")
-                        + ": expected --visual and --text (or --random), got " + (files.isEmpty() ? "neither"
-                        : "only " + String.join(", ", files)));
-            }
-            for (Object[] o : new Object[][] {{"--batch", batch}, {"--visual-tokens", visualTokens},
-                {"--text-tokens", textTokens}, {"--seed", seed}}) {
-                if (o[1] != null) {
-                    throw new CommandLine.ParameterException(cl, o[0] + ": expected only with --random, got it with"
-                            + " --visual and --text");
-                }
-            }
-            return;
-        }
-        for (Object[] o : new Object[][] {{"--batch", batch}, {"--visual-tokens", visualTokens},
-            {"--text-tokens", textTokens}}) {
-            Integer v = (Integer) o[1];
-            if (v != null && (v < 1 || v > MAX_RANDOM_SIZE)) {
-                throw new CommandLine.ParameterException(cl, o[0] + ": expected 1 to " + MAX_RANDOM_SIZE + ", got " + v);
-            }
-        }
     }
 
     private List<Integer> threadCounts(CommandLine cl) {
@@ -301,36 +206,6 @@ final class ParityCommand implements Callable<Integer> {
             list.add(b);
         }
         return list;
-    }
-
-    private long seedValue() {
-        return seed == null ? 1 : seed;
-    }
-
-    private MmcaInputs randomInputs(CommandLine cl, MmcaConfig c) {
-        int b = batch == null ? 3 : batch;
-        int nv = visualTokens == null ? 17 : visualTokens;
-        int nt = textTokens == null ? (c.composition() == Composition.SEED ? nv : 13) : textTokens;
-        if (c.composition() == Composition.SEED && nt != nv) {
-            throw new CommandLine.ParameterException(cl, "--text-tokens: composition seed adds visual and text token"
-                    + " by token, so it expected as many text tokens as visual tokens (" + nv + "), got " + nt);
-        }
-        long elements = (long) b * Math.max(nv, nt) * c.dim();
-        if (elements > Integer.MAX_VALUE - 8) {
-            throw new CommandLine.ParameterException(cl, "--batch: batch " + b + " with " + Math.max(nv, nt)
-                    + " tokens of width " + c.dim() + " is " + elements + " values, expected at most 2^31-9");
-        }
-        return SeededInputs.modelInputs(c, seedValue(), b, nv, nt, true);
-    }
-
-    private MmcaInputs fileInputs() throws PathArguments.Failure {
-        FloatTensor v = PathArguments.reading("--visual", visual, () -> Npy.read(visual).toFloatTensor());
-        FloatTensor t = PathArguments.reading("--text", text, () -> Npy.read(text).toFloatTensor());
-        Mask vm = visualMask == null ? null
-                : PathArguments.reading("--visual-mask", visualMask, () -> Npy.read(visualMask).toMask());
-        Mask tm = textMask == null ? null
-                : PathArguments.reading("--text-mask", textMask, () -> Npy.read(textMask).toMask());
-        return new MmcaInputs(v, t, vm, tm);
     }
 
     private static String join(List<Integer> counts) {

@@ -1,17 +1,12 @@
 package dev.mmca.cli;
 
 import dev.mmca.FloatTensor;
-import dev.mmca.Mask;
-import dev.mmca.MmcaInputs;
 import dev.mmca.backend.Backend;
 import dev.mmca.backend.Backends;
-import dev.mmca.io.LoadedModel;
-import dev.mmca.io.ModelFiles;
 import dev.mmca.io.Npy;
 import dev.mmca.parity.KernelPath;
 import dev.mmca.parity.KernelPaths;
 import dev.mmca.parity.ParityScenario;
-import dev.mmca.parity.ParityScenarios;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -35,10 +30,6 @@ import picocli.CommandLine.Option;
         description = "Internal: one kernel path of 'mmca parity' in a fresh JVM.")
 final class ParityWorkerCommand implements Callable<Integer> {
     static final String NAME = "parity-worker";
-    static final String VISUAL = "visual.npy";
-    static final String TEXT = "text.npy";
-    static final String VISUAL_MASK = "visual_mask.npy";
-    static final String TEXT_MASK = "text_mask.npy";
     /** The output keys, one per line, in order. */
     static final String INDEX = "outputs.txt";
     /** Nanoseconds per scenario. */
@@ -50,10 +41,10 @@ final class ParityWorkerCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions config;
 
-    @Option(names = "--inputs", required = true, description = "folder with visual.npy, text.npy and the masks.")
+    @Option(names = "--inputs", required = true, description = "folder with the inputs (ParityProblem.writeInputs).")
     Path inputs;
 
-    @Option(names = "--path", required = true, description = "backend/path, e.g. java/default.")
+    @Option(names = "--path", required = true, description = "backend/path, e.g. java/scalar.")
     String path;
 
     @Option(names = "--threads", required = true, description = "thread count the JVM was started with (0: default).")
@@ -70,12 +61,7 @@ final class ParityWorkerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        LoadedModel model = ModelFiles.read(weights, config.overrides(spec.commandLine()));
-        FloatTensor v = Npy.read(inputs.resolve(VISUAL)).toFloatTensor();
-        FloatTensor t = Npy.read(inputs.resolve(TEXT)).toFloatTensor();
-        Mask vm = Files.exists(inputs.resolve(VISUAL_MASK)) ? Npy.read(inputs.resolve(VISUAL_MASK)).toMask() : null;
-        Mask tm = Files.exists(inputs.resolve(TEXT_MASK)) ? Npy.read(inputs.resolve(TEXT_MASK)).toMask() : null;
-        MmcaInputs in = new MmcaInputs(v, t, vm, tm);
+        ParityProblem problem = ParityProblem.read(weights, config.overrides(spec.commandLine()), inputs);
         KernelPath kernelPath = find(path);
         String obstacle = kernelPath.obstacleHere(threads);
         if (obstacle != null) {
@@ -85,7 +71,7 @@ final class ParityWorkerCommand implements Callable<Integer> {
         List<String> keys = new ArrayList<>();
         Properties times = new Properties();
         try (KernelPath.Selection selected = kernelPath.select(threads)) {
-            for (ParityScenario s : ParityScenarios.standard(model.config(), model.weights(), in)) {
+            for (ParityScenario s : problem.scenarios()) {
                 if (!scenarios.contains(s.name())) {
                     continue;
                 }
@@ -119,6 +105,10 @@ final class ParityWorkerCommand implements Callable<Integer> {
             b = b.onDevice(Integer.parseInt(request.substring(colon + 1)));
         }
         List<KernelPath> paths = KernelPaths.of(b);
+        if (paths.size() == 1 && !paths.get(0).availability().isAvailable()) {
+            throw new IllegalStateException("this JVM was started for " + id + ", but " + request + " cannot run in it: "
+                    + paths.get(0).availability().reason());
+        }
         for (KernelPath p : paths) {
             if (p.name().equals(name)) {
                 return p;
