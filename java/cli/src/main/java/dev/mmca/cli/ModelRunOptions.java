@@ -2,7 +2,6 @@ package dev.mmca.cli;
 
 import dev.mmca.Composition;
 import dev.mmca.FloatTensor;
-import dev.mmca.Mask;
 import dev.mmca.MmcaConfig;
 import dev.mmca.MmcaInputs;
 import dev.mmca.NumericOverflowException;
@@ -29,17 +28,8 @@ final class ModelRunOptions {
             + " the 4 of one block).")
     Path weights;
 
-    @Option(names = "--visual", description = "visual tokens [B, Nv, dim] (.npy, <f4 or <f8).")
-    Path visual;
-
-    @Option(names = "--text", description = "text tokens [B, Nt, dim] (.npy, <f4 or <f8).")
-    Path text;
-
-    @Option(names = "--visual-mask", description = "visual mask [B, Nv] (.npy, |b1 or |u1; true = real token).")
-    Path visualMask;
-
-    @Option(names = "--text-mask", description = "text mask [B, Nt] (.npy, |b1 or |u1; true = real token).")
-    Path textMask;
+    @CommandLine.Mixin
+    VisualTextInputOptions streams;
 
     /** The model options that override the weights' metadata, shared with {@code mmca parity}. */
     @CommandLine.Mixin
@@ -75,19 +65,12 @@ final class ModelRunOptions {
                     + " or seed");
         }
         config.refuseInterleavedOnly(spec.commandLine());
-        OptionChecks.require(spec, new Object[][] {{"--weights", weights}, {"--visual", visual}, {"--text", text},
+        OptionChecks.require(spec, new Object[][] {{"--weights", weights}, streams.options()[0], streams.options()[1],
             {"--out-visual", outVisual}, {"--out-text", outText}});
         ConfigOverrides overrides = overrides(stated).build();
         List<PathArguments.Named> inputs = new ArrayList<>();
         inputs.add(new PathArguments.Named("--weights", weights));
-        inputs.add(new PathArguments.Named("--visual", visual));
-        inputs.add(new PathArguments.Named("--text", text));
-        if (visualMask != null) {
-            inputs.add(new PathArguments.Named("--visual-mask", visualMask));
-        }
-        if (textMask != null) {
-            inputs.add(new PathArguments.Named("--text-mask", textMask));
-        }
+        inputs.addAll(streams.named());
         List<PathArguments.Named> outputs = List.of(new PathArguments.Named("--out-visual", outVisual),
                 new PathArguments.Named("--out-text", outText));
         PathArguments.check(inputs, outputs);
@@ -96,14 +79,9 @@ final class ModelRunOptions {
         for (String w : loaded.warnings()) {
             spec.commandLine().getErr().println("mmca " + spec.name() + ": warning: " + w);
         }
-        FloatTensor v = PathArguments.reading("--visual", visual, () -> Npy.read(visual).toFloatTensor());
-        FloatTensor t = PathArguments.reading("--text", text, () -> Npy.read(text).toFloatTensor());
-        Mask vm = visualMask == null ? null
-                : PathArguments.reading("--visual-mask", visualMask, () -> Npy.read(visualMask).toMask());
-        Mask tm = textMask == null ? null
-                : PathArguments.reading("--text-mask", textMask, () -> Npy.read(textMask).toMask());
+        MmcaInputs in = streams.read();
         Backend b = backend(loaded.config());
-        return new Loaded(loaded, new MmcaInputs(v, t, vm, tm), b, inputs);
+        return new Loaded(loaded, in, b, inputs);
     }
 
     /**
@@ -112,7 +90,7 @@ final class ModelRunOptions {
      */
     PathArguments.Failure overflow(NumericOverflowException e) {
         boolean visualBlock = e.getMessage().startsWith("visual_self_attn");
-        return new PathArguments.Failure((visualBlock ? "--visual: " + visual : "--text: " + text) + ": "
+        return new PathArguments.Failure((visualBlock ? "--visual: " + streams.visual : "--text: " + streams.text) + ": "
                 + e.getMessage(), e);
     }
 
@@ -152,7 +130,9 @@ final class ModelRunOptions {
 
     /** The options of the visual and text inputs and outputs, as (name, value) pairs. */
     Object[][] twoStreamOptions() {
-        return new Object[][] {{"--visual", visual}, {"--text", text}, {"--visual-mask", visualMask},
-            {"--text-mask", textMask}, {"--out-visual", outVisual}, {"--out-text", outText}};
+        List<Object[]> all = new ArrayList<>(List.of(streams.options()));
+        all.add(new Object[] {"--out-visual", outVisual});
+        all.add(new Object[] {"--out-text", outText});
+        return all.toArray(new Object[0][]);
     }
 }

@@ -2,7 +2,6 @@ package dev.mmca.cli;
 
 import dev.mmca.Composition;
 import dev.mmca.FloatTensor;
-import dev.mmca.Mask;
 import dev.mmca.MmcaConfig;
 import dev.mmca.MmcaInputs;
 import dev.mmca.Modality;
@@ -11,7 +10,6 @@ import dev.mmca.io.ConfigOverrides;
 import dev.mmca.io.LoadedInterleaved;
 import dev.mmca.io.LoadedModel;
 import dev.mmca.io.ModelFiles;
-import dev.mmca.io.Npy;
 import dev.mmca.parity.SeededInputs;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,17 +28,8 @@ final class ParityInputOptions {
     /** Largest --batch and token counts of --random; the reference's time grows with their product. */
     static final int MAX_RANDOM_SIZE = 1 << 16;
 
-    @Option(names = "--visual", description = "visual tokens [B, Nv, dim] (.npy, <f4 or <f8).")
-    Path visual;
-
-    @Option(names = "--text", description = "text tokens [B, Nt, dim] (.npy, <f4 or <f8).")
-    Path text;
-
-    @Option(names = "--visual-mask", description = "visual mask [B, Nv] (.npy, |b1 or |u1; true = real token).")
-    Path visualMask;
-
-    @Option(names = "--text-mask", description = "text mask [B, Nt] (.npy, |b1 or |u1; true = real token).")
-    Path textMask;
+    @CommandLine.Mixin
+    VisualTextInputOptions streams;
 
     @CommandLine.Mixin
     InterleavedInputOptions interleaved;
@@ -83,10 +72,11 @@ final class ParityInputOptions {
         Object[][] files;
         Object[][] counts;
         if (interleavedMode) {
-            OptionChecks.refuse(cl.getCommandSpec(), new Object[][] {{"--visual", visual}, {"--text", text},
-                {"--visual-mask", visualMask}, {"--text-mask", textMask}, {"--visual-tokens", visualTokens},
-                {"--text-tokens", textTokens}}, "with --composition interleaved (its inputs are --tokens and"
-                    + " --modality, or --random with --batch and --length)");
+            List<Object[]> twoStream = new ArrayList<>(List.of(streams.options()));
+            twoStream.add(new Object[] {"--visual-tokens", visualTokens});
+            twoStream.add(new Object[] {"--text-tokens", textTokens});
+            OptionChecks.refuse(cl.getCommandSpec(), twoStream.toArray(new Object[0][]), "with --composition"
+                    + " interleaved (its inputs are --tokens and --modality, or --random with --batch and --length)");
             config.requireCausal(cl);
             files = interleaved.options();
             counts = new Object[][] {{"--batch", batch}, {"--length", length}};
@@ -95,8 +85,7 @@ final class ParityInputOptions {
                 interleaved.options()[1], {"--length", length}}, "of composition cross or seed (it belongs to"
                     + " --composition interleaved)");
             config.refuseInterleavedOnly(cl);
-            files = new Object[][] {{"--visual", visual}, {"--text", text}, {"--visual-mask", visualMask},
-                {"--text-mask", textMask}};
+            files = streams.options();
             counts = new Object[][] {{"--batch", batch}, {"--visual-tokens", visualTokens}, {"--text-tokens",
                 textTokens}};
         }
@@ -142,18 +131,7 @@ final class ParityInputOptions {
         List<PathArguments.Named> inputs = new ArrayList<>();
         inputs.add(new PathArguments.Named("--weights", weights));
         if (!random) {
-            if (interleavedMode) {
-                inputs.addAll(interleaved.named());
-            } else {
-                inputs.add(new PathArguments.Named("--visual", visual));
-                inputs.add(new PathArguments.Named("--text", text));
-                if (visualMask != null) {
-                    inputs.add(new PathArguments.Named("--visual-mask", visualMask));
-                }
-                if (textMask != null) {
-                    inputs.add(new PathArguments.Named("--text-mask", textMask));
-                }
-            }
+            inputs.addAll(interleavedMode ? interleaved.named() : streams.named());
         }
         PathArguments.check(inputs, List.of());
         Loaded loaded = interleavedMode ? loadInterleaved(cl, config, weights, inputs) : loadSimple(cl, config, weights,
@@ -167,13 +145,13 @@ final class ParityInputOptions {
         LoadedModel model = PathArguments.reading("--weights", weights, () -> ModelFiles.read(weights, overrides));
         warn(cl, model.warnings());
         MmcaConfig c = model.config();
-        MmcaInputs in = random ? randomInputs(cl, c) : fileInputs();
+        MmcaInputs in = random ? randomInputs(cl, c) : streams.read();
         String description = random
                 ? String.format(Locale.ROOT, "random (seed %d): batch %d, %d visual and %d text tokens, padding masks",
                         seedValue(), in.batch(), in.visualTokens(), in.textTokens())
-                : "--visual " + visual + " --text " + text + (visualMask == null ? "" : " --visual-mask " + visualMask)
-                        + (textMask == null ? "" : " --text-mask " + textMask) + String.format(Locale.ROOT,
-                        " (batch %d, %d visual and %d text tokens)", in.batch(), in.visualTokens(), in.textTokens());
+                : String.join(" ", streams.named().stream().map(n -> n.option() + " " + n.path()).toList())
+                        + String.format(Locale.ROOT, " (batch %d, %d visual and %d text tokens)", in.batch(),
+                        in.visualTokens(), in.textTokens());
         try {
             in.validate(c);
         } catch (IllegalArgumentException e) {
@@ -211,8 +189,8 @@ final class ParityInputOptions {
         String description = random
                 ? String.format(Locale.ROOT, "random (seed %d): batch %d, %d interleaved tokens (runs of text, image"
                         + " and padding)", seedValue(), m.batch(), m.length())
-                : "--tokens " + interleaved.tokens + " --modality " + interleaved.modality + String.format(Locale.ROOT,
-                        " (batch %d, %d interleaved tokens)", m.batch(), m.length());
+                : String.join(" ", interleaved.named().stream().map(n -> n.option() + " " + n.path()).toList())
+                        + String.format(Locale.ROOT, " (batch %d, %d interleaved tokens)", m.batch(), m.length());
         return new Loaded(new ParityProblem.Interleaved(c, model.weights(), x, m), description);
     }
 
@@ -245,15 +223,5 @@ final class ParityInputOptions {
         }
         checkSize(cl, b, Math.max(nv, nt), c.dim());
         return SeededInputs.modelInputs(c, seedValue(), b, nv, nt, true);
-    }
-
-    private MmcaInputs fileInputs() throws PathArguments.Failure {
-        FloatTensor v = PathArguments.reading("--visual", visual, () -> Npy.read(visual).toFloatTensor());
-        FloatTensor t = PathArguments.reading("--text", text, () -> Npy.read(text).toFloatTensor());
-        Mask vm = visualMask == null ? null
-                : PathArguments.reading("--visual-mask", visualMask, () -> Npy.read(visualMask).toMask());
-        Mask tm = textMask == null ? null
-                : PathArguments.reading("--text-mask", textMask, () -> Npy.read(textMask).toMask());
-        return new MmcaInputs(v, t, vm, tm);
     }
 }

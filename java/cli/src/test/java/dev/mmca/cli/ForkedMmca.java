@@ -2,6 +2,7 @@ package dev.mmca.cli;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.mmca.backend.PerturbedBackend;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -52,6 +53,18 @@ final class ForkedMmca {
             Files.deleteIfExists(out);
             Files.deleteIfExists(err);
         }
+    }
+
+    /**
+     * The test class path plus a folder under {@code tmp} whose service file registers {@link PerturbedBackend}: a
+     * forked {@code mmca} then has a deliberately broken backend next to the real ones.
+     */
+    static List<String> withPerturbedBackend(Path tmp) throws IOException {
+        Path services = Files.createDirectories(tmp.resolve("extra/META-INF/services"));
+        Files.writeString(services.resolve("dev.mmca.backend.Backend"), PerturbedBackend.class.getName() + "\n");
+        List<String> cp = new ArrayList<>(testClassPath());
+        cp.add(tmp.resolve("extra").toString());
+        return cp;
     }
 
     static List<String> without(List<String> classPath, Predicate<String> drop) {

@@ -167,10 +167,7 @@ class ParityCommandTest {
         MmcaConfig config = MmcaConfig.builder().dim(24).heads(4).kvHeads(2).dimHead(8).build();
         Path w = tmp.resolve("w.safetensors");
         ModelFiles.save(w, config, MmcaWeights.random(config, 3));
-        Path services = Files.createDirectories(tmp.resolve("extra/META-INF/services"));
-        Files.writeString(services.resolve("dev.mmca.backend.Backend"), PerturbedBackend.class.getName() + "\n");
-        List<String> cp = new ArrayList<>(ForkedMmca.testClassPath());
-        cp.add(tmp.resolve("extra").toString());
+        List<String> cp = ForkedMmca.withPerturbedBackend(tmp);
 
         CommandTestSupport.Result broken = ForkedMmca.run(cp, List.of(), "parity", "--weights", w.toString(),
                 "--random", "--threads", "1");

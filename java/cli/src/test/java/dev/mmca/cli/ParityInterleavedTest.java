@@ -12,7 +12,6 @@ import dev.mmca.MgqaWeights;
 import dev.mmca.MmcaConfig;
 import dev.mmca.Modality;
 import dev.mmca.backend.Backends;
-import dev.mmca.backend.PerturbedBackend;
 import dev.mmca.backend.java.JavaBackend;
 import dev.mmca.io.ConfigOverrides;
 import dev.mmca.io.LoadedInterleaved;
@@ -133,10 +132,7 @@ class ParityInterleavedTest {
     void aBrokenInterleavedPathIsFoundAndNamedAndOnlyItFails() throws Exception {
         Path w = tmp.resolve("w.safetensors");
         ModelFiles.saveInterleaved(w, CONFIG, MgqaWeights.random(CONFIG, 3));
-        Path services = Files.createDirectories(tmp.resolve("extra/META-INF/services"));
-        Files.writeString(services.resolve("dev.mmca.backend.Backend"), PerturbedBackend.class.getName() + "\n");
-        List<String> cp = new ArrayList<>(ForkedMmca.testClassPath());
-        cp.add(tmp.resolve("extra").toString());
+        List<String> cp = ForkedMmca.withPerturbedBackend(tmp);
 
         CommandTestSupport.Result broken = ForkedMmca.run(cp, List.of(), "parity", "--composition", "interleaved",
                 "--weights", w.toString(), "--random", "--threads", "1");

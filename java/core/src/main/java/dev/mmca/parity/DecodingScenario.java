@@ -9,7 +9,6 @@ import dev.mmca.SimpleMmca;
 import dev.mmca.TextSession;
 import dev.mmca.VisualContext;
 import dev.mmca.backend.Backend;
-import dev.mmca.backend.Support;
 import dev.mmca.plan.SimpleMmcaPlan;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -23,17 +22,16 @@ import java.util.Objects;
  * precision's {@link Precision#reorderingTolerance()}: the same arithmetic, in another order. Padding rows of a
  * step are zero, as they are in the forward.
  */
-public final class DecodingScenario implements ParityScenario {
+public final class DecodingScenario extends ModelScenario {
     public static final String NAME = "decoding";
     /** The step lengths, in turn. */
     static final int[] STEPS = {1, 3, 1, 7, 2, 5};
 
-    private final MmcaConfig config;
     private final MmcaWeights weights;
     private final MmcaInputs inputs;
 
     public DecodingScenario(MmcaConfig config, MmcaWeights weights, MmcaInputs inputs) {
-        this.config = Objects.requireNonNull(config, "config");
+        super(config);
         this.weights = Objects.requireNonNull(weights, "weights");
         this.inputs = Objects.requireNonNull(inputs, "inputs");
     }
@@ -51,12 +49,6 @@ public final class DecodingScenario implements ParityScenario {
         } catch (IllegalStateException e) {
             return e.getMessage();
         }
-    }
-
-    @Override
-    public String unsupportedBy(Backend backend) {
-        Support s = backend.supports(config);
-        return s.isSupported() ? null : s.reason();
     }
 
     @Override

@@ -7,7 +7,6 @@ import dev.mmca.MmcaOutput;
 import dev.mmca.MmcaWeights;
 import dev.mmca.SimpleMmca;
 import dev.mmca.backend.Backend;
-import dev.mmca.backend.Support;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -16,16 +15,15 @@ import java.util.Objects;
  * The forward of {@link SimpleMmca} (outputs {@code visual} and {@code text}) against the float64 reference, within
  * the precision's {@link Precision#relativeTolerance()}. The reference is computed once, on first use.
  */
-public final class ForwardScenario implements ParityScenario {
+public final class ForwardScenario extends ModelScenario {
     public static final String NAME = "forward";
 
-    private final MmcaConfig config;
     private final MmcaWeights weights;
     private final MmcaInputs inputs;
     private Reference64.Output reference;
 
     public ForwardScenario(MmcaConfig config, MmcaWeights weights, MmcaInputs inputs) {
-        this.config = Objects.requireNonNull(config, "config");
+        super(config);
         this.weights = Objects.requireNonNull(weights, "weights");
         this.inputs = Objects.requireNonNull(inputs, "inputs");
     }
@@ -33,17 +31,6 @@ public final class ForwardScenario implements ParityScenario {
     @Override
     public String name() {
         return NAME;
-    }
-
-    @Override
-    public String inapplicable() {
-        return null;
-    }
-
-    @Override
-    public String unsupportedBy(Backend backend) {
-        Support s = backend.supports(config);
-        return s.isSupported() ? null : s.reason();
     }
 
     @Override

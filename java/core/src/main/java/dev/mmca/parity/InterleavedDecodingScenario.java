@@ -8,7 +8,6 @@ import dev.mmca.MgqaWeights;
 import dev.mmca.MmcaConfig;
 import dev.mmca.Modality;
 import dev.mmca.backend.Backend;
-import dev.mmca.backend.Support;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,18 +20,10 @@ import java.util.Objects;
  * forward's within the precision's {@link Precision#reorderingTolerance()}: the same arithmetic, in another
  * order. Padding rows of a step are zero, as they are in the forward. Named {@value DecodingScenario#NAME}.
  */
-public final class InterleavedDecodingScenario implements ParityScenario {
-    private final MmcaConfig config;
-    private final MgqaWeights weights;
-    private final FloatTensor tokens;
-    private final Modality modality;
-
+public final class InterleavedDecodingScenario extends InterleavedScenario {
     /** @throws IllegalArgumentException when {@code config}'s composition is not INTERLEAVED */
     public InterleavedDecodingScenario(MmcaConfig config, MgqaWeights weights, FloatTensor tokens, Modality modality) {
-        this.config = InterleavedForwardScenario.requireInterleaved(config);
-        this.weights = Objects.requireNonNull(weights, "weights");
-        this.tokens = Objects.requireNonNull(tokens, "tokens");
-        this.modality = Objects.requireNonNull(modality, "modality");
+        super(config, weights, tokens, modality);
     }
 
     /**
@@ -82,17 +73,6 @@ public final class InterleavedDecodingScenario implements ParityScenario {
     }
 
     @Override
-    public String inapplicable() {
-        return null;
-    }
-
-    @Override
-    public String unsupportedBy(Backend backend) {
-        Support s = backend.supports(config);
-        return s.isSupported() ? null : s.reason();
-    }
-
-    @Override
     public Run run(Backend backend) {
         int batch = modality.batch();
         int n = modality.length();
@@ -109,15 +89,12 @@ public final class InterleavedDecodingScenario implements ParityScenario {
             }
             nanos = System.nanoTime() - t0;
         }
-        return new Run(Map.of(InterleavedForwardScenario.OUTPUT, decoded), nanos);
+        return new Run(Map.of(OUTPUT, decoded), nanos);
     }
 
     @Override
     public Expectation expectation(String output, Precision precision, Map<String, FloatTensor> pathOutputs) {
-        if (!output.equals(InterleavedForwardScenario.OUTPUT)) {
-            throw new IllegalArgumentException("output: expected " + InterleavedForwardScenario.OUTPUT + ", got '"
-                    + output + "'");
-        }
+        requireOutput(output);
         return DecodingScenario.againstForward(output, pathOutputs, precision.reorderingTolerance());
     }
 }

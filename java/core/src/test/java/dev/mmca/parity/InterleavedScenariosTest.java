@@ -17,9 +17,7 @@ import dev.mmca.backend.PerturbedBackend;
 import dev.mmca.backend.java.JavaBackend;
 import dev.mmca.testing.InterleavedCases;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -93,24 +91,7 @@ class InterleavedScenariosTest {
         MgqaWeights w = MgqaWeights.random(c, 5);
         FloatTensor x = SeededInputs.normal(6, LAYOUT.batch(), LAYOUT.length(), c.dim());
         ParityScenario decoding = new InterleavedDecodingScenario(c, w, x, LAYOUT);
-        ParityScenario drifting = new ParityScenario() {
-            @Override public String name() { return decoding.name(); }
-            @Override public String inapplicable() { return decoding.inapplicable(); }
-            @Override public String unsupportedBy(Backend backend) { return decoding.unsupportedBy(backend); }
-            @Override public Run run(Backend backend) {
-                Run run = decoding.run(backend);
-                float[] out = run.outputs().get("out").toArray();
-                for (int i = 0; i < out.length; i++) {
-                    out[i] *= 1 + 1e-5f;
-                }
-                Map<String, FloatTensor> outputs = new LinkedHashMap<>();
-                outputs.put("out", FloatTensor.of(out, run.outputs().get("out").shape()));
-                return new Run(outputs, run.nanos());
-            }
-            @Override public Expectation expectation(String output, Precision p, Map<String, FloatTensor> o) {
-                return decoding.expectation(output, p, o);
-            }
-        };
+        ParityScenario drifting = new DriftingScenario(decoding, "out", 1e-5f);
         List<ParityScenario> scenarios = new ArrayList<>();
         scenarios.add(new InterleavedForwardScenario(c, w, x, LAYOUT));
         scenarios.add(drifting);

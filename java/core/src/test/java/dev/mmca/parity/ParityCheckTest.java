@@ -229,24 +229,7 @@ class ParityCheckTest {
     void decodedRowsThatDriftFromTheForwardFailWhileTheForwardPasses() {
         ParityScenario decoding = new DecodingScenario(CASE.config(), CASE.weights(), CASE.inputs());
         // decoding whose text rows are off by 1e-5 relative: within the float64 bound, not the reordering bound
-        ParityScenario drifting = new ParityScenario() {
-            @Override public String name() { return decoding.name(); }
-            @Override public String inapplicable() { return decoding.inapplicable(); }
-            @Override public String unsupportedBy(Backend backend) { return decoding.unsupportedBy(backend); }
-            @Override public Run run(Backend backend) {
-                Run run = decoding.run(backend);
-                Map<String, FloatTensor> outputs = new LinkedHashMap<>(run.outputs());
-                float[] text = outputs.get("text").toArray();
-                for (int i = 0; i < text.length; i++) {
-                    text[i] *= 1 + 1e-5f;
-                }
-                outputs.put("text", FloatTensor.of(text, outputs.get("text").shape()));
-                return new Run(outputs, run.nanos());
-            }
-            @Override public Expectation expectation(String output, Precision p, Map<String, FloatTensor> o) {
-                return decoding.expectation(output, p, o);
-            }
-        };
+        ParityScenario drifting = new DriftingScenario(decoding, "text", 1e-5f);
         List<ParityScenario> scenarios = List.of(new ForwardScenario(CASE.config(), CASE.weights(), CASE.inputs()),
                 drifting);
         ParityReport r = ParityCheck.builder(scenarios).paths(KernelPaths.of(JavaBackend.instance())).build().run();
