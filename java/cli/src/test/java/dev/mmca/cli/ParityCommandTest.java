@@ -283,14 +283,7 @@ class ParityCommandTest {
                 "--text-tokens", "4"}, "mmca parity: error: --text-tokens: composition seed adds visual and text token"
                 + " by token, so it expected as many text tokens as visual tokens (5), got 4"},
         };
-        for (Object[] u : usage) {
-            List<String> args = new ArrayList<>(List.of("parity"));
-            args.addAll(List.of((String[]) u[0]));
-            CommandTestSupport.Result r = CommandTestSupport.run(args.toArray(new String[0]));
-            assertEquals(2, r.exitCode, args + ": " + r);
-            assertEquals(u[1], r.err.lines().filter(l -> !l.contains(": warning: ")).findFirst().orElse(""),
-                    args.toString());
-        }
+        assertUsageErrors(usage);
         CommandTestSupport.Result missing = CommandTestSupport.run("parity", "--weights", tmp.resolve("none").toString(),
                 "--random");
         assertEquals(1, missing.exitCode, missing.toString());
@@ -311,6 +304,18 @@ class ParityCommandTest {
         Comparison visual = Comparison.of(out.visual(), Reference64.simpleMmca(c.config(), c.weights(), c.inputs())
                 .visual);
         assertTrue(visual.within(java.precision().relativeTolerance()), visual.toString());
+    }
+
+    /** Each {arguments, error line} of {@code usage}: {@code mmca parity ARGUMENTS} exits with 2 and that line. */
+    static void assertUsageErrors(Object[][] usage) {
+        for (Object[] u : usage) {
+            List<String> args = new ArrayList<>(List.of("parity"));
+            args.addAll(List.of((String[]) u[0]));
+            CommandTestSupport.Result r = CommandTestSupport.run(args.toArray(new String[0]));
+            assertEquals(2, r.exitCode, args + ": " + r);
+            assertEquals(u[1], r.err.lines().filter(l -> !l.contains(": warning: ")).findFirst().orElse(""),
+                    args.toString());
+        }
     }
 
     /** The rows of {@code mmca parity --json}: one object per line, values as written (strings with quotes). */

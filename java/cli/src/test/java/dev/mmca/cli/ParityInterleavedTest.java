@@ -193,14 +193,7 @@ class ParityInterleavedTest {
                 "mmca parity: error: --length: not an option of composition cross or seed (it belongs to"
                     + " --composition interleaved)"},
         };
-        for (Object[] u : usage) {
-            List<String> args = new ArrayList<>(List.of("parity"));
-            args.addAll(List.of((String[]) u[0]));
-            CommandTestSupport.Result r = CommandTestSupport.run(args.toArray(new String[0]));
-            assertEquals(2, r.exitCode, args + ": " + r);
-            assertEquals(u[1], r.err.lines().filter(l -> !l.contains(": warning: ")).findFirst().orElse(""),
-                    args.toString());
-        }
+        ParityCommandTest.assertUsageErrors(usage);
         Path shortModality = tmp.resolve("m4.npy");
         Npy.writeModality(shortModality, Modality.parse("ttii", "iit."));
         CommandTestSupport.Result shape = CommandTestSupport.run("parity", "--weights", ws, "--tokens", x.toString(),
