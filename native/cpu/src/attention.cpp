@@ -12,17 +12,6 @@
 namespace mmca::cpu {
 namespace {
 
-// Query rows per tile: about 256 stacked rows (query tile x heads of a group). Each key tile is transposed
-// once per item, so more rows spread that cost thinner (A2: 7% less CPU time than at 128 rows); the
-// item's packed queries, accumulators and scores (3 x 256 x 64 floats at dim_head 64) still fit in L2.
-int query_tile(const mmca_attention_params &p) {
-    int r = p.heads / p.kv_heads;
-    int t = 256 / r;
-    if (t < 1) t = 1;
-    if (t > 128) t = 128;
-    return t;
-}
-
 // A call with fewer (batch, group, query tile) items than this splits its keys into chunks that run as
 // separate items and are merged (flash-decoding), so a one-token step over a long cache uses every core.
 // A constant rather than the thread count: the split, and so the order of every sum, depends on the
@@ -169,6 +158,18 @@ int64_t run_chunked(const mmca_attention_params &p, const Plan &plan, AttentionT
 }
 
 }  // namespace
+
+// Query rows per tile: about 256 stacked rows (query tile x heads of a group). Each key tile is transposed
+// once per item, so more rows spread that cost thinner (A2: 7% less CPU time than at 128 rows); the
+// item's packed queries, accumulators and scores (3 x 256 x 64 floats at dim_head 64) still fit in L2.
+int query_tile(const mmca_attention_params &p) {
+    int r = p.heads / p.kv_heads;
+    int t = 256 / r;
+    if (t < 1) t = 1;
+    if (t > 128) t = 128;
+    return t;
+}
+
 
 float *thread_scratch(size_t floats) {
     thread_local Scratch s;

@@ -15,6 +15,12 @@ namespace mmca::cpu {
 int64_t run_attention(const mmca_attention_params &p);
 
 /**
+ * Queries per work item of an attention call: about 256 stacked rows (query tile x the query heads of a kv
+ * group), shared by the fused kernels that stack a group's heads as rows.
+ */
+int query_tile(const mmca_attention_params &p);
+
+/**
  * The fused MMCA text operation: for every work item, the self tile then the cross tile of the same
  * query rows (separate softmaxes); `p` must already be validated. Returns -1, the first overflowed row of
  * the self half (b * queries + i), or batch * queries plus the first overflowed row of the cross half.

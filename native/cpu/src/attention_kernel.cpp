@@ -221,24 +221,35 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1,
         // more than the scores, so they are dot products over K's rows instead (direct_scores).
         const bool direct = rows_p == MR;
         const bool v_in_place = Dp == D;
-        for (int c = 0; c < tw && !(direct && v_in_place); c++) {
+        if (!direct) {
+            int c = 0;
+            for (; c + KG <= kn; c += KG) {
+                const float *keys[KG];
+                float f[KG];
+                for (int j = 0; j < KG; j++) {
+                    keys[j] = kb + static_cast<int64_t>(kt + c + j) * p.k_row_stride;
+                    f[j] = p.qk_norm ? inv_norm(keys[j], D) : 1.0f;
+                }
+                pack_keys<TK>(keys, f, D, Kt, c);
+            }
+            for (; c < tw; c++) {
+                if (c < kn) {
+                    const float *ks = kb + static_cast<int64_t>(kt + c) * p.k_row_stride;
+                    const float f = p.qk_norm ? inv_norm(ks, D) : 1.0f;
+                    for (int d = 0; d < D; d++) Kt[d * TK + c] = ks[d] * f;
+                } else {
+                    for (int d = 0; d < D; d++) Kt[d * TK + c] = 0;
+                }
+            }
+        }
+        for (int c = 0; c < tw && !v_in_place; c++) {
             float *vr = V + static_cast<size_t>(c) * Dp;
             if (c < kn) {
-                const float *ks = kb + static_cast<int64_t>(kt + c) * p.k_row_stride;
                 const float *vs = vb + static_cast<int64_t>(kt + c) * p.v_row_stride;
-                if (!direct) {
-                    float f = p.qk_norm ? inv_norm(ks, D) : 1.0f;
-                    for (int d = 0; d < D; d++) Kt[d * TK + c] = ks[d] * f;
-                }
-                if (!v_in_place) {
-                    for (int d = 0; d < D; d++) vr[d] = vs[d];
-                    for (int d = D; d < Dp; d++) vr[d] = 0;
-                }
+                for (int d = 0; d < D; d++) vr[d] = vs[d];
+                for (int d = D; d < Dp; d++) vr[d] = 0;
             } else {
-                if (!direct)
-                    for (int d = 0; d < D; d++) Kt[d * TK + c] = 0;
-                if (!v_in_place)
-                    for (int d = 0; d < Dp; d++) vr[d] = 0;
+                for (int d = 0; d < Dp; d++) vr[d] = 0;
             }
         }
         const float *Vt = v_in_place ? vb + static_cast<int64_t>(kt) * p.v_row_stride : V;

@@ -2,19 +2,13 @@
 
 #include <atomic>
 
+#include "attention.h"
 #include "interleaved_kernel.h"
 #include "isa.h"
 #include "thread_pool.h"
 
 namespace mmca::cpu {
 namespace {
-
-// About 128 stacked rows per item (query tile x heads of a group), as the plain attention driver: a tile's
-// packed queries and both groups' accumulators stay in L2 while each key/value tile is reused by all of them.
-int query_tile(const mmca_attention_params &p) {
-    int t = 128 / (p.heads / p.kv_heads);
-    return t < 1 ? 1 : (t > 64 ? 64 : t);
-}
 
 constexpr double kInlineWork = 32768;  // below this, waking workers costs more than it saves
 

@@ -33,7 +33,7 @@ namespace {
 
 using namespace vec;
 
-constexpr int MR = 4;   // query rows per register block
+constexpr int MR = MMCA_ROW_BLOCK;  // query rows per register block (as the plain attention kernel)
 constexpr int TK = 64;  // keys per tile
 constexpr uint8_t TEXT = 1;
 constexpr uint8_t IMAGE = 2;
@@ -49,36 +49,88 @@ inline int32_t get_int(const float *slot) {
 inline int max_int(int a, int b) { return a > b ? a : b; }
 inline int min_int(int a, int b) { return a < b ? a : b; }
 
-// One online-softmax step of one group for one row of a block: the scores s[from, to) of the tile's columns of
-// the group become the weights P[0, TK) (zero elsewhere); returns alpha, the factor of the row's earlier O, and
-// updates m and l.
-inline float group_step(const float *s, int from, int to, float *P, float &m, float &l) {
-    if (from >= to) {
-        std::memset(P, 0, sizeof(float) * TK);
-        return 1.0f;
-    }
-    for (int c = 0; c < TK; c += W) store(P + c, load(s + c));
-    for (int c = 0; c < from; c++) P[c] = NEG_INF;
-    for (int c = to; c < TK; c++) P[c] = NEG_INF;
-    vf mx = load(P);
-    for (int c = W; c < TK; c += W) mx = vmax(mx, load(P + c));
+// The online-softmax step of one group over all the columns [c_lo, c_hi) of s (multiples of W), no masks: s
+// becomes exp(s - m') in place; returns alpha = exp(m - m'), the factor of the group's earlier O.
+inline float one_group_step(float *s, int c_lo, int c_hi, float &m, float &l) {
+    vf mx = splat(NEG_INF);
+    for (int c = c_lo; c < c_hi; c += W) mx = vmax(mx, load(s + c));
     const float tile_max = hmax(mx);
     const float m_new = tile_max > m ? tile_max : m;
     if (m_new == NEG_INF) {  // every score -inf (a product overflowing downwards): no weight
-        std::memset(P, 0, sizeof(float) * TK);
+        for (int c = c_lo; c < c_hi; c += W) store(s + c, vf{});
         return 1.0f;
     }
     const float alpha = sexp(m - m_new);  // exp(-inf) = 0 on the group's first tile
     const vf mv = splat(m_new);
     vf sum = vf{};
-    for (int c = 0; c < TK; c += W) {
-        vf e = vexp(load(P + c) - mv);
-        store(P + c, e);
+    for (int c = c_lo; c < c_hi; c += W) {
+        const vf e = vexp(load(s + c) - mv);
+        store(s + c, e);
         sum += e;
     }
     l = l * alpha + hsum(sum);
     m = m_new;
     return alpha;
+}
+
+// The online-softmax step of one row of a block over the columns [c_lo, c_hi) of its scores s (multiples of
+// W), for both groups at once: T = columns [0, t_to), I = columns [i_from, i_to) (disjoint: a tile lays its text
+// keys out before its image keys). s becomes the weights in place, exp(s_c - m_T') on T, exp(s_c - m_I') on I and
+// zero on every other column, so one exp per column serves whichever group holds it; alpha_t and alpha_i are the
+// factors of the row's earlier O_T and O_I, and m, l of both groups are updated.
+inline void two_group_step(float *s, int c_lo, int c_hi, int t_to, int i_from, int i_to, float &mT, float &lT,
+                           float &mI, float &lI, float &alpha_t, float &alpha_i) {
+    // Most rows of most tiles have one group over every column of the block: the step without masks.
+    if (t_to >= c_hi && i_from >= i_to) {
+        alpha_t = one_group_step(s, c_lo, c_hi, mT, lT);
+        alpha_i = 1.0f;
+        return;
+    }
+    if (t_to <= c_lo && i_from <= c_lo && i_to >= c_hi) {
+        alpha_t = 1.0f;
+        alpha_i = one_group_step(s, c_lo, c_hi, mI, lI);
+        return;
+    }
+    vi lane;
+    for (int k = 0; k < W; k++) lane[k] = k;
+    vf mxT = splat(NEG_INF), mxI = mxT;
+    for (int c = c_lo; c < c_hi; c += W) {
+        const vi col = lane + c;
+        const vf x = load(s + c);
+        const vi inT = col < t_to;
+        const vi inI = (col >= i_from) & (col < i_to);
+        mxT = inT ? vmax(mxT, x) : mxT;
+        mxI = inI ? vmax(mxI, x) : mxI;
+    }
+    const float tT = hmax(mxT), tI = hmax(mxI);
+    const float nT = tT > mT ? tT : mT, nI = tI > mI ? tI : mI;
+    // A group this tile does not touch, or whose scores are all -inf (a product overflowing downwards), gives
+    // no weight here and keeps its state.
+    if (nT == NEG_INF || tT == NEG_INF) t_to = 0;
+    if (nI == NEG_INF || tI == NEG_INF) i_to = i_from;
+    alpha_t = t_to > 0 ? sexp(mT - nT) : 1.0f;  // exp(-inf) = 0 on the group's first tile
+    alpha_i = i_from < i_to ? sexp(mI - nI) : 1.0f;
+    const vf vT = splat(t_to > 0 ? nT : 0.0f), vI = splat(i_from < i_to ? nI : 0.0f);
+    vf sT = vf{}, sI = vf{};
+    for (int c = c_lo; c < c_hi; c += W) {
+        const vi col = lane + c;
+        const vi inT = col < t_to;
+        const vi inI = (col >= i_from) & (col < i_to);
+        const vf e = vexp(load(s + c) - (inT ? vT : vI));
+        const vf eT = inT ? e : vf{};
+        const vf eI = inI ? e : vf{};
+        sT += eT;
+        sI += eI;
+        store(s + c, eT + eI);
+    }
+    if (t_to > 0) {
+        lT = lT * alpha_t + hsum(sT);
+        mT = nT;
+    }
+    if (i_from < i_to) {
+        lI = lI * alpha_i + hsum(sI);
+        mI = nI;
+    }
 }
 
 // The number of columns in [from, to) of col (key indices, ascending) whose key is at most x, plus from.
@@ -127,9 +179,9 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
     const int32_t *positions = p.query_positions ? p.query_positions + b * p.query_positions_batch_stride : nullptr;
 
     // Scratch (floats): Q, OT, OI [rows_p][Dp]; mT, lT, mI, lI, tHi, iLo, iHi, self, active [rows_p];
-    // Kt [D][TK]; V [TK][Dp]; S, PT, PI [MR][TK]; col [TK].
+    // Kt [D][TK]; V [TK][Dp]; S [MR][TK]; col [TK].
     const size_t need = 3 * static_cast<size_t>(rows_p) * Dp + 9 * static_cast<size_t>(rows_p)
-                        + static_cast<size_t>(D) * TK + static_cast<size_t>(TK) * Dp + 3 * MR * TK + TK;
+                        + static_cast<size_t>(D) * TK + static_cast<size_t>(TK) * Dp + MR * TK + TK;
     float *Q = thread_scratch(need);
     float *OT = Q + static_cast<size_t>(rows_p) * Dp;
     float *OI = OT + static_cast<size_t>(rows_p) * Dp;
@@ -145,9 +197,7 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
     float *Kt = active + rows_p;
     float *V = Kt + static_cast<size_t>(D) * TK;
     float *S = V + static_cast<size_t>(TK) * Dp;
-    float *PT = S + MR * TK;
-    float *PI = PT + MR * TK;
-    float *col = PI + MR * TK;  // ints: the key of each column of a tile
+    float *col = S + MR * TK;  // ints: the key of each column of a tile
 
     // Rows are query-major: row r is query q0 + r / R of the r % R-th head of group g.
     auto head_of = [&](int hr) { return p.head_mapping == MMCA_HEAD_MAPPING_MODULO ? hr * G + g : g * R + hr; };
@@ -224,38 +274,66 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
         int nt = 0;
         for (int c = 0; c < kn; c++) nt += mod[kt + c] == TEXT;
         int width = nt;
+        bool in_order = true;  // column c holds key kt + c (no padding, no text key after an image key)
         for (int c = 0, t = 0; c < kn; c++) {
             const uint8_t m = mod[kt + c];
-            if (m == TEXT) put_int(col + t++, kt + c);
+            if (m == TEXT) {
+                in_order &= t == c;
+                put_int(col + t++, kt + c);
+            }
             if (m == IMAGE) put_int(col + width++, kt + c);
         }
+        in_order &= width == kn;
         if (width == 0) continue;  // only padding
         // Each row's groups as columns: T = [0, t_cols(row)), I = [i_first(row), i_end(row)).
         auto t_cols = [&](int row) { return upper_bound(col, 0, nt, get_int(tHi + row)); };
         auto i_first = [&](int row) { return upper_bound(col, nt, width, get_int(iLo + row) - 1); };
         auto i_end = [&](int row) { return upper_bound(col, nt, width, get_int(iHi + row)); };
-        // A tile no row needs is not even packed: under rule self an image query's text window covers every key
-        // before it, but only its text keys are scored (its own value is added at the end).
-        const bool needed = (nt > 0 && get_int(col) <= t_max)
-                            || (width > nt && u_lo <= u_hi && get_int(col + nt) <= u_hi && get_int(col + width - 1) >= u_lo);
-        if (!needed) continue;
+        // The columns any row needs, [n_lo, n_hi): the text columns up to the last text horizon, the image columns
+        // inside the union of the image windows. Under rule self an image query's text window covers every key
+        // before it, but only its text keys are scored (its own value is added at the end), so a tile that only
+        // image queries read has its text columns packed and scored, not its image columns; a tile no row needs
+        // is not packed at all.
+        const int t_need = t_max >= 0 ? upper_bound(col, 0, nt, t_max) : 0;
+        const int i_need_lo = u_lo <= u_hi ? upper_bound(col, nt, width, u_lo - 1) : nt;
+        const int i_need_hi = u_lo <= u_hi ? upper_bound(col, nt, width, u_hi) : nt;
+        const int n_lo = t_need > 0 ? 0 : i_need_lo;
+        const int n_hi = i_need_lo < i_need_hi ? i_need_hi : t_need;
+        if (n_lo >= n_hi) continue;
 
-        // Pack the tile once for all R heads of the group: K transposed (optionally normalised), V padded.
-        for (int c = 0; c < TK; c++) {
-            float *vr = V + static_cast<size_t>(c) * Dp;
+        // Pack the needed columns once for all R heads of the group, in whole register blocks [p_lo, p_hi): K
+        // transposed (optionally normalised), V padded. V is read in place when its columns are the keys in
+        // order and its rows need no padding.
+        const int p_lo = n_lo / (NV * W) * (NV * W);
+        const int p_hi = round_up(n_hi, NV * W);
+        const bool v_in_place = in_order && Dp == D;
+        int c = p_lo;
+        for (; c + KG <= p_hi && c + KG <= width; c += KG) {
+            const float *keys[KG];
+            float f[KG];
+            for (int j = 0; j < KG; j++) {
+                keys[j] = kb + static_cast<int64_t>(get_int(col + c + j)) * p.k_row_stride;
+                f[j] = p.qk_norm ? inv_norm(keys[j], D) : 1.0f;
+            }
+            pack_keys<TK>(keys, f, D, Kt, c);
+        }
+        for (; c < p_hi; c++) {
             if (c < width) {
-                const int64_t j = get_int(col + c);
-                const float *ks = kb + j * p.k_row_stride;
-                const float *vs = vb + j * p.v_row_stride;
+                const float *ks = kb + static_cast<int64_t>(get_int(col + c)) * p.k_row_stride;
                 const float f = p.qk_norm ? inv_norm(ks, D) : 1.0f;
                 for (int d = 0; d < D; d++) Kt[d * TK + c] = ks[d] * f;
-                for (int d = 0; d < D; d++) vr[d] = vs[d];
-                for (int d = D; d < Dp; d++) vr[d] = 0;
             } else {
                 for (int d = 0; d < D; d++) Kt[d * TK + c] = 0;
-                for (int d = 0; d < Dp; d++) vr[d] = 0;
             }
         }
+        for (int c = p_lo; c < p_hi && c < width && !v_in_place; c++) {
+            const float *vs = vb + static_cast<int64_t>(get_int(col + c)) * p.v_row_stride;
+            float *vr = V + static_cast<size_t>(c) * Dp;
+            for (int d = 0; d < D; d++) vr[d] = vs[d];
+            for (int d = D; d < Dp; d++) vr[d] = 0;
+        }
+        const float *Vt = v_in_place ? vb + static_cast<int64_t>(kt) * p.v_row_stride : V;
+        const int64_t ldv = v_in_place ? p.v_row_stride : Dp;
 
         for (int r0 = 0; r0 < rows_p; r0 += MR) {
             int t_to[MR], i_from[MR], i_to[MR];
@@ -264,9 +342,17 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
                 const int row = r0 + r;
                 t_to[r] = i_from[r] = i_to[r] = 0;
                 if (active[row] == 0) continue;
-                t_to[r] = t_cols(row);
-                i_from[r] = i_first(row);
-                i_to[r] = i_end(row);
+                if (r > 0 && active[row - 1] != 0 && get_int(tHi + row) == get_int(tHi + row - 1)
+                    && get_int(iLo + row) == get_int(iLo + row - 1) && get_int(iHi + row) == get_int(iHi + row - 1)) {
+                    // the next head of the same query, as a rule: the same windows
+                    t_to[r] = t_to[r - 1];
+                    i_from[r] = i_from[r - 1];
+                    i_to[r] = i_to[r - 1];
+                } else {
+                    t_to[r] = t_cols(row);
+                    i_from[r] = i_first(row);
+                    i_to[r] = i_end(row);
+                }
                 t_hi = max_int(t_hi, t_to[r]);
                 if (i_from[r] < i_to[r]) {
                     i_lo = min_int(i_lo, i_from[r]);
@@ -275,22 +361,25 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
             }
             const bool any_t = t_hi > 0, any_i = i_lo < i_hi;
             if (!any_t && !any_i) continue;
-            // The scores once, for both groups, in the register block columns that hold needed columns.
+            // The scores once, for both groups, in the register block columns that hold needed columns
+            // [c_lo, c_hi); the softmax runs over the same columns in whole vectors.
             const float *Qb = Q + static_cast<size_t>(r0) * Dp;
-            const int c_lo = any_t ? 0 : i_lo, c_hi = any_i ? i_hi : t_hi;
-            for (int c0 = c_lo / (NV * W) * (NV * W); c0 < c_hi; c0 += NV * W) qk_block<NV, MR, TK>(Qb, Dp, Kt, D, S, c0);
+            const int c_lo = (any_t ? 0 : i_lo) / (NV * W) * (NV * W);
+            const int c_hi = round_up(any_i ? i_hi : t_hi, NV * W);
+            for (int c0 = c_lo; c0 < c_hi; c0 += NV * W) qk_block<NV, MR, TK>(Qb, Dp, Kt, D, S, c0);
 
             float alpha_t[MR], alpha_i[MR];
             for (int r = 0; r < MR; r++) {
                 const int row = r0 + r;
-                alpha_t[r] = group_step(S + r * TK, 0, t_to[r], PT + r * TK, mT[row], lT[row]);
-                alpha_i[r] = group_step(S + r * TK, i_from[r], i_to[r], PI + r * TK, mI[row], lI[row]);
+                two_group_step(S + r * TK, c_lo, c_hi, t_to[r], i_from[r], i_to[r], mT[row], lT[row], mI[row],
+                               lI[row], alpha_t[r], alpha_i[r]);
             }
-            // O_G = alpha O_G + P_G V over the group's columns only.
-            if (any_t) pv_rows<MR, TK>(OT + static_cast<size_t>(r0) * Dp, Dp, PT, V, t_hi, alpha_t);
+            // O_G = alpha O_G + P_G V over the columns of G only: [0, t_hi) for T, [i_lo, i_hi) for I (the
+            // weights of a row are zero on the columns of the block's range outside its own groups).
+            if (any_t) pv_rows<MR, TK>(OT + static_cast<size_t>(r0) * Dp, Dp, S, Vt, ldv, t_hi, alpha_t);
             if (any_i) {
-                pv_rows<MR, TK>(OI + static_cast<size_t>(r0) * Dp, Dp, PI + i_lo, V + static_cast<size_t>(i_lo) * Dp,
-                                i_hi - i_lo, alpha_i);
+                pv_rows<MR, TK>(OI + static_cast<size_t>(r0) * Dp, Dp, S + i_lo, Vt + i_lo * ldv, ldv, i_hi - i_lo,
+                                alpha_i);
             }
         }
     }
@@ -315,12 +404,17 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
         const bool on = active[r] != 0;
         const float inv_t = on && lT[r] > 0 ? 1.0f / lT[r] : 0.0f;
         const float inv_i = on && lI[r] > 0 ? 1.0f / lI[r] : 0.0f;
-        for (int d = 0; d < D; d++) dst[d] = (inv_t != 0 ? t[d] * inv_t : 0.0f) + (inv_i != 0 ? m[d] * inv_i : 0.0f);
+        // A group without keys has O = 0 (nothing was ever added to it), so its factor 0 adds exactly zero.
+        const vf ft = splat(inv_t), fi = splat(inv_i);
         const int own = on ? get_int(self + r) : -1;
-        if (own >= 0) {
-            const float *v_own = vb + static_cast<int64_t>(own) * p.v_row_stride;
-            for (int d = 0; d < D; d++) dst[d] += v_own[d];
+        const float *v_own = own >= 0 ? vb + static_cast<int64_t>(own) * p.v_row_stride : nullptr;
+        const int Dv = D / W * W;
+        for (int d = 0; d < Dv; d += W) {
+            vf x = load(t + d) * ft + load(m + d) * fi;
+            if (v_own != nullptr) x += load(v_own + d);
+            store(dst + d, x);
         }
+        for (int d = Dv; d < D; d++) dst[d] = t[d] * inv_t + m[d] * inv_i + (v_own != nullptr ? v_own[d] : 0.0f);
     }
     return overflow;
 }

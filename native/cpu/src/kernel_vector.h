@@ -5,6 +5,8 @@
 #ifndef MMCA_CPU_KERNEL_VECTOR_H
 #define MMCA_CPU_KERNEL_VECTOR_H
 
+#include <immintrin.h>
+
 #include <cstdint>
 #include <cstring>
 
@@ -88,6 +90,57 @@ inline float inv_norm(const float *x, int D) {
     return 1.0f / (n > 1e-12f ? n : 1e-12f);
 }
 
+// Keys transposed together by pack_keys: eight with AVX (one 8 x 8 transpose in registers), else four (SSE).
+#ifdef __AVX__
+constexpr int KG = 8;
+#else
+constexpr int KG = 4;
+#endif
+
+// Kt[d * TK + c + j] = k[j][d] * f[j] for the KG keys j < KG (row pointers k) and every d < D: K transposed into a
+// tile's columns c .. c + KG, KG x KG floats at a time through registers (a transpose one float at a time costs a
+// store per float, several percent of an attention call).
+template <int TK>
+inline void pack_keys(const float *const *k, const float *f, int D, float *Kt, int c) {
+    int d = 0;
+#ifdef __AVX__
+    for (; d + 8 <= D; d += 8) {
+        __m256 r[8];
+        for (int j = 0; j < 8; j++) r[j] = _mm256_mul_ps(_mm256_loadu_ps(k[j] + d), _mm256_set1_ps(f[j]));
+        // rows j = keys, lanes = d .. d + 8; three stages of interleaving turn lanes into rows.
+        __m256 t[8], u[8];
+        for (int j = 0; j < 8; j += 2) {
+            t[j] = _mm256_unpacklo_ps(r[j], r[j + 1]);
+            t[j + 1] = _mm256_unpackhi_ps(r[j], r[j + 1]);
+        }
+        for (int j = 0; j < 8; j += 4) {
+            u[j] = _mm256_shuffle_ps(t[j], t[j + 2], 0x44);
+            u[j + 1] = _mm256_shuffle_ps(t[j], t[j + 2], 0xEE);
+            u[j + 2] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0x44);
+            u[j + 3] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0xEE);
+        }
+        for (int i = 0; i < 4; i++) {
+            _mm256_storeu_ps(Kt + (d + i) * TK + c, _mm256_permute2f128_ps(u[i], u[i + 4], 0x20));
+            _mm256_storeu_ps(Kt + (d + i + 4) * TK + c, _mm256_permute2f128_ps(u[i], u[i + 4], 0x31));
+        }
+    }
+#else
+    for (; d + 4 <= D; d += 4) {
+        __m128 r0 = _mm_mul_ps(_mm_loadu_ps(k[0] + d), _mm_set1_ps(f[0]));
+        __m128 r1 = _mm_mul_ps(_mm_loadu_ps(k[1] + d), _mm_set1_ps(f[1]));
+        __m128 r2 = _mm_mul_ps(_mm_loadu_ps(k[2] + d), _mm_set1_ps(f[2]));
+        __m128 r3 = _mm_mul_ps(_mm_loadu_ps(k[3] + d), _mm_set1_ps(f[3]));
+        _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+        _mm_storeu_ps(Kt + (d + 0) * TK + c, r0);
+        _mm_storeu_ps(Kt + (d + 1) * TK + c, r1);
+        _mm_storeu_ps(Kt + (d + 2) * TK + c, r2);
+        _mm_storeu_ps(Kt + (d + 3) * TK + c, r3);
+    }
+#endif
+    for (; d < D; d++)
+        for (int j = 0; j < KG; j++) Kt[d * TK + c + j] = k[j][d] * f[j];
+}
+
 // S[r][c0 .. c0 + C*W) = Q[r] . Kt[:, c] for the MR rows of a block; Kt is [D][TK] (keys along rows).
 template <int C, int MR, int TK>
 inline void qk_block(const float *Q, int ldq, const float *Kt, int D, float *S, int c0) {
@@ -129,16 +182,17 @@ inline void pv_block(float *O, int ldo, const float *P, const float *V, int64_t 
 
 // O = alpha O + P V over all Dp columns of an MR-row block: whole register block columns, then the rest.
 template <int MR, int TK, int C = NV>
-inline void pv_rows(float *O, int Dp, const float *P, const float *V, int kn, const float *alpha, int d0 = 0) {
+inline void pv_rows(float *O, int Dp, const float *P, const float *V, int64_t ldv, int kn, const float *alpha,
+                    int d0 = 0) {
     if constexpr (C == NV) {
-        for (; d0 + NV * W <= Dp; d0 += NV * W) pv_block<NV, MR, TK>(O, Dp, P, V, Dp, kn, alpha, d0);
+        for (; d0 + NV * W <= Dp; d0 += NV * W) pv_block<NV, MR, TK>(O, Dp, P, V, ldv, kn, alpha, d0);
     }
     if constexpr (C > 0) {
         const int left = (Dp - d0) / W;
         if (left == C) {
-            pv_block<C, MR, TK>(O, Dp, P, V, Dp, kn, alpha, d0);
+            pv_block<C, MR, TK>(O, Dp, P, V, ldv, kn, alpha, d0);
         } else if (C > 1) {
-            pv_rows<MR, TK, (C > 1 ? C - 1 : 1)>(O, Dp, P, V, kn, alpha, d0);
+            pv_rows<MR, TK, (C > 1 ? C - 1 : 1)>(O, Dp, P, V, ldv, kn, alpha, d0);
         }
     }
 }
