@@ -56,8 +56,8 @@ final class ConfigOptions {
                 .composition(stated)
                 .headMapping(headMapping == null ? null
                         : OptionChecks.parse(commandLine, "--head-mapping", () -> HeadMapping.parse(headMapping)))
-                .imageAttention(imageAttention == null ? null
-                        : OptionChecks.parse(commandLine, "--image-attention", () -> ImageAttention.parse(imageAttention)));
+                .imageAttention(imageAttention == null ? null : OptionChecks.parse(commandLine, "--image-attention",
+                        () -> ImageAttention.parse(imageAttention)));
     }
 
     /** Refuses the options of composition interleaved alone, for a command running cross or seed. */

@@ -90,8 +90,8 @@ final class ModelRunOptions {
      */
     PathArguments.Failure overflow(NumericOverflowException e) {
         boolean visualBlock = e.getMessage().startsWith("visual_self_attn");
-        return new PathArguments.Failure((visualBlock ? "--visual: " + streams.visual : "--text: " + streams.text) + ": "
-                + e.getMessage(), e);
+        return new PathArguments.Failure((visualBlock ? "--visual: " + streams.visual : "--text: " + streams.text)
+                + ": " + e.getMessage(), e);
     }
 
     /** Writes the two outputs, attributing a failure to the option. */

@@ -106,8 +106,8 @@ final class ParityWorkerCommand implements Callable<Integer> {
         }
         List<KernelPath> paths = KernelPaths.of(b);
         if (paths.size() == 1 && !paths.get(0).availability().isAvailable()) {
-            throw new IllegalStateException("this JVM was started for " + id + ", but " + request + " cannot run in it: "
-                    + paths.get(0).availability().reason());
+            throw new IllegalStateException("this JVM was started for " + id + ", but " + request
+                    + " cannot run in it: " + paths.get(0).availability().reason());
         }
         for (KernelPath p : paths) {
             if (p.name().equals(name)) {

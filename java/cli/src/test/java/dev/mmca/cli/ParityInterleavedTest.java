@@ -64,7 +64,8 @@ class ParityInterleavedTest {
         Modality m = Npy.readIntegers(c.resolve("modality.npy")).toModality();
         // --tokens and --modality choose the composition, as for mmca run
         checkAgreement(List.of("parity", "--weights", weights.toString(), "--tokens", c.resolve("tokens.npy")
-                .toString(), "--modality", c.resolve("modality.npy").toString()), model.config(), model.weights(), x, m);
+                .toString(), "--modality", c.resolve("modality.npy").toString()), model.config(), model.weights(), x,
+                m);
     }
 
     @Test

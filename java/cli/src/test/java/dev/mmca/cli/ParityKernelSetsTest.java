@@ -58,7 +58,8 @@ class ParityKernelSetsTest {
                 .toList(), "the set in force first");
         for (KernelPath p : java) {
             for (String o : List.of("forward.visual", "forward.text", "decoding.visual", "decoding.text")) {
-                assertEquals("pass", ParityCommandTest.row(rows, p.id(), o, r).get("status"), p.id() + " " + o + ": " + r);
+                assertEquals("pass", ParityCommandTest.row(rows, p.id(), o, r).get("status"), p.id() + " " + o + ": "
+                        + r);
             }
         }
         // the set in force: the error this JVM measures, to the last bit
@@ -68,7 +69,8 @@ class ParityKernelSetsTest {
             out = m.forward(in);
         }
         double here = Comparison.of(out.text(), Reference64.simpleMmca(CONFIG, w, in).text).relativeError();
-        assertEquals(here, Double.parseDouble(ParityCommandTest.row(rows, java.get(0).id(), "forward.text", r).get("relative_error")));
+        assertEquals(here, Double.parseDouble(ParityCommandTest.row(rows, java.get(0).id(), "forward.text", r)
+                .get("relative_error")));
         // the other set computed with other kernels: another rounding, so another error
         assertNotEquals(here, Double.parseDouble(ParityCommandTest.row(rows, java.get(1).id(), "forward.text", r)
                 .get("relative_error")), "the fresh JVM ran " + java.get(1).id() + ", not " + java.get(0).id());

@@ -53,7 +53,8 @@ class InterleavedScenariosTest {
             assertEquals(2, r.rows().size(), r.table());
             double expected;
             try (InterleavedMmca m = InterleavedMmca.create(c, w, JavaBackend.instance())) {
-                expected = Comparison.of(m.forward(x, LAYOUT), Reference64.interleaved(c, w, x, LAYOUT)).relativeError();
+                expected = Comparison.of(m.forward(x, LAYOUT), Reference64.interleaved(c, w, x, LAYOUT))
+                        .relativeError();
             }
             ParityReport.Row forward = row(r, JAVA.id(), "forward.out");
             assertEquals("float64", forward.against());
