@@ -18,24 +18,32 @@ namespace {
 // shapes alone, and results stay bit-identical for any number of threads.
 constexpr int64_t kMinItems = 16;
 // Keys per chunk are a multiple of this (a whole number of the kernel's key tiles).
-constexpr int kChunkQuantum = 256;
+constexpr int kChunkQuantum = 64;
+
+// A call whose query tiles stack at most this many rows per group (a decoding step: one query of each of a
+// group's heads) gives each item every group of its batch element: a step is a pass over the cached keys and
+// values, whose rows hold all groups side by side, and reading whole rows streams where a group's slice of
+// every row would not (D1 at batch 8: a third of the time).
+constexpr int kGroupedRows = 4;
 
 struct Plan {
     int tile;
     int tiles;    // query tiles per (batch, group)
+    int groups;   // kv groups per item: 1, or every group (see kGroupedRows)
     int64_t items;
     int chunks;   // key chunks per item (1: no split)
     int span;     // keys per chunk
     double work;  // rough multiply-adds, to run tiny problems on the caller alone
 
-    // Item index -> (b, g, query range). The last query tiles come first: under a causal mask they
-    // see the most keys, and handing them out early balances the threads.
+    // Item index -> (b, first group g, query range). The last query tiles come first: under a causal mask
+    // they see the most keys, and handing them out early balances the threads.
     void item(int64_t idx, const mmca_attention_params &p, int &b, int &g, int &q0, int &q1) const {
-        int64_t per_tile = static_cast<int64_t>(p.batch) * p.kv_heads;
+        const int blocks = p.kv_heads / groups;
+        int64_t per_tile = static_cast<int64_t>(p.batch) * blocks;
         int t = tiles - 1 - static_cast<int>(idx / per_tile);
         int64_t rest = idx % per_tile;
-        b = static_cast<int>(rest / p.kv_heads);
-        g = static_cast<int>(rest % p.kv_heads);
+        b = static_cast<int>(rest / blocks);
+        g = static_cast<int>(rest % blocks) * groups;
         q0 = t * tile;
         q1 = q0 + tile < p.queries ? q0 + tile : p.queries;
     }
@@ -45,7 +53,9 @@ Plan plan_for(const mmca_attention_params &p) {
     Plan plan;
     plan.tile = query_tile(p);
     plan.tiles = (p.queries + plan.tile - 1) / plan.tile;
-    plan.items = static_cast<int64_t>(plan.tiles) * p.batch * p.kv_heads;
+    const int64_t tile_rows = static_cast<int64_t>(plan.tile < p.queries ? plan.tile : p.queries) * (p.heads / p.kv_heads);
+    plan.groups = tile_rows <= kGroupedRows ? p.kv_heads : 1;
+    plan.items = static_cast<int64_t>(plan.tiles) * p.batch * (p.kv_heads / plan.groups);
     plan.work = static_cast<double>(p.batch) * p.heads * p.queries * p.keys * p.dim_head;
     const int max_chunks = (p.keys + kChunkQuantum - 1) / kChunkQuantum;
     plan.chunks = 1;
@@ -133,7 +143,8 @@ int64_t merge_chunks(const mmca_attention_params &p, int b, int g, int q0, int q
 // One attention problem split into key chunks: every (item, chunk) on the pool, then every item merged.
 int64_t run_chunked(const mmca_attention_params &p, const Plan &plan, AttentionTileFn kernel) {
     const int R = p.heads / p.kv_heads;
-    const size_t per_chunk = static_cast<size_t>(plan.tile) * R * (p.dim_head + 2);
+    const size_t per_group = static_cast<size_t>(plan.tile) * R * (p.dim_head + 2);
+    const size_t per_chunk = per_group * plan.groups;
     std::vector<float> partial(static_cast<size_t>(plan.items) * plan.chunks * per_chunk);
     parallel_for(plan.items * plan.chunks, [&](int64_t w) {
         const int64_t idx = w / plan.chunks;
@@ -143,16 +154,20 @@ int64_t run_chunked(const mmca_attention_params &p, const Plan &plan, AttentionT
         const int k0 = c * plan.span;
         const int k1 = k0 + plan.span < p.keys ? k0 + plan.span : p.keys;
         float *dst = partial.data() + (static_cast<size_t>(idx) * plan.chunks + c) * per_chunk;
-        kernel(p, b, g, q0, q1, k0, k1, dst);
+        kernel(p, b, g, plan.groups, q0, q1, k0, k1, dst);
     });
     FirstOverflow first;
     parallel_for(plan.items, [&](int64_t idx) {
         int b, g, q0, q1;
         plan.item(idx, p, b, g, q0, q1);
-        const int64_t i = merge_chunks(p, b, g, q0, q1,
-                                       partial.data() + static_cast<size_t>(idx) * plan.chunks * per_chunk, plan.chunks,
-                                       per_chunk);
-        if (i >= 0) first.report(static_cast<int64_t>(b) * p.queries + i);
+        // The kernel wrote group gi's rows after gi * rows of the chunk's state.
+        const size_t rows = static_cast<size_t>(q1 - q0) * R * (p.dim_head + 2);
+        for (int gi = 0; gi < plan.groups; gi++) {
+            const int64_t i = merge_chunks(p, b, g + gi, q0, q1,
+                                           partial.data() + static_cast<size_t>(idx) * plan.chunks * per_chunk + gi * rows,
+                                           plan.chunks, per_chunk);
+            if (i >= 0) first.report(static_cast<int64_t>(b) * p.queries + i);
+        }
     });
     return first.row.load();
 }
@@ -192,7 +207,7 @@ int64_t run_attention(const mmca_attention_params &p) {
         [&](int64_t idx) {
             int b, g, q0, q1;
             plan.item(idx, p, b, g, q0, q1);
-            const int64_t i = kernel(p, b, g, q0, q1, 0, p.keys, nullptr);
+            const int64_t i = kernel(p, b, g, plan.groups, q0, q1, 0, p.keys, nullptr);
             if (i >= 0) first.report(static_cast<int64_t>(b) * p.queries + i);
         },
         plan.work < kInlineWork);
@@ -217,8 +232,8 @@ int64_t run_text_attention(const mmca_text_params &p) {
         [&](int64_t idx) {
             int b, g, q0, q1;
             self.item(idx, p.self, b, g, q0, q1);
-            const int64_t s = kernel(p.self, b, g, q0, q1, 0, p.self.keys, nullptr);
-            const int64_t c = kernel(p.cross, b, g, q0, q1, 0, p.cross.keys, nullptr);
+            const int64_t s = kernel(p.self, b, g, self.groups, q0, q1, 0, p.self.keys, nullptr);
+            const int64_t c = kernel(p.cross, b, g, self.groups, q0, q1, 0, p.cross.keys, nullptr);
             if (s >= 0) first.report(static_cast<int64_t>(b) * p.self.queries + s);
             if (c >= 0) first.report(rows + static_cast<int64_t>(b) * p.self.queries + c);
         },

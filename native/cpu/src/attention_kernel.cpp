@@ -48,6 +48,10 @@ inline void pv_tail(int nv, float *O, int ldo, const float *P, const float *V, i
     }
 }
 
+// A single row block of at most this many rows (one query of each of a group's four heads) has its values
+// accumulated in blocks of this many rows rather than MR: a decoding step spends most of its multiply-adds there.
+constexpr int kDirectRows = 4;
+
 // How far ahead of the key in use direct_scores asks for keys (16 keys of 64 floats: ~4 KiB in flight).
 constexpr int kPrefetchKeys = 16;
 
@@ -55,8 +59,10 @@ constexpr int kPrefetchKeys = 16;
 // and the kn keys of the tile, straight from K's rows (stride ldk). Four keys at a time, so that each
 // query vector loaded serves four products; the lanes of each product are summed once at the end. The
 // block's padding rows and the columns past kn get 0, as the packed path gives them (masks hide them).
+// pf_groups: how many groups' slices (head strides kh, vh apart) of each row to ask for; the item's first
+// group asks for all of them, the others find their slices on their way.
 inline void direct_scores(const float *Q, int ldq, int rows, const float *K, int64_t ldk, int kn, int D, bool qk_norm,
-                          const float *V, int64_t ldv, float *S) {
+                          const float *V, int64_t ldv, int pf_groups, int64_t kh, int64_t vh, float *S) {
     const int Dv = D / W * W;
     int c = 0;
     for (; c + 4 <= kn; c += 4) {
@@ -64,14 +70,15 @@ inline void direct_scores(const float *Q, int ldq, int rows, const float *K, int
         // A decoding step reads every key and value once from memory, rows ldk apart: ask for the keys a
         // few groups ahead (into the next tile) and this tile's values (read right after) early enough to
         // hide the latency of memory.
-        for (int j = 0; j < 4; j++) {
-            const float *kp = K + (c + j + kPrefetchKeys) * ldk;
-            const float *vp = V + (c + j) * ldv;
-            for (int d = 0; d < D; d += 16) {
-                __builtin_prefetch(kp + d);
-                __builtin_prefetch(vp + d);
+        for (int j = 0; j < 4; j++)
+            for (int gp = 0; gp < pf_groups; gp++) {
+                const float *kp = K + (c + j + kPrefetchKeys) * ldk + gp * kh;
+                const float *vp = V + (c + j) * ldv + gp * vh;
+                for (int d = 0; d < D; d += 16) {
+                    __builtin_prefetch(kp + d);
+                    __builtin_prefetch(vp + d);
+                }
             }
-        }
         for (int r = 0; r < rows; r++) {
             const float *qr = Q + r * ldq;
             vf a0 = vf{}, a1 = vf{}, a2 = vf{}, a3 = vf{};
@@ -118,7 +125,8 @@ inline void direct_scores(const float *Q, int ldq, int rows, const float *K, int
 
 }  // namespace
 
-int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1, int k0, int k1, float *partial) {
+int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g0, int groups, int q0, int q1, int k0, int k1,
+                   float *partial) {
     static_assert(TK % (W * NV) == 0, "a key tile must be a whole number of register block columns");
     const int H = p.heads;
     const int G = p.kv_heads;
@@ -130,8 +138,8 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1,
     const int rows = (q1 - q0) * R;
     const int rows_p = round_up(rows, MR);
     const float *qb = static_cast<const float *>(p.q) + b * p.q_batch_stride;
-    const float *kb = static_cast<const float *>(p.k) + b * p.k_batch_stride + g * p.k_head_stride;
-    const float *vb = static_cast<const float *>(p.v) + b * p.v_batch_stride + g * p.v_head_stride;
+    const float *kb0 = static_cast<const float *>(p.k) + b * p.k_batch_stride + g0 * p.k_head_stride;
+    const float *vb0 = static_cast<const float *>(p.v) + b * p.v_batch_stride + g0 * p.v_head_stride;
     float *ob = static_cast<float *>(p.o) + b * p.o_batch_stride;
     const uint8_t *km = p.key_mask ? p.key_mask + b * p.key_mask_batch_stride : nullptr;
     const uint8_t *qm = p.query_mask ? p.query_mask + b * p.query_mask_batch_stride : nullptr;
@@ -144,45 +152,63 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1,
     }
     const int32_t *positions = p.query_positions ? p.query_positions + b * p.query_positions_batch_stride : nullptr;
 
-    // Scratch layout (floats): Q, O [rows_p][Dp]; m, l, last, active, alpha, block flags [rows_p]; Kt [D][TK];
-    // V [TK][Dp]; S [rows_p][TK]; key bias [TK].
-    const size_t need = 2 * static_cast<size_t>(rows_p) * Dp + 6 * static_cast<size_t>(rows_p)
-                        + static_cast<size_t>(D) * TK + static_cast<size_t>(TK) * Dp
-                        + static_cast<size_t>(rows_p) * TK + TK;
-    float *Q = thread_scratch(need);
-    float *O = Q + static_cast<size_t>(rows_p) * Dp;
-    float *m = O + static_cast<size_t>(rows_p) * Dp;
-    float *l = m + rows_p;
-    float *last = l + rows_p;     // last visible key index of the row (as float; exact below 2^24)
+    // Scratch layout (floats): per group of the item, Q, O [rows_p][Dp] and m, l, alpha [rows_p]; last,
+    // active, block flags [rows_p] (the same for every group); Kt [D][TK]; V [TK][Dp]; S [rows_p][TK]; key
+    // bias [TK].
+    const size_t slot = 2 * static_cast<size_t>(rows_p) * Dp + 3 * static_cast<size_t>(rows_p);
+    const size_t need = groups * slot + 3 * static_cast<size_t>(rows_p) + static_cast<size_t>(D) * TK
+                        + static_cast<size_t>(TK) * Dp + static_cast<size_t>(rows_p) * TK + TK;
+    float *const slots = thread_scratch(need);
+    float *last = slots + groups * slot;  // last visible key index of the row (as float; exact below 2^24)
     float *active = last + rows_p;
-    float *alpha = active + rows_p;
-    bool *on_block = reinterpret_cast<bool *>(alpha + rows_p);  // one per row block: rows_p floats' room
-    float *Kt = alpha + 2 * static_cast<size_t>(rows_p);
+    bool *on_block = reinterpret_cast<bool *>(active + rows_p);  // one per row block: rows_p floats' room
+    float *Kt = active + 2 * static_cast<size_t>(rows_p);
     float *V = Kt + static_cast<size_t>(D) * TK;
     float *S = V + static_cast<size_t>(TK) * Dp;
     float *bias = S + static_cast<size_t>(rows_p) * TK;
+    // The state of the item's gi-th group (kv head g0 + gi).
+    struct Group {
+        float *Q, *O, *m, *l, *alpha;
+        const float *kb, *vb;
+        int g;
+    };
+    auto group = [&](int gi) {
+        float *Q = slots + gi * slot;
+        float *O = Q + static_cast<size_t>(rows_p) * Dp;
+        float *m = O + static_cast<size_t>(rows_p) * Dp;
+        return Group{Q, O, m, m + rows_p, m + 2 * rows_p, kb0 + gi * p.k_head_stride, vb0 + gi * p.v_head_stride,
+                     g0 + gi};
+    };
 
     // Rows are query-major: row r is query q0 + r / R of the r % R-th head of group g.
-    auto head_of = [&](int hr) { return p.head_mapping == MMCA_HEAD_MAPPING_MODULO ? hr * G + g : g * R + hr; };
+    auto head_of = [&](int g, int hr) { return p.head_mapping == MMCA_HEAD_MAPPING_MODULO ? hr * G + g : g * R + hr; };
     int64_t max_last = -1;  // the largest key any active row sees
     int64_t min_last = INT64_MAX;
+    for (int gi = 0; gi < groups; gi++) {
+        const Group gs = group(gi);
+        for (int r = 0; r < rows_p; r++) {
+            std::memset(gs.O + static_cast<size_t>(r) * Dp, 0, sizeof(float) * Dp);
+            gs.m[r] = NEG_INF;
+            gs.l[r] = 0;
+            float *qr = gs.Q + static_cast<size_t>(r) * Dp;
+            if (r >= rows) {
+                std::memset(qr, 0, sizeof(float) * Dp);
+                continue;
+            }
+            const float *src = qb + (q0 + r / R) * p.q_row_stride + head_of(gs.g, r % R) * p.q_head_stride;
+            // The logit scale (and the qk_norm normalisation of q) is folded into the packed query.
+            const float f = p.scale * (p.qk_norm ? inv_norm(src, D) : 1.0f);
+            for (int d = 0; d < D; d++) qr[d] = src[d] * f;
+            for (int d = D; d < Dp; d++) qr[d] = 0;
+        }
+    }
     for (int r = 0; r < rows_p; r++) {
-        float *qr = Q + static_cast<size_t>(r) * Dp;
-        std::memset(O + static_cast<size_t>(r) * Dp, 0, sizeof(float) * Dp);
-        m[r] = NEG_INF;
-        l[r] = 0;
         if (r >= rows) {
-            std::memset(qr, 0, sizeof(float) * Dp);
             active[r] = 0;
             last[r] = -1;
             continue;
         }
         const int i = q0 + r / R;
-        const float *src = qb + i * p.q_row_stride + head_of(r % R) * p.q_head_stride;
-        // The logit scale (and the qk_norm normalisation of q) is folded into the packed query.
-        float f = p.scale * (p.qk_norm ? inv_norm(src, D) : 1.0f);
-        for (int d = 0; d < D; d++) qr[d] = src[d] * f;
-        for (int d = D; d < Dp; d++) qr[d] = 0;
         int64_t lk = key_length - 1;
         if (p.causal) {
             const int64_t pos = positions != nullptr ? positions[i] : i + offset;
@@ -215,146 +241,159 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g, int q0, int q1,
         const bool causal_full = kt + kn - 1 <= min_last;  // every active row sees the whole tile
         const bool need_mask = visible != tw || !causal_full;
 
-        // Pack the tile once for all R heads of the group: K transposed (optionally normalised), V padded.
-        // V is read in place when its rows need no padding (dim_head a multiple of the vector width). With
-        // a single row block (a decoding step: the group's heads for one query) transposing K would cost
-        // more than the scores, so they are dot products over K's rows instead (direct_scores).
-        const bool direct = rows_p == MR;
-        const bool v_in_place = Dp == D;
-        if (!direct) {
-            int c = 0;
-            for (; c + KG <= kn; c += KG) {
-                const float *keys[KG];
-                float f[KG];
-                for (int j = 0; j < KG; j++) {
-                    keys[j] = kb + static_cast<int64_t>(kt + c + j) * p.k_row_stride;
-                    f[j] = p.qk_norm ? inv_norm(keys[j], D) : 1.0f;
-                }
-                pack_keys<TK>(keys, f, D, Kt, c);
-            }
-            for (; c < tw; c++) {
-                if (c < kn) {
-                    const float *ks = kb + static_cast<int64_t>(kt + c) * p.k_row_stride;
-                    const float f = p.qk_norm ? inv_norm(ks, D) : 1.0f;
-                    for (int d = 0; d < D; d++) Kt[d * TK + c] = ks[d] * f;
-                } else {
-                    for (int d = 0; d < D; d++) Kt[d * TK + c] = 0;
-                }
-            }
-        }
-        for (int c = 0; c < tw && !v_in_place; c++) {
-            float *vr = V + static_cast<size_t>(c) * Dp;
-            if (c < kn) {
-                const float *vs = vb + static_cast<int64_t>(kt + c) * p.v_row_stride;
-                for (int d = 0; d < D; d++) vr[d] = vs[d];
-                for (int d = D; d < Dp; d++) vr[d] = 0;
-            } else {
-                for (int d = 0; d < Dp; d++) vr[d] = 0;
-            }
-        }
-        const float *Vt = v_in_place ? vb + static_cast<int64_t>(kt) * p.v_row_stride : V;
-        const int64_t ldv = v_in_place ? p.v_row_stride : Dp;
-
-        // Which row blocks take part: any active row whose horizon reaches this tile.
+        // Which row blocks take part: any active row whose horizon reaches this tile (the same for every group).
         for (int r0 = 0; r0 < rows_p; r0 += MR) {
             bool any = false;
             for (int r = 0; r < MR; r++) any |= active[r0 + r] != 0 && last[r0 + r] >= kt;
             on_block[r0 / MR] = any;
         }
 
-        // S = Q Kt for every row of the tile. Column blocks outer, row blocks inner: one D x (NV W) panel of
-        // Kt stays in L1 while every row block uses it, instead of the whole Kt streaming through L1 once per
-        // row block.
-        if (direct) {
-            if (on_block[0])
-                direct_scores(Q, Dp, rows, kb + static_cast<int64_t>(kt) * p.k_row_stride, p.k_row_stride, kn, D,
-                              p.qk_norm != 0, Vt, ldv, S);
-        } else {
-            for (int c0 = 0; c0 < tw; c0 += NV * W)
-                for (int r0 = 0; r0 < rows_p; r0 += MR)
-                    if (on_block[r0 / MR])
-                        qk_block<NV, MR, TK>(Q + static_cast<size_t>(r0) * Dp, Dp, Kt, D, S + r0 * TK, c0);
-        }
-
-        // Masks, then the online softmax per row: S becomes P = exp(S - m'), alpha = exp(m - m').
-        for (int r = 0; r < rows_p; r++) {
-            if (!on_block[r / MR]) continue;
-            float *s = S + r * TK;
-            if (need_mask) {
-                for (int c = 0; c < tw; c += W) store(s + c, load(s + c) + load(bias + c));
-                const int64_t lim = static_cast<int64_t>(last[r]) - kt;  // columns > lim are in the future
-                for (int c = lim < 0 ? 0 : static_cast<int>(lim + 1); c < tw; c++) s[c] = NEG_INF;
+        // The item's groups one after the other over the same keys: with several (a decoding step, every
+        // group of one batch element in one item), a key's rows of all groups, usually adjacent in memory,
+        // are read while the tile is in flight, instead of one group's slice of every row per pass.
+        for (int gi = 0; gi < groups; gi++) {
+            const Group gs = group(gi);
+            float *const Q = gs.Q, *const O = gs.O, *const m = gs.m, *const l = gs.l, *const alpha = gs.alpha;
+            const float *const kb = gs.kb, *const vb = gs.vb;
+            // Pack the tile once for all R heads of the group: K transposed (optionally normalised), V padded.
+            // V is read in place when its rows need no padding (dim_head a multiple of the vector width). With
+            // a single row block (a decoding step: the group's heads for one query) transposing K would cost
+            // more than the scores, so they are dot products over K's rows instead (direct_scores).
+            const bool direct = rows_p == MR;
+            const bool v_in_place = Dp == D;
+            if (!direct) {
+                int c = 0;
+                for (; c + KG <= kn; c += KG) {
+                    const float *keys[KG];
+                    float f[KG];
+                    for (int j = 0; j < KG; j++) {
+                        keys[j] = kb + static_cast<int64_t>(kt + c + j) * p.k_row_stride;
+                        f[j] = p.qk_norm ? inv_norm(keys[j], D) : 1.0f;
+                    }
+                    pack_keys<TK>(keys, f, D, Kt, c);
+                }
+                for (; c < tw; c++) {
+                    if (c < kn) {
+                        const float *ks = kb + static_cast<int64_t>(kt + c) * p.k_row_stride;
+                        const float f = p.qk_norm ? inv_norm(ks, D) : 1.0f;
+                        for (int d = 0; d < D; d++) Kt[d * TK + c] = ks[d] * f;
+                    } else {
+                        for (int d = 0; d < D; d++) Kt[d * TK + c] = 0;
+                    }
+                }
             }
-            vf mx = load(s);
-            for (int c = W; c < tw; c += W) mx = vmax(mx, load(s + c));
-            const float m_old = m[r];
-            const float tile_max = hmax(mx);
-            const float m_new = tile_max > m_old ? tile_max : m_old;
-            if (m_new == NEG_INF) {  // nothing visible to this row yet
-                alpha[r] = 1.0f;
-                std::memset(s, 0, sizeof(float) * tw);
+            for (int c = 0; c < tw && !v_in_place; c++) {
+                float *vr = V + static_cast<size_t>(c) * Dp;
+                if (c < kn) {
+                    const float *vs = vb + static_cast<int64_t>(kt + c) * p.v_row_stride;
+                    for (int d = 0; d < D; d++) vr[d] = vs[d];
+                    for (int d = D; d < Dp; d++) vr[d] = 0;
+                } else {
+                    for (int d = 0; d < Dp; d++) vr[d] = 0;
+                }
+            }
+            const float *Vt = v_in_place ? vb + static_cast<int64_t>(kt) * p.v_row_stride : V;
+            const int64_t ldv = v_in_place ? p.v_row_stride : Dp;
+
+            // S = Q Kt for every row of the tile. Column blocks outer, row blocks inner: one D x (NV W) panel of
+            // Kt stays in L1 while every row block uses it, instead of the whole Kt streaming through L1 once per
+            // row block.
+            if (direct) {
+                if (on_block[0])
+                    direct_scores(Q, Dp, rows, kb + static_cast<int64_t>(kt) * p.k_row_stride, p.k_row_stride, kn, D,
+                                  p.qk_norm != 0, Vt, ldv, gi == 0 ? groups : 0, p.k_head_stride, p.v_head_stride, S);
+            } else {
+                for (int c0 = 0; c0 < tw; c0 += NV * W)
+                    for (int r0 = 0; r0 < rows_p; r0 += MR)
+                        if (on_block[r0 / MR])
+                            qk_block<NV, MR, TK>(Q + static_cast<size_t>(r0) * Dp, Dp, Kt, D, S + r0 * TK, c0);
+            }
+
+            // Masks, then the online softmax per row: S becomes P = exp(S - m'), alpha = exp(m - m').
+            for (int r = 0; r < rows_p; r++) {
+                if (!on_block[r / MR]) continue;
+                float *s = S + r * TK;
+                if (need_mask) {
+                    for (int c = 0; c < tw; c += W) store(s + c, load(s + c) + load(bias + c));
+                    const int64_t lim = static_cast<int64_t>(last[r]) - kt;  // columns > lim are in the future
+                    for (int c = lim < 0 ? 0 : static_cast<int>(lim + 1); c < tw; c++) s[c] = NEG_INF;
+                }
+                vf mx = load(s);
+                for (int c = W; c < tw; c += W) mx = vmax(mx, load(s + c));
+                const float m_old = m[r];
+                const float tile_max = hmax(mx);
+                const float m_new = tile_max > m_old ? tile_max : m_old;
+                if (m_new == NEG_INF) {  // nothing visible to this row yet
+                    alpha[r] = 1.0f;
+                    std::memset(s, 0, sizeof(float) * tw);
+                    continue;
+                }
+                alpha[r] = sexp(m_old - m_new);  // exp(-inf) = 0 on the first visible tile
+                const vf mv = splat(m_new);
+                vf sum = vf{};
+                for (int c = 0; c < tw; c += W) {
+                    vf e = vexp(load(s + c) - mv);
+                    store(s + c, e);
+                    sum += e;
+                }
+                l[r] = l[r] * alpha[r] + hsum(sum);
+                m[r] = m_new;
+            }
+
+            // O = alpha O + P V. Output column blocks outer, row blocks inner: one kn x (NV W) panel of V stays
+            // in L1 while every row block uses it.
+            const int nvec = Dp / W;
+            if (direct && rows <= kDirectRows) {  // a decoding step's rows alone, not the block's padding
+                if (on_block[0]) pv_rows<kDirectRows, TK>(O, Dp, S, Vt, ldv, kn, alpha);
                 continue;
             }
-            alpha[r] = sexp(m_old - m_new);  // exp(-inf) = 0 on the first visible tile
-            const vf mv = splat(m_new);
-            vf sum = vf{};
-            for (int c = 0; c < tw; c += W) {
-                vf e = vexp(load(s + c) - mv);
-                store(s + c, e);
-                sum += e;
-            }
-            l[r] = l[r] * alpha[r] + hsum(sum);
-            m[r] = m_new;
+            int d0 = 0;
+            for (; d0 + NV * W <= Dp; d0 += NV * W)
+                for (int r0 = 0; r0 < rows_p; r0 += MR)
+                    if (on_block[r0 / MR])
+                        pv_block<NV, MR, TK>(O + static_cast<size_t>(r0) * Dp, Dp, S + r0 * TK, Vt, ldv, kn, alpha + r0, d0);
+            if (nvec % NV != 0)
+                for (int r0 = 0; r0 < rows_p; r0 += MR)
+                    if (on_block[r0 / MR])
+                        pv_tail<NV - 1>(nvec % NV, O + static_cast<size_t>(r0) * Dp, Dp, S + r0 * TK, Vt, ldv, kn,
+                                        alpha + r0, d0);
         }
-
-        // O = alpha O + P V. Output column blocks outer, row blocks inner: one kn x (NV W) panel of V stays
-        // in L1 while every row block uses it.
-        const int nvec = Dp / W;
-        int d0 = 0;
-        for (; d0 + NV * W <= Dp; d0 += NV * W)
-            for (int r0 = 0; r0 < rows_p; r0 += MR)
-                if (on_block[r0 / MR])
-                    pv_block<NV, MR, TK>(O + static_cast<size_t>(r0) * Dp, Dp, S + r0 * TK, Vt, ldv, kn, alpha + r0, d0);
-        if (nvec % NV != 0)
-            for (int r0 = 0; r0 < rows_p; r0 += MR)
-                if (on_block[r0 / MR])
-                    pv_tail<NV - 1>(nvec % NV, O + static_cast<size_t>(r0) * Dp, Dp, S + r0 * TK, Vt, ldv, kn,
-                                    alpha + r0, d0);
     }
 
     // A finite row has m < +inf and a finite l; an overflowed logit (+inf, or NaN from inf - inf in a dot
     // product of finite vectors) leaves m = +inf or l NaN. Checked once per row, off the key loop.
     int64_t overflow = -1;
-    for (int r = 0; r < rows; r++) {
-        const float big = 3.40282347e38f;
-        if (active[r] != 0 && !(m[r] <= big && l[r] <= big)) {
-            const int64_t i = q0 + r / R;
-            overflow = overflow < 0 || i < overflow ? i : overflow;
-        }
-    }
-
-    if (partial != nullptr) {  // the state of this key chunk, merged by the caller
+    for (int gi = 0; gi < groups; gi++) {
+        const Group gs = group(gi);
         for (int r = 0; r < rows; r++) {
-            float *dst = partial + static_cast<size_t>(r) * (D + 2);
-            const float *src = O + static_cast<size_t>(r) * Dp;
-            const bool on = active[r] != 0;
-            for (int d = 0; d < D; d++) dst[d] = on ? src[d] : 0.0f;
-            dst[D] = on ? m[r] : NEG_INF;
-            dst[D + 1] = on ? l[r] : 0.0f;
+            const float big = 3.40282347e38f;
+            if (active[r] != 0 && !(gs.m[r] <= big && gs.l[r] <= big)) {
+                const int64_t i = q0 + r / R;
+                overflow = overflow < 0 || i < overflow ? i : overflow;
+            }
         }
-        return overflow;
-    }
-
-    // o = O / l; rows with a masked query or no visible key are zero.
-    for (int r = 0; r < rows; r++) {
-        const int i = q0 + r / R;
-        float *dst = ob + i * p.o_row_stride + head_of(r % R) * p.o_head_stride;
-        const float *src = O + static_cast<size_t>(r) * Dp;
-        if (active[r] != 0 && l[r] > 0) {
-            const float inv = 1.0f / l[r];
-            for (int d = 0; d < D; d++) dst[d] = src[d] * inv;
-        } else {
-            for (int d = 0; d < D; d++) dst[d] = 0;
+        if (partial != nullptr) {  // the state of this key chunk, merged by the caller; group gi's rows after gi * rows
+            for (int r = 0; r < rows; r++) {
+                float *dst = partial + (static_cast<size_t>(gi) * rows + r) * (D + 2);
+                const float *src = gs.O + static_cast<size_t>(r) * Dp;
+                const bool on = active[r] != 0;
+                for (int d = 0; d < D; d++) dst[d] = on ? src[d] : 0.0f;
+                dst[D] = on ? gs.m[r] : NEG_INF;
+                dst[D + 1] = on ? gs.l[r] : 0.0f;
+            }
+            continue;
+        }
+        // o = O / l; rows with a masked query or no visible key are zero.
+        for (int r = 0; r < rows; r++) {
+            const int i = q0 + r / R;
+            float *dst = ob + i * p.o_row_stride + head_of(gs.g, r % R) * p.o_head_stride;
+            const float *src = gs.O + static_cast<size_t>(r) * Dp;
+            if (active[r] != 0 && gs.l[r] > 0) {
+                const float inv = 1.0f / gs.l[r];
+                for (int d = 0; d < D; d++) dst[d] = src[d] * inv;
+            } else {
+                for (int d = 0; d < D; d++) dst[d] = 0;
+            }
         }
     }
     return overflow;

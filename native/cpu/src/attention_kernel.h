@@ -11,28 +11,30 @@
 namespace mmca::cpu {
 
 /**
- * One work item: queries [q0, q1) of batch element b, every query head that reads kv head g, over the
- * visible keys in [k0, k1). The group's heads are stacked into one row block (row r is query q0 + r / R
- * of the (r % R)-th head of the group) so that each key/value tile is loaded once per group; key tiles
- * of 64 with an online softmax, so the N x M score matrix never exists.
+ * One work item: queries [q0, q1) of batch element b, every query head that reads kv heads g0 .. g0 + groups
+ * - 1, over the visible keys in [k0, k1). Each group's heads are stacked into one row block (row r is query
+ * q0 + r / R of the (r % R)-th head of the group) so that each key/value tile is loaded once per group; key
+ * tiles of 64 with an online softmax, so the N x M score matrix never exists. The groups of an item take each
+ * key tile in turn (several groups per item suit a decoding step, whose few rows make it a pass over memory).
  *
  * With partial == nullptr the rows are normalised and written to p.o (SPEC steps 2-5; k0 = 0 and k1 = keys).
- * Otherwise the running state of each row is written to partial[r * (dim_head + 2) ...]: the unnormalised
+ * Otherwise the running state of row r of the item's gi-th group is written to
+ * partial[(gi * rows + r) * (dim_head + 2) ...] (rows = (q1 - q0) * heads / kv_heads): the unnormalised
  * output (dim_head floats), then the running max m and sum l, for a later merge of key chunks. Arguments
  * are already validated.
  *
  * Returns -1, or the smallest query index (in batch element b) of a row whose logits overflowed float32
  * (an infinite or NaN score from finite inputs): its softmax state is not finite and its output is garbage.
  */
-using AttentionTileFn = int64_t (*)(const mmca_attention_params &p, int b, int g, int q0, int q1, int k0, int k1,
-                                    float *partial);
+using AttentionTileFn = int64_t (*)(const mmca_attention_params &p, int b, int g0, int groups, int q0, int q1, int k0,
+                                    int k1, float *partial);
 
-int64_t attention_tile_portable(const mmca_attention_params &p, int b, int g, int q0, int q1, int k0, int k1,
-                                float *partial);
-int64_t attention_tile_avx2(const mmca_attention_params &p, int b, int g, int q0, int q1, int k0, int k1,
-                            float *partial);
-int64_t attention_tile_avx512(const mmca_attention_params &p, int b, int g, int q0, int q1, int k0, int k1,
-                              float *partial);
+int64_t attention_tile_portable(const mmca_attention_params &p, int b, int g0, int groups, int q0, int q1,
+                                int k0, int k1, float *partial);
+int64_t attention_tile_avx2(const mmca_attention_params &p, int b, int g0, int groups, int q0, int q1,
+                            int k0, int k1, float *partial);
+int64_t attention_tile_avx512(const mmca_attention_params &p, int b, int g0, int groups, int q0, int q1,
+                              int k0, int k1, float *partial);
 
 float fma_chains_portable(int64_t iterations);
 float fma_chains_avx2(int64_t iterations);
