@@ -143,9 +143,12 @@ int64_t merge_chunks(const mmca_attention_params &p, int b, int g, int q0, int q
 // One attention problem split into key chunks: every (item, chunk) on the pool, then every item merged.
 int64_t run_chunked(const mmca_attention_params &p, const Plan &plan, AttentionTileFn kernel) {
     const int R = p.heads / p.kv_heads;
-    const size_t per_group = static_cast<size_t>(plan.tile) * R * (p.dim_head + 2);
+    // Every state is written by its chunk before the merge reads it: no need to clear the buffer (megabytes
+    // at a decoding step's sizes, cleared on every call, when sized for a full query tile).
+    const int tile_queries = plan.tile < p.queries ? plan.tile : p.queries;
+    const size_t per_group = static_cast<size_t>(tile_queries) * R * (p.dim_head + 2);
     const size_t per_chunk = per_group * plan.groups;
-    std::vector<float> partial(static_cast<size_t>(plan.items) * plan.chunks * per_chunk);
+    std::unique_ptr<float[]> partial(new float[static_cast<size_t>(plan.items) * plan.chunks * per_chunk]);
     parallel_for(plan.items * plan.chunks, [&](int64_t w) {
         const int64_t idx = w / plan.chunks;
         const int c = static_cast<int>(w % plan.chunks);
@@ -153,7 +156,7 @@ int64_t run_chunked(const mmca_attention_params &p, const Plan &plan, AttentionT
         plan.item(idx, p, b, g, q0, q1);
         const int k0 = c * plan.span;
         const int k1 = k0 + plan.span < p.keys ? k0 + plan.span : p.keys;
-        float *dst = partial.data() + (static_cast<size_t>(idx) * plan.chunks + c) * per_chunk;
+        float *dst = partial.get() + (static_cast<size_t>(idx) * plan.chunks + c) * per_chunk;
         kernel(p, b, g, plan.groups, q0, q1, k0, k1, dst);
     });
     FirstOverflow first;
@@ -164,7 +167,7 @@ int64_t run_chunked(const mmca_attention_params &p, const Plan &plan, AttentionT
         const size_t rows = static_cast<size_t>(q1 - q0) * R * (p.dim_head + 2);
         for (int gi = 0; gi < plan.groups; gi++) {
             const int64_t i = merge_chunks(p, b, g + gi, q0, q1,
-                                           partial.data() + static_cast<size_t>(idx) * plan.chunks * per_chunk + gi * rows,
+                                           partial.get() + static_cast<size_t>(idx) * plan.chunks * per_chunk + gi * rows,
                                            plan.chunks, per_chunk);
             if (i >= 0) first.report(static_cast<int64_t>(b) * p.queries + i);
         }
