@@ -45,6 +45,17 @@ final class AttentionArgs {
     boolean qkNorm;
     HeadMapping headMapping;
 
+    /** The query heads reading kv head {@code g}, in head order ({@code heads / kvHeads} of them). */
+    int[] queryHeads(int g) {
+        int[] qHeads = new int[heads / kvHeads];
+        for (int h = 0, n = 0; h < heads; h++) {
+            if (headMapping.kvHeadOf(h, heads, kvHeads) == g) {
+                qHeads[n++] = h;
+            }
+        }
+        return qHeads;
+    }
+
     /** Where a plan buffer lives in Java memory. */
     interface Memory {
         float[] array(dev.mmca.plan.Buffer b);

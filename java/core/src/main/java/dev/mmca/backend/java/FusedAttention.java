@@ -163,12 +163,7 @@ final class FusedAttention {
             final int groupSize = a.heads / a.kvHeads;
             this.rows = i1 - i0;
             this.lanes = groupSize * rows;
-            qHeads = new int[groupSize];
-            for (int h = 0, n = 0; h < a.heads; h++) {
-                if (a.headMapping.kvHeadOf(h, a.heads, a.kvHeads) == g) {
-                    qHeads[n++] = h;
-                }
-            }
+            qHeads = a.queryHeads(g);
             int keyLength = a.keyLengths == null ? a.keys : Math.max(0, Math.min(a.keys, a.keyLengths[b]));
             q = new float[lanes][d];
             active = new boolean[lanes];

@@ -34,9 +34,6 @@ final class InterleavedAttention {
     /** 1.5 * 2^23: adding and subtracting it rounds a float of magnitude below 2^22 to an integer. */
     private static final float ROUND_SHIFTER = 12582912f;
 
-    private static final byte TEXT = 1;
-    private static final byte IMAGE = 2;
-
     private InterleavedAttention() {
     }
 
@@ -66,8 +63,6 @@ final class InterleavedAttention {
      */
     private static final class Tile {
         final AttentionArgs a;
-        final byte[] mod;
-        final int modBase;
         final int b;
         final int g;
         final int i0;
@@ -75,17 +70,8 @@ final class InterleavedAttention {
         final int lanes;
         final int[] qHeads;
         final float[][] q;
-        final boolean[] active;
-        /** Last key position of the text group (-1: empty). */
-        final int[] tHi;
-        /** Key positions [iLo, iHi] of the image group (iHi < iLo: empty). */
-        final int[] iLo;
-        final int[] iHi;
-        /** Rule self: an image query's own position, whose value is its image group's part; else -1. */
-        final int[] self;
-        /** Keys below this and from this on are in no lane's window. */
-        final int keyFrom;
-        final int keyEnd;
+        /** The windows of the item's query rows (lane {@code hi * rows + r} is row r of its head). */
+        final InterleavedWindows w;
         final float[] mT;
         final float[] lT;
         final float[][] accT;
@@ -95,82 +81,25 @@ final class InterleavedAttention {
 
         Tile(AttentionArgs a, byte[] mod, int modalityStride, boolean block, int t, int queryTiles) {
             this.a = a;
-            this.mod = mod;
             int qt = t % queryTiles;
             this.g = (t / queryTiles) % a.kvHeads;
             this.b = t / (queryTiles * a.kvHeads);
-            this.modBase = b * modalityStride;
             this.i0 = qt * QUERY_TILE;
             int i1 = Math.min(a.queries, (qt + 1) * QUERY_TILE);
             final int d = a.dimHead;
             final int groupSize = a.heads / a.kvHeads;
             this.rows = i1 - i0;
             this.lanes = groupSize * rows;
-            qHeads = new int[groupSize];
-            for (int h = 0, n = 0; h < a.heads; h++) {
-                if (a.headMapping.kvHeadOf(h, a.heads, a.kvHeads) == g) {
-                    qHeads[n++] = h;
-                }
-            }
-            int keyLength = a.keyLengths == null ? a.keys : Math.max(0, Math.min(a.keys, a.keyLengths[b]));
+            qHeads = a.queryHeads(g);
+            w = new InterleavedWindows(a, mod, modalityStride, block, b, i0, rows);
             q = new float[lanes][d];
-            active = new boolean[lanes];
-            tHi = new int[lanes];
-            iLo = new int[lanes];
-            iHi = new int[lanes];
-            self = new int[lanes];
-            int from = Integer.MAX_VALUE;
-            int end = 0;
-            int runLo = 0;
-            int runHi = -1;
-            for (int r = 0; r < rows; r++) {
-                int i = i0 + r;
-                long pos = a.queryPositions != null ? a.queryPositions[b * a.queryPositionsBatchStride + i]
-                        : (long) i + a.keys - a.queries;
-                byte kind = pos >= 0 && pos < keyLength ? mod[modBase + (int) pos] : 0;
-                int p = (int) pos;
-                int th = -1;
-                int lo = 0;
-                int hi = -1;
-                int own = -1;
-                if (kind == TEXT) {
-                    th = p;
-                    hi = p;
-                } else if (kind == IMAGE && !block) {
-                    th = p;
-                    own = p;
-                } else if (kind == IMAGE) {
-                    // the run of image keys holding p, up to the text keys on either side (padding is no key);
-                    // consecutive rows of one image share it
-                    if (runHi >= p && runLo <= p) {
-                        lo = runLo;
-                        hi = runHi;
-                    } else {
-                        lo = p;
-                        while (lo > 0 && mod[modBase + lo - 1] != TEXT) {
-                            lo--;
-                        }
-                        hi = p;
-                        while (hi + 1 < keyLength && mod[modBase + hi + 1] != TEXT) {
-                            hi++;
-                        }
-                        runLo = lo;
-                        runHi = hi;
-                    }
-                }
-                for (int hi2 = 0; hi2 < groupSize; hi2++) {
-                    int lane = hi2 * rows + r;
-                    active[lane] = kind != 0;
-                    tHi[lane] = th;
-                    iLo[lane] = lo;
-                    iHi[lane] = hi;
-                    self[lane] = own;
-                    if (!active[lane]) {
+            for (int hi = 0; hi < groupSize; hi++) {
+                for (int r = 0; r < rows; r++) {
+                    if (!w.active[r]) {
                         continue;
                     }
-                    from = Math.min(from, th >= 0 ? 0 : lo);
-                    end = Math.max(end, Math.max(th, hi) + 1);
-                    int src = a.qOffset + b * a.qBatchStride + i * a.qRowStride + qHeads[hi2] * d;
+                    int lane = hi * rows + r;
+                    int src = a.qOffset + b * a.qBatchStride + (i0 + r) * a.qRowStride + qHeads[hi] * d;
                     System.arraycopy(a.q, src, q[lane], 0, d);
                     if (a.qkNorm) {
                         FusedAttention.normalize(q[lane], 0, d);
@@ -182,8 +111,6 @@ final class InterleavedAttention {
                     }
                 }
             }
-            keyFrom = end == 0 ? 0 : from;
-            keyEnd = end;
             mT = new float[lanes];
             lT = new float[lanes];
             accT = new float[lanes][d];
@@ -194,65 +121,29 @@ final class InterleavedAttention {
             Arrays.fill(mI, Float.NEGATIVE_INFINITY);
         }
 
-        /** Streams the key tiles of [keyFrom, keyEnd) through both states of every active lane. */
+        /** Streams the key tiles of the windows' keys through both states of every active lane. */
         void accumulate() {
             final int d = a.dimHead;
             float[][] kt = new float[d][KEY_TILE];
             float[][] vt = new float[KEY_TILE][];
-            int[] keyIndex = new int[KEY_TILE];
-            int[] imageKeys = new int[KEY_TILE];
             float[] s = new float[KEY_TILE];
             float[] p = new float[KEY_TILE];
             float[] poly = new float[KEY_TILE];
             float[] pow2 = new float[KEY_TILE];
-            // the union of the lanes' windows, for skipping tiles: the last text horizon, the image positions
-            int tMax = -1;
-            int uLo = Integer.MAX_VALUE;
-            int uHi = -1;
-            for (int lane = 0; lane < lanes; lane++) {
-                if (active[lane]) {
-                    tMax = Math.max(tMax, tHi[lane]);
-                    if (iLo[lane] <= iHi[lane]) {
-                        uLo = Math.min(uLo, iLo[lane]);
-                        uHi = Math.max(uHi, iHi[lane]);
-                    }
-                }
-            }
-            int next = keyFrom;
-            while (next < keyEnd) {
-                // A tile holds the next KEY_TILE real keys (padding costs nothing): its text keys first, then its
-                // image keys, each in key order. A lane's text group is then the first columns up to its horizon
-                // and its image group one run of the image columns, so no column outside a group is scored.
-                int nt = 0;
-                int ni = 0;
-                for (; next < keyEnd && nt + ni < KEY_TILE; next++) {
-                    byte t = mod[modBase + next];
-                    if (t == TEXT) {
-                        keyIndex[nt++] = next;
-                    } else if (t == IMAGE) {
-                        imageKeys[ni++] = next;
-                    }
-                }
-                int width = nt + ni;
-                if (width == 0) {
-                    break;
-                }
-                System.arraycopy(imageKeys, 0, keyIndex, nt, ni);
-                // a tile no lane needs is not even packed: under rule self an image query's text window covers every
-                // key before it, but only its text keys are scored (its own value is added at the end)
-                boolean needed = (nt > 0 && keyIndex[0] <= tMax)
-                        || (ni > 0 && uLo <= uHi && keyIndex[nt] <= uHi && keyIndex[width - 1] >= uLo);
-                if (!needed) {
+            InterleavedWindows.KeyTiles tile = w.new KeyTiles(KEY_TILE, false);
+            while (tile.advance()) {
+                if (!tile.needed()) {
                     continue;
                 }
-                packKeys(keyIndex, width, kt, vt);
+                packKeys(tile.keys, tile.width, kt, vt);
                 for (int lane = 0; lane < lanes; lane++) {
-                    if (!active[lane]) {
+                    int r = lane % rows;
+                    if (!w.active[r]) {
                         continue;
                     }
-                    int tTo = upTo(keyIndex, 0, nt, tHi[lane]);
-                    int iFrom = upTo(keyIndex, nt, width, iLo[lane] - 1);
-                    int iTo = upTo(keyIndex, nt, width, iHi[lane]);
+                    int tTo = tile.textTo(r);
+                    int iFrom = tile.imageFrom(r);
+                    int iTo = tile.imageTo(r);
                     // each score once: the text columns [0, tTo) and the image columns [iFrom, iTo)
                     if (tTo > 0) {
                         scores(q[lane], kt, d, 0, tTo, s);
@@ -303,23 +194,18 @@ final class InterleavedAttention {
             for (int hi = 0; hi < qHeads.length; hi++) {
                 for (int r = 0; r < rows; r++) {
                     int lane = hi * rows + r;
-                    if (active[lane] && !(finite(mT[lane], lT[lane]) && finite(mI[lane], lI[lane]))) {
+                    if (w.active[r] && !(finite(mT[lane], lT[lane]) && finite(mI[lane], lI[lane]))) {
                         long row = (long) b * a.queries + i0 + r;
                         bad = bad < 0 ? row : Math.min(bad, row);
                     }
                     int dst = a.oOffset + b * a.oBatchStride + (i0 + r) * a.oRowStride + qHeads[hi] * d;
                     Arrays.fill(a.o, dst, dst + d, 0f);
-                    if (!active[lane]) {
+                    if (!w.active[r]) {
                         continue;
                     }
                     add(a.o, dst, accT[lane], lT[lane], d);
                     add(a.o, dst, accI[lane], lI[lane], d);
-                    if (self[lane] >= 0) {
-                        int v = a.vOffset + b * a.vBatchStride + self[lane] * a.vRowStride + g * d;
-                        for (int e = 0; e < d; e++) {
-                            a.o[dst + e] += a.v[v + e];
-                        }
-                    }
+                    w.addOwnValue(a, b, g, r, dst);
                 }
             }
             return bad;
@@ -363,21 +249,6 @@ final class InterleavedAttention {
                         d);
             }
         }
-    }
-
-    /** The first index in [from, to) of the sorted {@code keyIndex} whose key is past {@code last} (to if none). */
-    private static int upTo(int[] keyIndex, int from, int to, int last) {
-        int lo = from;
-        int hi = to;
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (keyIndex[mid] <= last) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        return lo;
     }
 
     /*

@@ -3,8 +3,9 @@ package dev.mmca.backend.java;
 import dev.mmca.plan.PackedWeight;
 
 /**
- * The two operations a {@link JavaMachine} spends its time in, as one exchangeable set: the scalar kernels
- * ({@link ScalarKernels}: {@link PackedLinear}, {@link FusedAttention}), which run on every JVM, or the Vector
+ * The operations a {@link JavaMachine} spends its time in, as one exchangeable set: the scalar kernels
+ * ({@link ScalarKernels}: {@link PackedLinear}, {@link FusedAttention}, {@link InterleavedAttention}), which run on
+ * every JVM, or the Vector
  * API kernels ({@code VectorKernels}), loaded only when {@code jdk.incubator.vector} is present. Which set runs
  * is decided once per JVM by {@link KernelSelection}.
  */
@@ -27,6 +28,14 @@ interface JavaKernels {
      * row whose scores overflowed float32 (an infinite or NaN score from finite inputs), for the caller's error.
      */
     long attention(AttentionArgs a);
+
+    /**
+     * One fused interleaved attention operation (SPEC "Interleaved MMCA"): {@code a} causal and without masks, the
+     * key modality {@code modality[b * modalityStride + j]} (0 padding, 1 text, 2 image), the image rule
+     * {@code block} (else self); every output row written, rows of padding tokens zero. Returns -1, or
+     * {@code b * queries + i} of the first query row whose scores overflowed float32, for the caller's error.
+     */
+    long interleaved(AttentionArgs a, byte[] modality, int modalityStride, boolean block);
 
     /** A projection {@code y = x W^T} over dense rows. */
     interface Projection {

@@ -192,7 +192,7 @@ final class JavaMachine extends Machine {
 
         @Override
         public void interleavedAttention(InterleavedAttentionOp op) {
-            long row = InterleavedAttention.run(AttentionArgs.of(op.attention(), this), io.bytes(op.modality()),
+            long row = kernels.interleaved(AttentionArgs.of(op.attention(), this), io.bytes(op.modality()),
                     (int) op.modalityBatchStride(), op.imageAttention() == dev.mmca.ImageAttention.BLOCK);
             if (row >= 0) {
                 throw Overflow.scores(op.attention(), row);

@@ -33,4 +33,9 @@ final class ScalarKernels implements JavaKernels {
     public long attention(AttentionArgs a) {
         return FusedAttention.run(a);
     }
+
+    @Override
+    public long interleaved(AttentionArgs a, byte[] modality, int modalityStride, boolean block) {
+        return InterleavedAttention.run(a, modality, modalityStride, block);
+    }
 }

@@ -147,12 +147,7 @@ final class VectorAttention {
             this.rows = i1 - i0;
             this.lanes = groupSize * rows;
             this.padded = (lanes + BLOCK - 1) / BLOCK * BLOCK;
-            qHeads = new int[groupSize];
-            for (int h = 0, n = 0; h < a.heads; h++) {
-                if (a.headMapping.kvHeadOf(h, a.heads, a.kvHeads) == g) {
-                    qHeads[n++] = h;
-                }
-            }
+            qHeads = a.queryHeads(g);
             int keyLength = a.keyLengths == null ? a.keys : Math.max(0, Math.min(a.keys, a.keyLengths[b]));
             qT = new float[d * padded];
             active = new boolean[padded];
@@ -175,14 +170,7 @@ final class VectorAttention {
                     if (active[lane]) {
                         end = Math.max(end, last[lane] + 1);
                     }
-                    int src = a.qOffset + b * a.qBatchStride + i * a.qRowStride + qHeads[hi] * d;
-                    System.arraycopy(a.q, src, row, 0, d);
-                    if (a.qkNorm) {
-                        FusedAttention.normalize(row, 0, d);
-                    }
-                    for (int e = 0; e < d; e++) {
-                        qT[e * padded + lane] = row[e] * a.scale;
-                    }
+                    loadQuery(a, b, i, qHeads[hi], row, qT, padded, lane);
                 }
             }
             keyEnd = end;
@@ -214,6 +202,7 @@ final class VectorAttention {
             float[] s = new float[capacity * BLOCK];
             float[] work = new float[4 * BLOCK];
             float[] visible = new float[BLOCK];
+            float[] zeros = new float[BLOCK];
             int next = from;
             while (next < to) {
                 // A tile holds the next unmasked keys (masked keys cost nothing), in key order.
@@ -226,7 +215,7 @@ final class VectorAttention {
                 if (width == 0) {
                     break;
                 }
-                packKeys(keyIndex, width, kt, vt);
+                packKeys(a, b, g, keyIndex, 0, width, kt, vt);
                 for (int blk = 0; blk < blockMax.length; blk++) {
                     // keys visible to some lane of the block: a prefix of the tile, since visibility is j <= last
                     int count = width;
@@ -237,7 +226,7 @@ final class VectorAttention {
                         continue;
                     }
                     int lb = blk * BLOCK;
-                    scores(qT, lb, padded, kt, d, count, s);
+                    scores(qT, lb, padded, kt, d, 0, count, s);
                     if (keyIndex[count - 1] > blockMin[blk]) {
                         // some lane sees only part of the tile: hide the rest (score -inf, weight 0)
                         for (int lane = 0; lane < BLOCK; lane++) {
@@ -247,26 +236,13 @@ final class VectorAttention {
                             }
                             visible[lane] = n;
                         }
-                        hideInvisible(s, count, visible);
+                        hide(s, 0, count, zeros, visible);
                     }
-                    softmax(s, count, st.m, st.l, lb, work);
-                    values(st.accT, lb, padded, s, vt, d, count, work);
+                    softmax(s, 0, count, st.m, st.l, lb, work);
+                    values(st.accT, lb, padded, s, vt, d, 0, count, work);
                 }
             }
             return st;
-        }
-
-        /** Copies the listed keys (L2-normalised with qk_norm) and values of kv head g into {@code [j][d]} tiles. */
-        private void packKeys(int[] keyIndex, int width, float[] kt, float[] vt) {
-            int d = a.dimHead;
-            for (int j = 0; j < width; j++) {
-                int key = keyIndex[j];
-                System.arraycopy(a.k, a.kOffset + b * a.kBatchStride + key * a.kRowStride + g * d, kt, j * d, d);
-                if (a.qkNorm) {
-                    FusedAttention.normalize(kt, j * d, d);
-                }
-                System.arraycopy(a.v, a.vOffset + b * a.vBatchStride + key * a.vRowStride + g * d, vt, j * d, d);
-            }
         }
 
         /**
@@ -327,6 +303,37 @@ final class VectorAttention {
         }
     }
 
+    /**
+     * Query i of head h in batch element b (L2-normalised with qk_norm), times the scale, into lane {@code lane} of
+     * the transposed {@code qT[e * stride + lane]}; {@code row} is scratch of {@code d} floats.
+     */
+    static void loadQuery(AttentionArgs a, int b, int i, int h, float[] row, float[] qT, int stride, int lane) {
+        int d = a.dimHead;
+        System.arraycopy(a.q, a.qOffset + b * a.qBatchStride + i * a.qRowStride + h * d, row, 0, d);
+        if (a.qkNorm) {
+            FusedAttention.normalize(row, 0, d);
+        }
+        for (int e = 0; e < d; e++) {
+            qT[e * stride + lane] = row[e] * a.scale;
+        }
+    }
+
+    /**
+     * Copies the keys {@code keyIndex[j]} for tile columns {@code j} in {@code [from, to)} (L2-normalised with
+     * qk_norm) and their values, of batch element b and kv head g, into the {@code [j][d]} tiles kt and vt.
+     */
+    static void packKeys(AttentionArgs a, int b, int g, int[] keyIndex, int from, int to, float[] kt, float[] vt) {
+        int d = a.dimHead;
+        for (int j = from; j < to; j++) {
+            int key = keyIndex[j];
+            System.arraycopy(a.k, a.kOffset + b * a.kBatchStride + key * a.kRowStride + g * d, kt, j * d, d);
+            if (a.qkNorm) {
+                FusedAttention.normalize(kt, j * d, d);
+            }
+            System.arraycopy(a.v, a.vOffset + b * a.vBatchStride + key * a.vRowStride + g * d, vt, j * d, d);
+        }
+    }
+
     /*
      * The kernels below take only arrays and ints and call nothing but the Vector API, so they run at full speed
      * whether or not C2 inlines them into their caller (a vector that crosses a call C2 did not inline is boxed).
@@ -337,20 +344,20 @@ final class VectorAttention {
 
     /**
      * {@code s[j][lanes] = sum_e kt[j][e] * qT[e][lb + lanes]} for the block's two lane vectors and keys
-     * {@code j < count}.
+     * {@code j} in {@code [from, to)}.
      */
-    static void scores(float[] qT, int lb, int stride, float[] kt, int d, int count, float[] s) {
-        int j = 0;
-        for (; j + 6 <= count; j += 6) {
+    static void scores(float[] qT, int lb, int stride, float[] kt, int d, int from, int to, float[] s) {
+        int j = from;
+        for (; j + 6 <= to; j += 6) {
             scores6(qT, lb, stride, kt, d, j, s);
         }
-        for (; j + 4 <= count; j += 4) {
+        for (; j + 4 <= to; j += 4) {
             scores4(qT, lb, stride, kt, d, j, s);
         }
-        for (; j + 2 <= count; j += 2) {
+        for (; j + 2 <= to; j += 2) {
             scores2(qT, lb, stride, kt, d, j, s);
         }
-        for (; j < count; j++) {
+        for (; j < to; j++) {
             scores1(qT, lb, stride, kt, d, j, s);
         }
     }
@@ -486,26 +493,31 @@ final class VectorAttention {
         s01.intoArray(s, j * BLOCK + L);
     }
 
-    /** {@code s[j][lane] = -inf} where {@code j >= visible[lane]} (the lane's query may not see key j). */
-    static void hideInvisible(float[] s, int count, float[] visible) {
+    /**
+     * {@code s[j][lane] = -inf} for keys {@code j} in {@code [from, to)} outside {@code [lo[lane], hi[lane])} (the
+     * lane's query may not see key j), the bounds as floats.
+     */
+    static void hide(float[] s, int from, int to, float[] lo, float[] hi) {
         for (int half = 0; half < BLOCK; half += L) {
-            FloatVector n = FloatVector.fromArray(S, visible, half);
-            for (int j = 0; j < count; j++) {
+            FloatVector n = FloatVector.fromArray(S, hi, half);
+            FloatVector first = FloatVector.fromArray(S, lo, half);
+            for (int j = from; j < to; j++) {
                 int o = j * BLOCK + half;
-                FloatVector.fromArray(S, s, o).blend(Float.NEGATIVE_INFINITY, n.compare(VectorOperators.LE, (float) j))
-                        .intoArray(s, o);
+                VectorMask<Float> outside = n.compare(VectorOperators.LE, (float) j)
+                        .or(first.compare(VectorOperators.GT, (float) j));
+                FloatVector.fromArray(S, s, o).blend(Float.NEGATIVE_INFINITY, outside).intoArray(s, o);
             }
         }
     }
 
     /**
-     * The online-softmax step of one block over {@code count} keys: replaces the scores by their weights
+     * The online-softmax step of one block over the keys {@code [from, to)}: replaces the scores by their weights
      * {@code exp(s - m')}, updates {@code m} and {@code l} of lanes {@code [lb, lb + BLOCK)}, and leaves the factor
      * {@code exp(m - m')} for the block's accumulators in {@code work[0, BLOCK)}. {@code work}: the correction, the
      * shift {@code m'}, the weights' sums and the tile's max, {@code BLOCK} floats each.
      */
-    static void softmax(float[] s, int count, float[] m, float[] l, int lb, float[] work) {
-        tileMax(s, count, work, 3 * BLOCK);
+    static void softmax(float[] s, int from, int to, float[] m, float[] l, int lb, float[] work) {
+        tileMax(s, from, to, work, 3 * BLOCK);
         for (int half = 0; half < BLOCK; half += L) {
             FloatVector mOld = FloatVector.fromArray(S, m, lb + half);
             FloatVector max = FloatVector.fromArray(S, work, 3 * BLOCK + half);
@@ -517,19 +529,19 @@ final class VectorAttention {
             mOld.intoArray(work, half);
         }
         // the correction exp(m - m'), as a one-key tile; then the tile's weights and their sums
-        weights(work, 1, work);
-        weights(s, count, work);
+        weights(work, 0, 1, work);
+        weights(s, from, to, work);
         for (int half = 0; half < BLOCK; half += L) {
             FloatVector.fromArray(S, l, lb + half).mul(FloatVector.fromArray(S, work, half))
                     .add(FloatVector.fromArray(S, work, 2 * BLOCK + half)).intoArray(l, lb + half);
         }
     }
 
-    /** {@code out[at ..] = max_j s[j]} per lane over {@code j < count}, one chain per lane vector. */
-    static void tileMax(float[] s, int count, float[] out, int at) {
+    /** {@code out[at ..] = max_j s[j]} per lane over {@code j} in {@code [from, to)}, one chain per lane vector. */
+    static void tileMax(float[] s, int from, int to, float[] out, int at) {
         FloatVector a = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         FloatVector b = a;
-        for (int j = 0; j < count; j++) {
+        for (int j = from; j < to; j++) {
             FloatVector x = FloatVector.fromArray(S, s, j * BLOCK);
             a = a.blend(x, a.lt(x));
             x = FloatVector.fromArray(S, s, j * BLOCK + L);
@@ -540,7 +552,7 @@ final class VectorAttention {
     }
 
     /**
-     * {@code s[j] = exp(s[j] - shift)} for the first {@code count} rows of a block, {@code shift} in
+     * {@code s[j] = exp(s[j] - shift)} for the rows {@code j} in {@code [from, to)} of a block, {@code shift} in
      * {@code work[BLOCK, 2 BLOCK)}; the rows' sums (in row order) into {@code work[2 BLOCK, 3 BLOCK)}.
      *
      * <p>{@code e^x} for {@code x <= 0} or -inf by {@link FastExp}'s method: {@code x = n ln2 + r} with n rounded by
@@ -552,7 +564,7 @@ final class VectorAttention {
      * the first exact ({@code n LN2_HI} has at most 7 + 9 significant bits). Written out here rather than called: a
      * call C2 does not inline would box every vector.
      */
-    static void weights(float[] s, int count, float[] work) {
+    static void weights(float[] s, int from, int to, float[] work) {
         FloatVector shift0 = FloatVector.fromArray(S, work, BLOCK);
         FloatVector shift1 = FloatVector.fromArray(S, work, BLOCK + L);
         FloatVector sum0 = FloatVector.zero(S);
@@ -568,7 +580,7 @@ final class VectorAttention {
         FloatVector c4 = FloatVector.broadcast(S, FastExp.C4);
         FloatVector c5 = FloatVector.broadcast(S, FastExp.C5);
         FloatVector c6 = FloatVector.broadcast(S, FastExp.C6);
-        for (int j = 0; j < count; j++) {
+        for (int j = from; j < to; j++) {
             int o = j * BLOCK;
             FloatVector x0 = FloatVector.fromArray(S, s, o).sub(shift0);
             VectorMask<Float> under0 = x0.lt(FastExp.UNDERFLOW);
@@ -604,27 +616,28 @@ final class VectorAttention {
     }
 
     /**
-     * {@code accT[e][lb + lanes] = c * accT[e][lb + lanes] + sum_j vt[j][e] * p[j][lanes]} for keys {@code j < count},
-     * {@code c} in {@code correction[0, BLOCK)}.
+     * {@code accT[e][lb + lanes] = c * accT[e][lb + lanes] + sum_j vt[j][e] * p[j][lanes]} for keys {@code j} in
+     * {@code [from, to)}, {@code c} in {@code correction[0, BLOCK)}.
      */
-    static void values(float[] accT, int lb, int stride, float[] p, float[] vt, int d, int count, float[] correction) {
+    static void values(float[] accT, int lb, int stride, float[] p, float[] vt, int d, int from, int to,
+            float[] correction) {
         int e = 0;
         for (; e + 6 <= d; e += 6) {
-            values6(accT, lb, stride, p, vt, d, e, count, correction);
+            values6(accT, lb, stride, p, vt, d, e, from, to, correction);
         }
         for (; e + 4 <= d; e += 4) {
-            values4(accT, lb, stride, p, vt, d, e, count, correction);
+            values4(accT, lb, stride, p, vt, d, e, from, to, correction);
         }
         for (; e + 2 <= d; e += 2) {
-            values2(accT, lb, stride, p, vt, d, e, count, correction);
+            values2(accT, lb, stride, p, vt, d, e, from, to, correction);
         }
         for (; e < d; e++) {
-            values1(accT, lb, stride, p, vt, d, e, count, correction);
+            values1(accT, lb, stride, p, vt, d, e, from, to, correction);
         }
     }
 
     /** {@link #values} for head elements {@code [e, e + 6)}. */
-    static void values6(float[] accT, int lb, int stride, float[] p, float[] vt, int d, int e, int count,
+    static void values6(float[] accT, int lb, int stride, float[] p, float[] vt, int d, int e, int from, int to,
             float[] correction) {
         FloatVector c0 = FloatVector.fromArray(S, correction, 0);
         FloatVector c1 = FloatVector.fromArray(S, correction, L);
@@ -646,9 +659,9 @@ final class VectorAttention {
         int o5 = (e + 5) * stride + lb;
         FloatVector a50 = FloatVector.fromArray(S, accT, o5).mul(c0);
         FloatVector a51 = FloatVector.fromArray(S, accT, o5 + L).mul(c1);
-        int vi = e;
-        int pi = 0;
-        for (int j = 0; j < count; j++, vi += d, pi += BLOCK) {
+        int vi = from * d + e;
+        int pi = from * BLOCK;
+        for (int j = from; j < to; j++, vi += d, pi += BLOCK) {
             FloatVector p0 = FloatVector.fromArray(S, p, pi);
             FloatVector p1 = FloatVector.fromArray(S, p, pi + L);
             FloatVector v0 = FloatVector.broadcast(S, vt[vi]);
@@ -685,7 +698,7 @@ final class VectorAttention {
     }
 
     /** {@link #values} for head elements {@code [e, e + 4)}. */
-    static void values4(float[] accT, int lb, int stride, float[] p, float[] vt, int d, int e, int count,
+    static void values4(float[] accT, int lb, int stride, float[] p, float[] vt, int d, int e, int from, int to,
             float[] correction) {
         FloatVector c0 = FloatVector.fromArray(S, correction, 0);
         FloatVector c1 = FloatVector.fromArray(S, correction, L);
@@ -701,9 +714,9 @@ final class VectorAttention {
         int o3 = (e + 3) * stride + lb;
         FloatVector a30 = FloatVector.fromArray(S, accT, o3).mul(c0);
         FloatVector a31 = FloatVector.fromArray(S, accT, o3 + L).mul(c1);
-        int vi = e;
-        int pi = 0;
-        for (int j = 0; j < count; j++, vi += d, pi += BLOCK) {
+        int vi = from * d + e;
+        int pi = from * BLOCK;
+        for (int j = from; j < to; j++, vi += d, pi += BLOCK) {
             FloatVector p0 = FloatVector.fromArray(S, p, pi);
             FloatVector p1 = FloatVector.fromArray(S, p, pi + L);
             FloatVector v0 = FloatVector.broadcast(S, vt[vi]);
@@ -730,7 +743,7 @@ final class VectorAttention {
     }
 
     /** {@link #values} for head elements {@code [e, e + 2)}. */
-    static void values2(float[] accT, int lb, int stride, float[] p, float[] vt, int d, int e, int count,
+    static void values2(float[] accT, int lb, int stride, float[] p, float[] vt, int d, int e, int from, int to,
             float[] correction) {
         FloatVector c0 = FloatVector.fromArray(S, correction, 0);
         FloatVector c1 = FloatVector.fromArray(S, correction, L);
@@ -740,9 +753,9 @@ final class VectorAttention {
         int o1 = (e + 1) * stride + lb;
         FloatVector a10 = FloatVector.fromArray(S, accT, o1).mul(c0);
         FloatVector a11 = FloatVector.fromArray(S, accT, o1 + L).mul(c1);
-        int vi = e;
-        int pi = 0;
-        for (int j = 0; j < count; j++, vi += d, pi += BLOCK) {
+        int vi = from * d + e;
+        int pi = from * BLOCK;
+        for (int j = from; j < to; j++, vi += d, pi += BLOCK) {
             FloatVector p0 = FloatVector.fromArray(S, p, pi);
             FloatVector p1 = FloatVector.fromArray(S, p, pi + L);
             FloatVector v0 = FloatVector.broadcast(S, vt[vi]);
@@ -759,16 +772,16 @@ final class VectorAttention {
     }
 
     /** {@link #values} for head elements {@code [e, e + 1)}. */
-    static void values1(float[] accT, int lb, int stride, float[] p, float[] vt, int d, int e, int count,
+    static void values1(float[] accT, int lb, int stride, float[] p, float[] vt, int d, int e, int from, int to,
             float[] correction) {
         FloatVector c0 = FloatVector.fromArray(S, correction, 0);
         FloatVector c1 = FloatVector.fromArray(S, correction, L);
         int o0 = e * stride + lb;
         FloatVector a00 = FloatVector.fromArray(S, accT, o0).mul(c0);
         FloatVector a01 = FloatVector.fromArray(S, accT, o0 + L).mul(c1);
-        int vi = e;
-        int pi = 0;
-        for (int j = 0; j < count; j++, vi += d, pi += BLOCK) {
+        int vi = from * d + e;
+        int pi = from * BLOCK;
+        for (int j = from; j < to; j++, vi += d, pi += BLOCK) {
             FloatVector p0 = FloatVector.fromArray(S, p, pi);
             FloatVector p1 = FloatVector.fromArray(S, p, pi + L);
             FloatVector v0 = FloatVector.broadcast(S, vt[vi]);

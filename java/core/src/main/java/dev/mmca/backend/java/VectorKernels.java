@@ -6,7 +6,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The Java backend's kernels on the Vector API ({@code jdk.incubator.vector}): a register-blocked GEMM
- * ({@link VectorLinear}) and fused attention with query rows in vector lanes ({@link VectorAttention}), both over
+ * ({@link VectorLinear}), fused attention with query rows in vector lanes ({@link VectorAttention}) and fused
+ * interleaved attention on the same blocks ({@link VectorInterleavedAttention}), all over
  * {@link FloatVector#SPECIES_PREFERRED}. Loaded by name from {@link KernelSelection}, and only when the module is
  * present: no other class refers to these, so a JVM without the module never links them.
  */
@@ -39,5 +40,10 @@ final class VectorKernels implements JavaKernels {
     @Override
     public long attention(AttentionArgs a) {
         return VectorAttention.run(a);
+    }
+
+    @Override
+    public long interleaved(AttentionArgs a, byte[] modality, int modalityStride, boolean block) {
+        return VectorInterleavedAttention.run(a, modality, modalityStride, block);
     }
 }

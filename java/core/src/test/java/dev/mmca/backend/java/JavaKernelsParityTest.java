@@ -290,7 +290,8 @@ class JavaKernelsParityTest {
         }
     }
 
-    private static float[][] onThreads(int threads, Supplier<float[][]> body) {
+    /** {@code body} with the kernels' work spread over a pool of {@code threads}. */
+    static float[][] onThreads(int threads, Supplier<float[][]> body) {
         ForkJoinPool pool = new ForkJoinPool(threads);
         try {
             float[][][] result = new float[1][][];

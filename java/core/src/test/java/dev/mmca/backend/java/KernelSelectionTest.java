@@ -40,6 +40,11 @@ class KernelSelectionTest {
             public long attention(AttentionArgs a) {
                 throw new UnsupportedOperationException();
             }
+
+            @Override
+            public long interleaved(AttentionArgs a, byte[] modality, int modalityStride, boolean block) {
+                throw new UnsupportedOperationException();
+            }
         };
     }
 
