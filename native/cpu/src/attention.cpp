@@ -28,6 +28,7 @@ constexpr int kGroupedRows = 4;
 
 struct Plan {
     int tile;
+    int tile_queries;  // the queries of the largest tile: tile, or fewer when the call has fewer
     int tiles;    // query tiles per (batch, group)
     int groups;   // kv groups per item: 1, or every group (see kGroupedRows)
     int64_t items;
@@ -53,8 +54,8 @@ Plan plan_for(const mmca_attention_params &p) {
     Plan plan;
     plan.tile = query_tile(p);
     plan.tiles = (p.queries + plan.tile - 1) / plan.tile;
-    const int64_t tile_rows = static_cast<int64_t>(plan.tile < p.queries ? plan.tile : p.queries) * (p.heads / p.kv_heads);
-    plan.groups = tile_rows <= kGroupedRows ? p.kv_heads : 1;
+    plan.tile_queries = plan.tile < p.queries ? plan.tile : p.queries;
+    plan.groups = static_cast<int64_t>(plan.tile_queries) * (p.heads / p.kv_heads) <= kGroupedRows ? p.kv_heads : 1;
     plan.items = static_cast<int64_t>(plan.tiles) * p.batch * (p.kv_heads / plan.groups);
     plan.work = static_cast<double>(p.batch) * p.heads * p.queries * p.keys * p.dim_head;
     const int max_chunks = (p.keys + kChunkQuantum - 1) / kChunkQuantum;
@@ -145,8 +146,7 @@ int64_t run_chunked(const mmca_attention_params &p, const Plan &plan, AttentionT
     const int R = p.heads / p.kv_heads;
     // Every state is written by its chunk before the merge reads it: no need to clear the buffer (megabytes
     // at a decoding step's sizes, cleared on every call, when sized for a full query tile).
-    const int tile_queries = plan.tile < p.queries ? plan.tile : p.queries;
-    const size_t per_group = static_cast<size_t>(tile_queries) * R * (p.dim_head + 2);
+    const size_t per_group = static_cast<size_t>(plan.tile_queries) * R * (p.dim_head + 2);
     const size_t per_chunk = per_group * plan.groups;
     std::unique_ptr<float[]> partial(new float[static_cast<size_t>(plan.items) * plan.chunks * per_chunk]);
     parallel_for(plan.items * plan.chunks, [&](int64_t w) {
@@ -187,7 +187,6 @@ int query_tile(const mmca_attention_params &p) {
     if (t > 128) t = 128;
     return t;
 }
-
 
 float *thread_scratch(size_t floats) {
     thread_local Scratch s;
