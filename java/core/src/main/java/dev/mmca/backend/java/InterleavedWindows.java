@@ -119,14 +119,19 @@ final class InterleavedWindows {
      * {@code a.o[dst, dst + d)}; for other rows nothing.
      */
     void addOwnValue(AttentionArgs a, int b, int g, int r, int dst) {
-        if (self[r] < 0) {
+        int v = ownValue(a, b, g, r);
+        if (v < 0) {
             return;
         }
         int d = a.dimHead;
-        int v = a.vOffset + b * a.vBatchStride + self[r] * a.vRowStride + g * d;
         for (int e = 0; e < d; e++) {
             a.o[dst + e] += a.v[v + e];
         }
+    }
+
+    /** Where in {@code a.v} row r's own value (kv head g) starts under rule self, or -1 when it has none. */
+    int ownValue(AttentionArgs a, int b, int g, int r) {
+        return self[r] < 0 ? -1 : a.vOffset + b * a.vBatchStride + self[r] * a.vRowStride + g * a.dimHead;
     }
 
     /** Whether rows r and r - 1 have the same windows (both active). */

@@ -203,32 +203,28 @@ final class VectorInterleavedAttention {
             return -1;
         }
 
-        /** out = O_T / l_T + O_I / l_I (+ v_p under rule self) per row; rows of padding tokens are zero. */
+        /**
+         * out = O_T / l_T + O_I / l_I (+ v_p under rule self) per row, in one pass over each output row; rows of
+         * padding tokens are zero. A group that saw no key (l = 0) has O = 0, so its factor 0 adds exactly zero.
+         */
         void write() {
             final int d = a.dimHead;
             for (int r = 0; r < queries; r++) {
                 for (int h = 0; h < groupSize; h++) {
                     int lane = r * groupSize + h;
                     int dst = a.oOffset + b * a.oBatchStride + (i0 + r) * a.oRowStride + qHeads[h] * d;
-                    Arrays.fill(a.o, dst, dst + d, 0f);
                     if (!w.active[r]) {
+                        Arrays.fill(a.o, dst, dst + d, 0f);
                         continue;
                     }
-                    add(a.o, dst, accT, lT[lane], lane, d);
-                    add(a.o, dst, accI, lI[lane], lane, d);
-                    w.addOwnValue(a, b, g, r, dst);
+                    float invT = lT[lane] == 0f ? 0f : 1f / lT[lane];
+                    float invI = lI[lane] == 0f ? 0f : 1f / lI[lane];
+                    int own = w.ownValue(a, b, g, r);
+                    for (int e = 0, at = lane; e < d; e++, at += padded) {
+                        float x = accT[at] * invT + accI[at] * invI;
+                        a.o[dst + e] = own < 0 ? x : x + a.v[own + e];
+                    }
                 }
-            }
-        }
-
-        /** {@code o[dst + e] += acc[e][lane] / l}; an empty group (l = 0) adds nothing. */
-        private void add(float[] o, int dst, float[] acc, float l, int lane, int d) {
-            if (l == 0f) {
-                return;
-            }
-            float inv = 1f / l;
-            for (int e = 0; e < d; e++) {
-                o[dst + e] += acc[e * padded + lane] * inv;
             }
         }
     }
