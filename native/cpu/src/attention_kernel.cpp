@@ -28,25 +28,12 @@
 namespace mmca::cpu {
 namespace {
 
-using namespace vec;  // load, store, splat, the reductions, vexp, inv_norm, qk_block, pv_block (kernel_vector.h)
+using namespace vec;  // load, store, splat, the reductions, vexp, inv_norm, softmax_step, qk_block, pv_block, pv_rows
 
 constexpr int MR = MMCA_ROW_BLOCK;  // query rows per register block (MR x NV accumulators)
 constexpr int TK = 64;              // keys per tile
 
 inline int min_int(int a, int b) { return a < b ? a : b; }
-
-// Dispatches a remainder of `nv` (< NV) vectors to the matching instantiation.
-template <int C>
-inline void pv_tail(int nv, float *O, int ldo, const float *P, const float *V, int64_t ldv, int kn, const float *alpha,
-                    int d0) {
-    if constexpr (C > 0) {
-        if (nv == C) {
-            pv_block<C, MR, TK>(O, ldo, P, V, ldv, kn, alpha, d0);
-        } else {
-            pv_tail<C - 1>(nv, O, ldo, P, V, ldv, kn, alpha, d0);
-        }
-    }
-}
 
 // A single row block of at most this many rows (one query of each of a group's four heads) has its values
 // accumulated in blocks of this many rows rather than MR: a decoding step spends most of its multiply-adds there.
@@ -318,26 +305,7 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g0, int groups, in
                     const int64_t lim = static_cast<int64_t>(last[r]) - kt;  // columns > lim are in the future
                     for (int c = lim < 0 ? 0 : static_cast<int>(lim + 1); c < tw; c++) s[c] = NEG_INF;
                 }
-                vf mx = load(s);
-                for (int c = W; c < tw; c += W) mx = vmax(mx, load(s + c));
-                const float m_old = m[r];
-                const float tile_max = hmax(mx);
-                const float m_new = tile_max > m_old ? tile_max : m_old;
-                if (m_new == NEG_INF) {  // nothing visible to this row yet
-                    alpha[r] = 1.0f;
-                    std::memset(s, 0, sizeof(float) * tw);
-                    continue;
-                }
-                alpha[r] = sexp(m_old - m_new);  // exp(-inf) = 0 on the first visible tile
-                const vf mv = splat(m_new);
-                vf sum = vf{};
-                for (int c = 0; c < tw; c += W) {
-                    vf e = vexp(load(s + c) - mv);
-                    store(s + c, e);
-                    sum += e;
-                }
-                l[r] = l[r] * alpha[r] + hsum(sum);
-                m[r] = m_new;
+                alpha[r] = softmax_step(s, 0, tw, m[r], l[r]);
             }
 
             // O = alpha O + P V. Output column blocks outer, row blocks inner: one kn x (NV W) panel of V stays
@@ -355,8 +323,8 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g0, int groups, in
             if (nvec % NV != 0)
                 for (int r0 = 0; r0 < rows_p; r0 += MR)
                     if (on_block[r0 / MR])
-                        pv_tail<NV - 1>(nvec % NV, O + static_cast<size_t>(r0) * Dp, Dp, S + r0 * TK, Vt, ldv, kn,
-                                        alpha + r0, d0);
+                        pv_rows<MR, TK, NV - 1>(O + static_cast<size_t>(r0) * Dp, Dp, S + r0 * TK, Vt, ldv, kn,
+                                                alpha + r0, d0);
         }
     }
 

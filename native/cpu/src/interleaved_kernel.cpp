@@ -49,30 +49,6 @@ inline int32_t get_int(const float *slot) {
 inline int max_int(int a, int b) { return a > b ? a : b; }
 inline int min_int(int a, int b) { return a < b ? a : b; }
 
-// The online-softmax step of one group over all the columns [c_lo, c_hi) of s (multiples of W), no masks: s
-// becomes exp(s - m') in place; returns alpha = exp(m - m'), the factor of the group's earlier O.
-inline float one_group_step(float *s, int c_lo, int c_hi, float &m, float &l) {
-    vf mx = splat(NEG_INF);
-    for (int c = c_lo; c < c_hi; c += W) mx = vmax(mx, load(s + c));
-    const float tile_max = hmax(mx);
-    const float m_new = tile_max > m ? tile_max : m;
-    if (m_new == NEG_INF) {  // every score -inf (a product overflowing downwards): no weight
-        for (int c = c_lo; c < c_hi; c += W) store(s + c, vf{});
-        return 1.0f;
-    }
-    const float alpha = sexp(m - m_new);  // exp(-inf) = 0 on the group's first tile
-    const vf mv = splat(m_new);
-    vf sum = vf{};
-    for (int c = c_lo; c < c_hi; c += W) {
-        const vf e = vexp(load(s + c) - mv);
-        store(s + c, e);
-        sum += e;
-    }
-    l = l * alpha + hsum(sum);
-    m = m_new;
-    return alpha;
-}
-
 // The online-softmax step of one row of a block over the columns [c_lo, c_hi) of its scores s (multiples of
 // W), for both groups at once: T = columns [0, t_to), I = columns [i_from, i_to) (disjoint: a tile lays its text
 // keys out before its image keys). s becomes the weights in place, exp(s_c - m_T') on T, exp(s_c - m_I') on I and
@@ -82,13 +58,13 @@ inline void two_group_step(float *s, int c_lo, int c_hi, int t_to, int i_from, i
                            float &mI, float &lI, float &alpha_t, float &alpha_i) {
     // Most rows of most tiles have one group over every column of the block: the step without masks.
     if (t_to >= c_hi && i_from >= i_to) {
-        alpha_t = one_group_step(s, c_lo, c_hi, mT, lT);
+        alpha_t = softmax_step(s, c_lo, c_hi, mT, lT);
         alpha_i = 1.0f;
         return;
     }
     if (t_to <= c_lo && i_from <= c_lo && i_to >= c_hi) {
         alpha_t = 1.0f;
-        alpha_i = one_group_step(s, c_lo, c_hi, mI, lI);
+        alpha_i = softmax_step(s, c_lo, c_hi, mI, lI);
         return;
     }
     vi lane;

@@ -82,6 +82,32 @@ inline float sexp(float x) {
     return v[0];
 }
 
+// One online-softmax step of a row over the columns [c_lo, c_hi) of its scores s (multiples of W; hidden
+// columns already -inf): m' = max(m, max_c s_c); s becomes exp(s - m') in place, l = alpha l + sum_c exp(s_c - m'),
+// m = m'; returns alpha = exp(m - m'), the factor of the row's earlier O. A row that sees nothing yet (every score
+// -inf) keeps its state, gets zero weights and alpha 1.
+inline float softmax_step(float *s, int c_lo, int c_hi, float &m, float &l) {
+    vf mx = splat(NEG_INF);
+    for (int c = c_lo; c < c_hi; c += W) mx = vmax(mx, load(s + c));
+    const float tile_max = hmax(mx);
+    const float m_new = tile_max > m ? tile_max : m;
+    if (m_new == NEG_INF) {
+        for (int c = c_lo; c < c_hi; c += W) store(s + c, vf{});
+        return 1.0f;
+    }
+    const float alpha = sexp(m - m_new);  // exp(-inf) = 0 on the first visible tile
+    const vf mv = splat(m_new);
+    vf sum = vf{};
+    for (int c = c_lo; c < c_hi; c += W) {
+        const vf e = vexp(load(s + c) - mv);
+        store(s + c, e);
+        sum += e;
+    }
+    l = l * alpha + hsum(sum);
+    m = m_new;
+    return alpha;
+}
+
 // 1 / max(||x||, 1e-12), as F.normalize.
 inline float inv_norm(const float *x, int D) {
     float s = 0;
