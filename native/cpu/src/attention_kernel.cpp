@@ -249,25 +249,9 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g0, int groups, in
             const bool direct = rows_p == MR;
             const bool v_in_place = Dp == D;
             if (!direct) {
-                int c = 0;
-                for (; c + KG <= kn; c += KG) {
-                    const float *keys[KG];
-                    float f[KG];
-                    for (int j = 0; j < KG; j++) {
-                        keys[j] = kb + static_cast<int64_t>(kt + c + j) * p.k_row_stride;
-                        f[j] = p.qk_norm ? inv_norm(keys[j], D) : 1.0f;
-                    }
-                    pack_keys<TK>(keys, f, D, Kt, c);
-                }
-                for (; c < tw; c++) {
-                    if (c < kn) {
-                        const float *ks = kb + static_cast<int64_t>(kt + c) * p.k_row_stride;
-                        const float f = p.qk_norm ? inv_norm(ks, D) : 1.0f;
-                        for (int d = 0; d < D; d++) Kt[d * TK + c] = ks[d] * f;
-                    } else {
-                        for (int d = 0; d < D; d++) Kt[d * TK + c] = 0;
-                    }
-                }
+                const int64_t ldk = p.k_row_stride;
+                pack_key_columns<TK>([&](int c) { return kb + static_cast<int64_t>(kt + c) * ldk; }, 0, tw, kn, D,
+                                     p.qk_norm != 0, Kt);
             }
             for (int c = 0; c < tw && !v_in_place; c++) {
                 float *vr = V + static_cast<size_t>(c) * Dp;
@@ -319,7 +303,8 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g0, int groups, in
             for (; d0 + NV * W <= Dp; d0 += NV * W)
                 for (int r0 = 0; r0 < rows_p; r0 += MR)
                     if (on_block[r0 / MR])
-                        pv_block<NV, MR, TK>(O + static_cast<size_t>(r0) * Dp, Dp, S + r0 * TK, Vt, ldv, kn, alpha + r0, d0);
+                        pv_block<NV, MR, TK>(O + static_cast<size_t>(r0) * Dp, Dp, S + r0 * TK, Vt, ldv, kn,
+                                             alpha + r0, d0);
             if (nvec % NV != 0)
                 for (int r0 = 0; r0 < rows_p; r0 += MR)
                     if (on_block[r0 / MR])

@@ -283,25 +283,8 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
         const int p_lo = n_lo / (NV * W) * (NV * W);
         const int p_hi = round_up(n_hi, NV * W);
         const bool v_in_place = in_order && Dp == D;
-        int c = p_lo;
-        for (; c + KG <= p_hi && c + KG <= width; c += KG) {
-            const float *keys[KG];
-            float f[KG];
-            for (int j = 0; j < KG; j++) {
-                keys[j] = kb + static_cast<int64_t>(get_int(col + c + j)) * p.k_row_stride;
-                f[j] = p.qk_norm ? inv_norm(keys[j], D) : 1.0f;
-            }
-            pack_keys<TK>(keys, f, D, Kt, c);
-        }
-        for (; c < p_hi; c++) {
-            if (c < width) {
-                const float *ks = kb + static_cast<int64_t>(get_int(col + c)) * p.k_row_stride;
-                const float f = p.qk_norm ? inv_norm(ks, D) : 1.0f;
-                for (int d = 0; d < D; d++) Kt[d * TK + c] = ks[d] * f;
-            } else {
-                for (int d = 0; d < D; d++) Kt[d * TK + c] = 0;
-            }
-        }
+        pack_key_columns<TK>([&](int c) { return kb + static_cast<int64_t>(get_int(col + c)) * p.k_row_stride; }, p_lo,
+                             p_hi, width, D, p.qk_norm != 0, Kt);
         for (int c = p_lo; c < p_hi && c < width && !v_in_place; c++) {
             const float *vs = vb + static_cast<int64_t>(get_int(col + c)) * p.v_row_stride;
             float *vr = V + static_cast<size_t>(c) * Dp;

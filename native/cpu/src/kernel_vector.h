@@ -167,6 +167,32 @@ inline void pack_keys(const float *const *k, const float *f, int D, float *Kt, i
         for (int j = 0; j < KG; j++) Kt[d * TK + c + j] = k[j][d] * f[j];
 }
 
+// Kt's columns [c0, c1): column c holds key_row(c) (a pointer to its D floats), times 1 / ||k|| with qk_norm;
+// columns from `real` on are zero (a tile's padding to a register block). KG keys at a time through pack_keys.
+template <int TK, typename KeyRow>
+inline void pack_key_columns(KeyRow key_row, int c0, int c1, int real, int D, bool qk_norm, float *Kt) {
+    const int full = c1 < real ? c1 : real;
+    int c = c0;
+    for (; c + KG <= full; c += KG) {
+        const float *keys[KG];
+        float f[KG];
+        for (int j = 0; j < KG; j++) {
+            keys[j] = key_row(c + j);
+            f[j] = qk_norm ? inv_norm(keys[j], D) : 1.0f;
+        }
+        pack_keys<TK>(keys, f, D, Kt, c);
+    }
+    for (; c < c1; c++) {
+        if (c < real) {
+            const float *ks = key_row(c);
+            const float f = qk_norm ? inv_norm(ks, D) : 1.0f;
+            for (int d = 0; d < D; d++) Kt[d * TK + c] = ks[d] * f;
+        } else {
+            for (int d = 0; d < D; d++) Kt[d * TK + c] = 0;
+        }
+    }
+}
+
 // S[r][c0 .. c0 + C*W) = Q[r] . Kt[:, c] for the MR rows of a block; Kt is [D][TK] (keys along rows).
 template <int C, int MR, int TK>
 inline void qk_block(const float *Q, int ldq, const float *Kt, int D, float *S, int c0) {
