@@ -263,23 +263,25 @@ final class VectorAttention {
             return -1;
         }
 
-        /** out = acc / l per row; rows with a masked query or no visible key are zero. */
+        /** out = acc / l per row ({@link VectorTransposedRows}); rows with a masked query or no visible key are zero. */
         void write(Partial st) {
             final int d = a.dimHead;
+            float[] inv = new float[padded];
+            int[] dst = new int[padded];
+            Arrays.fill(dst, -1);
             for (int hi = 0; hi < qHeads.length; hi++) {
                 for (int r = 0; r < rows; r++) {
                     int lane = hi * rows + r;
-                    int dst = a.oOffset + b * a.oBatchStride + (i0 + r) * a.oRowStride + qHeads[hi] * d;
+                    int at = a.oOffset + b * a.oBatchStride + (i0 + r) * a.oRowStride + qHeads[hi] * d;
                     if (!active[lane] || st.l[lane] == 0f) {
-                        Arrays.fill(a.o, dst, dst + d, 0f);
+                        Arrays.fill(a.o, at, at + d, 0f);
                         continue;
                     }
-                    float inv = 1f / st.l[lane];
-                    for (int e = 0; e < d; e++) {
-                        a.o[dst + e] = st.accT[e * padded + lane] * inv;
-                    }
+                    dst[lane] = at;
+                    inv[lane] = 1f / st.l[lane];
                 }
             }
+            VectorTransposedRows.write(st.accT, inv, padded, padded, d, a.o, dst);
         }
 
         /** {@link #write(Partial)} for a merged state. */

@@ -1,6 +1,8 @@
 package dev.mmca.backend.java;
 
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Interleaved multi-modal causal attention (SPEC "Interleaved MMCA") on the Vector API: the contract and the groups
@@ -25,6 +27,8 @@ import java.util.Arrays;
  * {@code l} and {@code O} add its keys in column order, tile by tile.
  */
 final class VectorInterleavedAttention {
+    private static final VectorSpecies<Float> S = VectorKernels.SPECIES;
+    private static final int L = S.length();
     private static final int BLOCK = VectorAttention.BLOCK;
     /** Keys per tile: the tile's keys and values (2 x 64 x d floats) stay in L1 while every block uses them. */
     static final int KEY_TILE = VectorAttention.KEY_TILE;
@@ -204,25 +208,49 @@ final class VectorInterleavedAttention {
         }
 
         /**
-         * out = O_T / l_T + O_I / l_I (+ v_p under rule self) per row, in one pass over each output row; rows of
-         * padding tokens are zero. A group that saw no key (l = 0) has O = 0, so its factor 0 adds exactly zero.
+         * out = O_T / l_T + O_I / l_I (+ v_p under rule self) per row: the two groups summed lane-wise, the rows
+         * written by {@link VectorTransposedRows}, then the own value added; rows of padding tokens are zero. A group
+         * that saw no key (l = 0) has O = 0, so its factor 0 adds exactly zero.
          */
         void write() {
             final int d = a.dimHead;
+            float[] invT = new float[padded];
+            float[] invI = new float[padded];
+            int[] dst = new int[padded];
+            Arrays.fill(dst, -1);
             for (int r = 0; r < queries; r++) {
                 for (int h = 0; h < groupSize; h++) {
                     int lane = r * groupSize + h;
-                    int dst = a.oOffset + b * a.oBatchStride + (i0 + r) * a.oRowStride + qHeads[h] * d;
+                    int at = a.oOffset + b * a.oBatchStride + (i0 + r) * a.oRowStride + qHeads[h] * d;
                     if (!w.active[r]) {
-                        Arrays.fill(a.o, dst, dst + d, 0f);
+                        Arrays.fill(a.o, at, at + d, 0f);
                         continue;
                     }
-                    float invT = lT[lane] == 0f ? 0f : 1f / lT[lane];
-                    float invI = lI[lane] == 0f ? 0f : 1f / lI[lane];
-                    int own = w.ownValue(a, b, g, r);
-                    for (int e = 0, at = lane; e < d; e++, at += padded) {
-                        float x = accT[at] * invT + accI[at] * invI;
-                        a.o[dst + e] = own < 0 ? x : x + a.v[own + e];
+                    dst[lane] = at;
+                    invT[lane] = lT[lane] == 0f ? 0f : 1f / lT[lane];
+                    invI[lane] = lI[lane] == 0f ? 0f : 1f / lI[lane];
+                }
+            }
+            // O_T / l_T + O_I / l_I in place of O_T, lane-wise; then rows out with factor 1 (exact)
+            for (int lb = 0; lb < padded; lb += L) {
+                FloatVector sT = FloatVector.fromArray(S, invT, lb);
+                FloatVector sI = FloatVector.fromArray(S, invI, lb);
+                for (int at = lb; at < d * padded; at += padded) {
+                    FloatVector.fromArray(S, accT, at).mul(sT).add(FloatVector.fromArray(S, accI, at).mul(sI))
+                            .intoArray(accT, at);
+                }
+            }
+            Arrays.fill(invT, 1f);
+            VectorTransposedRows.write(accT, invT, padded, padded, d, a.o, dst);
+            for (int r = 0; r < queries; r++) {
+                int own = w.active[r] ? w.ownValue(a, b, g, r) : -1;
+                if (own < 0) {
+                    continue;
+                }
+                for (int h = 0; h < groupSize; h++) {
+                    int at = dst[r * groupSize + h];
+                    for (int e = 0; e < d; e++) {
+                        a.o[at + e] += a.v[own + e];
                     }
                 }
             }
