@@ -263,7 +263,7 @@ final class VectorAttention {
             return -1;
         }
 
-        /** out = acc / l per row ({@link VectorTransposedRows}); rows with a masked query or no visible key are zero. */
+        /** out = acc / l per row ({@link VectorTransposedRows}); a masked query's row, or one without keys, is 0. */
         void write(Partial st) {
             final int d = a.dimHead;
             float[] inv = new float[padded];
