@@ -408,6 +408,11 @@ public final class Compare {
             }
 
             @Override
+            public int settleMillis() {
+                return r.settleMillis();
+            }
+
+            @Override
             public float[] result() {
                 return r.decodedRows();
             }
@@ -516,6 +521,7 @@ public final class Compare {
                 long t0 = System.nanoTime();
                 runners.get(i).run();
                 times[i][round] = (System.nanoTime() - t0) / 1e6;
+                Runner.settle(runners.get(i));
             }
         }
         return times;
@@ -545,7 +551,8 @@ public final class Compare {
      * short burst of consecutive calls (about {@value #BURST_MS} ms, at least one call), rotating who
      * goes first: switching after every call would let one runtime's worker threads, still spinning
      * after its call, take the cores from the next runner's first microseconds, which distorts
-     * sub-millisecond calls.
+     * sub-millisecond calls. After a turn of a runtime that spins for long (libtorch), the machine idles
+     * for the runner's {@link Runner#settleMillis()}, which is not timed.
      */
     private double[][] time(List<? extends Runner> runners) {
         return time(runners, options.reps, options.minSeconds, options.warmupSeconds);
@@ -563,6 +570,7 @@ public final class Compare {
                 runners.get(i).run();
                 warmupMs[i] += (System.nanoTime() - t0) / 1e6;
                 warmupCalls[i]++;
+                Runner.settle(runners.get(i));
             }
         } while (System.nanoTime() < warmupEnd);
         int[] burst = new int[n];
@@ -593,6 +601,7 @@ public final class Compare {
                     times.get(i).add(ms);
                     total[i] += ms;
                 }
+                Runner.settle(runners.get(i));
             }
         }
         double[][] outTimes = new double[n][];

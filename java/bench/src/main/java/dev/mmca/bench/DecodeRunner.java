@@ -10,6 +10,11 @@ public interface DecodeRunner extends AutoCloseable {
     /** The name printed in results, such as {@code cpu} or {@code libtorch-kv-cat}. */
     String name();
 
+    /** See {@link Runner#settleMillis()}. */
+    default int settleMillis() {
+        return 0;
+    }
+
     /** Decodes the whole text one token per step from an empty cache, keeping each step's output row. */
     void decodeSequence();
 

@@ -257,6 +257,7 @@ public final class InterleavedCompare {
             this.scale = new DoubleOptional(p.scale());
         }
 
+        @Override public int settleMillis() { return TorchPeer.SETTLE_MS; }
         @Override public String name() { return "libtorch 2x SDPA"; }
 
         @Override
@@ -435,6 +436,7 @@ public final class InterleavedCompare {
         for (int w = 0; w < 2; w++) {
             for (Runner r : runners) {
                 r.run();
+                Runner.settle(r);
             }
         }
         List<List<Double>> times = new ArrayList<>();
@@ -457,6 +459,7 @@ public final class InterleavedCompare {
                 double ms = (System.nanoTime() - t0) / 1e6;
                 times.get(i).add(ms);
                 total[i] += ms;
+                Runner.settle(runners.get(i));
             }
         }
         double[][] out = new double[n][];

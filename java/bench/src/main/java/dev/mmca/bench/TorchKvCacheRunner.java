@@ -32,6 +32,11 @@ import org.bytedeco.pytorch.global.torch;
  * The last step's rollback keeps the earlier cache tensor (concatenated) or the earlier length (preallocated).
  */
 public final class TorchKvCacheRunner implements DecodeRunner {
+    @Override
+    public int settleMillis() {
+        return TorchPeer.SETTLE_MS;
+    }
+
     /** How the cache grows by one token. */
     public enum Cache {
         CONCATENATED("libtorch-kv-cat"),

@@ -33,6 +33,11 @@ public final class TorchRunner implements Runner {
     private Tensor lastA;
     private Tensor lastB;
 
+    @Override
+    public int settleMillis() {
+        return TorchPeer.SETTLE_MS;
+    }
+
     public TorchRunner(WorkloadData data) {
         TorchPeer.load();
         this.workload = data.workload();
