@@ -36,8 +36,8 @@ final class VectorLinear implements JavaKernels.Projection {
     /** Inputs per pass: one panel's slice ({@code KC * NR} floats, 16 KiB at 256 bits) stays in L1 across a task's rows. */
     static final int KC = 256;
     /**
-     * Rows per task: each task packs its rows' inputs once per pass and streams every panel of its column range past
-     * them, so more rows per task means fewer passes over the weights.
+     * Rows per task: each task streams every panel of its column range past its rows' packed inputs, so more rows per
+     * task means fewer passes over the weights.
      */
     static final int MC = 16 * MR;
     /**
@@ -45,6 +45,11 @@ final class VectorLinear implements JavaKernels.Projection {
      * not the thread count; the split never changes the bits (see the summation order above).
      */
     static final int MIN_TASKS = 32;
+    /**
+     * Most floats of a call's shared packed inputs ({@code [row group][k][XP]}, 8/5 of the inputs): 16 MiB. Above it
+     * each task packs its own rows pass by pass.
+     */
+    static final long SHARED_PACK_LIMIT = 1 << 22;
 
     private final int in;
     private final int out;
@@ -93,16 +98,28 @@ final class VectorLinear implements JavaKernels.Projection {
     @Override
     public long apply(float[] x, int xOffset, int rows, float[] y, int yOffset) {
         int rowBlocks = (rows + MC - 1) / MC;
-        // the fewest column blocks that make MIN_TASKS tasks: each column block repacks the rows' inputs
+        // the fewest column blocks that make MIN_TASKS tasks
         int colBlocks = Math.min(panels, Math.max(1, (MIN_TASKS + rowBlocks - 1) / rowBlocks));
         int panelsPerTask = (panels + colBlocks - 1) / colBlocks;
+        // Split by columns, every column block of a row block would pack the same inputs (W1's projections: 320
+        // rows in 8 column blocks, each input packed 8 times): they are packed once for the whole call instead,
+        // when the copy of every input is small enough.
+        int groups = (rows + MR - 1) / MR;
+        long sharedSize = (long) groups * in * XP;
+        float[] shared = colBlocks > 1 && sharedSize <= SHARED_PACK_LIMIT ? new float[(int) sharedSize] : null;
+        if (shared != null) {
+            Parallel.forEach(rowBlocks, rb -> {
+                int r0 = rb * MC;
+                pack(x, xOffset, r0, Math.min(rows, r0 + MC), 0, in, shared, r0 / MR * in * XP, in * XP);
+            });
+        }
         FirstIndex bad = new FirstIndex();
         Parallel.forEach(rowBlocks * colBlocks, task -> {
             int r0 = task / colBlocks * MC;
             int r1 = Math.min(rows, r0 + MC);
             int p0 = Math.min(panels, task % colBlocks * panelsPerTask);
             int p1 = Math.min(panels, p0 + panelsPerTask);
-            block(x, xOffset, y, yOffset, r0, r1, p0, p1);
+            block(x, xOffset, shared, y, yOffset, r0, r1, p0, p1);
             bad.report(firstNonFinite(y, yOffset, r0, r1, p0 * NR, Math.min(out, p1 * NR)));
         });
         return bad.get();
@@ -126,32 +143,29 @@ final class VectorLinear implements JavaKernels.Projection {
     }
 
     /**
-     * Rows {@code [r0, r1)} times panels {@code [p0, p1)}, in passes of {@link #KC} inputs. Each pass first copies
-     * the rows' inputs into {@code [row group][k][XP]} (zero rows past r1), so that the kernel reads one input of
-     * each of its rows from consecutive addresses off one index.
+     * Rows {@code [r0, r1)} times panels {@code [p0, p1)}, in passes of {@link #KC} inputs. The kernel reads one input
+     * of each of its rows from consecutive addresses off one index: from {@code shared} when the call packed its
+     * inputs ({@code [row group][k][XP]} over all inputs), else each pass first copies the rows' inputs of the pass
+     * into {@code [row group][k][XP]}.
      */
-    private void block(float[] x, int xOffset, float[] y, int yOffset, int r0, int r1, int p0, int p1) {
+    private void block(float[] x, int xOffset, float[] shared, float[] y, int yOffset, int r0, int r1, int p0,
+            int p1) {
         int groups = (r1 - r0 + MR - 1) / MR;
-        float[] xp = new float[groups * XP * Math.min(KC, in)];
+        float[] xp = shared != null ? shared : new float[groups * XP * Math.min(KC, in)];
         float[] edge = null;
         for (int k0 = 0; k0 < in; k0 += KC) {
             int kn = Math.min(KC, in - k0);
             boolean load = k0 > 0;
-            for (int rg = 0; rg < groups; rg++) {
-                for (int r = 0; r < MR; r++) {
-                    int row = r0 + rg * MR + r;
-                    int dst = rg * kn * XP + r;
-                    if (row >= r1) {
-                        for (int k = 0; k < kn; k++) {
-                            xp[dst + k * XP] = 0f;
-                        }
-                        continue;
-                    }
-                    int src = xOffset + row * in + k0;
-                    for (int k = 0; k < kn; k++) {
-                        xp[dst + k * XP] = x[src + k];
-                    }
-                }
+            // row group rg of the block at xBase + rg * xGroup
+            int xBase;
+            int xGroup;
+            if (shared != null) {
+                xBase = (r0 / MR * in + k0) * XP;
+                xGroup = in * XP;
+            } else {
+                pack(x, xOffset, r0, r1, k0, kn, xp, 0, kn * XP);
+                xBase = 0;
+                xGroup = kn * XP;
             }
             for (int p = p0; p < p1; p++) {
                 int col = p * NR;
@@ -161,8 +175,9 @@ final class VectorLinear implements JavaKernels.Projection {
                     int row = r0 + rg * MR;
                     int height = Math.min(MR, r1 - row);
                     int yi = yOffset + row * out + col;
+                    int xi = xBase + rg * xGroup;
                     if (height == MR && width == NR) {
-                        kernel(xp, rg * kn * XP, packed, w, kn, y, yi, out, load);
+                        kernel(xp, xi, packed, w, kn, y, yi, out, load);
                         continue;
                     }
                     // rows past r1 or columns past out: compute in a scratch block, keep the real part
@@ -174,10 +189,34 @@ final class VectorLinear implements JavaKernels.Projection {
                             System.arraycopy(y, yi + r * out, edge, r * NR, width);
                         }
                     }
-                    kernel(xp, rg * kn * XP, packed, w, kn, edge, 0, NR, load);
+                    kernel(xp, xi, packed, w, kn, edge, 0, NR, load);
                     for (int r = 0; r < height; r++) {
                         System.arraycopy(edge, r * NR, y, yi + r * out, width);
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * Inputs {@code [k0, k0 + kn)} of rows {@code [r0, r1)} into groups of {@link #MR} rows, group g's input k of its
+     * row r at {@code xp[base + g * groupStride + k * XP + r]}; the rows of the last group past r1 are zero.
+     */
+    private void pack(float[] x, int xOffset, int r0, int r1, int k0, int kn, float[] xp, int base, int groupStride) {
+        int groups = (r1 - r0 + MR - 1) / MR;
+        for (int rg = 0; rg < groups; rg++) {
+            for (int r = 0; r < MR; r++) {
+                int row = r0 + rg * MR + r;
+                int dst = base + rg * groupStride + r;
+                if (row >= r1) {
+                    for (int k = 0; k < kn; k++) {
+                        xp[dst + k * XP] = 0f;
+                    }
+                    continue;
+                }
+                int src = xOffset + row * in + k0;
+                for (int k = 0; k < kn; k++) {
+                    xp[dst + k * XP] = x[src + k];
                 }
             }
         }

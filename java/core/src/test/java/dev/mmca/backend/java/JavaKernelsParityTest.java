@@ -263,6 +263,31 @@ class JavaKernelsParityTest {
         }
     }
 
+    /**
+     * A row's bits do not depend on how its call packs the inputs for the vector kernel: once for the whole call
+     * (a few rows, split by columns) or pass by pass in each task (enough rows for every task without a column
+     * split).
+     */
+    @Test
+    void aProjectionRowHasTheSameBitsWhicheverWayTheInputsArePacked() {
+        int rows = VectorLinear.MIN_TASKS * VectorLinear.MC + 7;
+        int in = 300;
+        int out = 45;
+        PackedWeight w = PackedWeight.stack("w", RandomInputs.normal(11, out, in));
+        float[] x = RandomInputs.normal(12, rows, in).array();
+        for (JavaKernels k : KernelSets.all()) {
+            JavaKernels.Projection p = k.projection(w);
+            float[] all = new float[rows * out];
+            p.apply(x, 0, rows, all, 0);
+            for (int[] part : new int[][] {{0, 1}, {3, 90}, {1234, 80}, {rows - 67, 67}}) {
+                float[] some = new float[part[1] * out];
+                p.apply(x, part[0] * in, part[1], some, 0);
+                assertArrayEquals(Arrays.copyOfRange(all, part[0] * out, (part[0] + part[1]) * out), some,
+                        k.name() + ": rows " + part[0] + " + " + part[1]);
+            }
+        }
+    }
+
     @Test
     void resultsAreBitIdenticalForEveryThreadCount() {
         // 12 work items (too few keys to split), a split one-query call (4 items, 3 key chunks), a GEMM of 6 tasks
