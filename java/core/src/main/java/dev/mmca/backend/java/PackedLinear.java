@@ -10,8 +10,20 @@ import java.util.concurrent.atomic.AtomicLong;
  * [2304 x 1024] * [1024 x 1536].
  */
 public final class PackedLinear implements JavaKernels.Projection {
-    /** Rows of x per task; the kernel takes them two at a time. */
-    private static final int ROW_BLOCK = 4;
+    /** Fewest rows of x per task; the kernel takes them two at a time. */
+    private static final int MIN_ROW_BLOCK = 4;
+    /**
+     * Most rows of x per task. A task loads each K_TILE slice of the weights into L2 once and runs all its rows
+     * past it, so more rows per task means fewer passes over the weights: the five GEMMs of W1 (320 rows) took 9-13%
+     * less time with 16 rows per task than with 4 (2-core AVX2 EPYC, Java 17).
+     */
+    private static final int MAX_ROW_BLOCK = 16;
+    /**
+     * Row blocks grow past MIN_ROW_BLOCK only while the call keeps at least this many of them, so that calls of few
+     * rows still spread over the cores as before. A constant, not the thread count; the blocking never changes the
+     * bits (see the summation order below).
+     */
+    static final int MIN_TASKS = 16;
     /** Output columns per task (measured: whole rows up to this width beat narrower tiles). */
     private static final int COL_TILE = 2048;
     /** Inputs per pass over the task's rows: keeps the weight rows of one pass in L2 while all rows use them. */
@@ -73,14 +85,15 @@ public final class PackedLinear implements JavaKernels.Projection {
      */
     @Override
     public long apply(float[] x, int xOffset, int rows, float[] y, int yOffset) {
-        int rowBlocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
+        int rowBlock = rowBlock(rows);
+        int rowBlocks = (rows + rowBlock - 1) / rowBlock;
         int colTiles = (out + COL_TILE - 1) / COL_TILE;
         AtomicLong firstBad = new AtomicLong(-1);
         Parallel.forEach(rowBlocks * colTiles, task -> {
             int rb = task / colTiles;
             int ct = task % colTiles;
-            int r0 = rb * ROW_BLOCK;
-            int r1 = Math.min(rows, r0 + ROW_BLOCK);
+            int r0 = rb * rowBlock;
+            int r1 = Math.min(rows, r0 + rowBlock);
             int c0 = ct * COL_TILE;
             int c1 = Math.min(out, c0 + COL_TILE);
             long bad = block(x, xOffset, y, yOffset, r0, r1, c0, c1);
@@ -89,6 +102,15 @@ public final class PackedLinear implements JavaKernels.Projection {
             }
         });
         return firstBad.get();
+    }
+
+    /** Rows per task: MIN_ROW_BLOCK doubled, up to MAX_ROW_BLOCK, while the call keeps MIN_TASKS row blocks. */
+    static int rowBlock(int rows) {
+        int rowBlock = MIN_ROW_BLOCK;
+        while (rowBlock < MAX_ROW_BLOCK && rows >= 2 * rowBlock * MIN_TASKS) {
+            rowBlock *= 2;
+        }
+        return rowBlock;
     }
 
     /** Computes the block and returns the first non-finite output's index {@code r * out + c}, or -1. */

@@ -264,12 +264,12 @@ class JavaKernelsParityTest {
     }
 
     /**
-     * A row's bits do not depend on how its call packs the inputs for the vector kernel: once for the whole call
-     * (a few rows, split by columns) or pass by pass in each task (enough rows for every task without a column
-     * split).
+     * A row's bits do not depend on how its call is blocked, which follows the call's rows: the vector kernel packs
+     * the inputs once for the whole call (a few rows, split by columns) or pass by pass in each task (enough rows for
+     * every task without a column split); the scalar kernel takes 4 rows per task, or up to 16 in a call of many.
      */
     @Test
-    void aProjectionRowHasTheSameBitsWhicheverWayTheInputsArePacked() {
+    void aProjectionRowHasTheSameBitsWhateverTheBlockingOfItsCall() {
         int rows = VectorLinear.MIN_TASKS * VectorLinear.MC + 7;
         int in = 300;
         int out = 45;
