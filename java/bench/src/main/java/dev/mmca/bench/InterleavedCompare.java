@@ -430,7 +430,10 @@ public final class InterleavedCompare {
         }
     }
 
-    /** Warm-up, then rounds of one call per runner (the start rotating) until each has reps and minSeconds. */
+    /**
+     * Warm-up, then rounds of one call per runner (the start rotating) until each has reps and minSeconds; after each
+     * call the machine idles for the runner's {@link Runner#settleMillis()} (libtorch's), untimed.
+     */
     static double[][] time(List<Runner> runners, int reps, double minSeconds) {
         int n = runners.size();
         for (int w = 0; w < 2; w++) {
