@@ -245,22 +245,7 @@ class JavaKernelsParityTest {
     /** A row's bits do not depend on which rows share its call (its block, the edge path, its task). */
     @Test
     void aProjectionRowHasTheSameBitsWhereverItSits() {
-        int rows = 61;
-        int in = 300;
-        int out = 45;
-        PackedWeight w = PackedWeight.stack("w", RandomInputs.normal(5, out, in));
-        float[] x = RandomInputs.normal(6, rows, in).array();
-        for (JavaKernels k : KernelSets.all()) {
-            JavaKernels.Projection p = k.projection(w);
-            float[] all = new float[rows * out];
-            p.apply(x, 0, rows, all, 0);
-            for (int[] part : new int[][] {{0, 1}, {5, 7}, {7, 40}, {59, 2}, {20, 41}}) {
-                float[] some = new float[part[1] * out];
-                p.apply(x, part[0] * in, part[1], some, 0);
-                assertArrayEquals(Arrays.copyOfRange(all, part[0] * out, (part[0] + part[1]) * out), some,
-                        k.name() + ": rows " + part[0] + " + " + part[1]);
-            }
-        }
+        assertPartsMatchTheWholeCall(61, 5, new int[][] {{0, 1}, {5, 7}, {7, 40}, {59, 2}, {20, 41}});
     }
 
     /**
@@ -271,15 +256,24 @@ class JavaKernelsParityTest {
     @Test
     void aProjectionRowHasTheSameBitsWhateverTheBlockingOfItsCall() {
         int rows = VectorLinear.MIN_TASKS * VectorLinear.MC + 7;
+        assertPartsMatchTheWholeCall(rows, 11, new int[][] {{0, 1}, {3, 90}, {1234, 80}, {rows - 67, 67}});
+    }
+
+    /**
+     * On every kernel set, a projection [300 -> 45] of {@code rows} rows, weights from {@code seed} and inputs from
+     * {@code seed + 1}, gives each part {@code {first row, rows}} called alone the bits of the same rows of the whole
+     * call.
+     */
+    private static void assertPartsMatchTheWholeCall(int rows, long seed, int[][] parts) {
         int in = 300;
         int out = 45;
-        PackedWeight w = PackedWeight.stack("w", RandomInputs.normal(11, out, in));
-        float[] x = RandomInputs.normal(12, rows, in).array();
+        PackedWeight w = PackedWeight.stack("w", RandomInputs.normal(seed, out, in));
+        float[] x = RandomInputs.normal(seed + 1, rows, in).array();
         for (JavaKernels k : KernelSets.all()) {
             JavaKernels.Projection p = k.projection(w);
             float[] all = new float[rows * out];
             p.apply(x, 0, rows, all, 0);
-            for (int[] part : new int[][] {{0, 1}, {3, 90}, {1234, 80}, {rows - 67, 67}}) {
+            for (int[] part : parts) {
                 float[] some = new float[part[1] * out];
                 p.apply(x, part[0] * in, part[1], some, 0);
                 assertArrayEquals(Arrays.copyOfRange(all, part[0] * out, (part[0] + part[1]) * out), some,
