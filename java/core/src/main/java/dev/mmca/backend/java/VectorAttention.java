@@ -32,7 +32,7 @@ final class VectorAttention {
     private static final int L = S.length();
     /** Query rows per block: two vectors of lanes. */
     static final int BLOCK = 2 * L;
-    /** Keys per packed tile: the tile's keys and values (2 x 64 x d floats) stay in L1 while every block uses them. */
+    /** Keys per tile: the tile's keys and values (2 x 64 x d floats) stay in L1 while every block uses them. */
     static final int KEY_TILE = 64;
 
     /** 1.5 * 2^23: {@code x + SHIFTER} rounds x (|x| < 2^22) to an integer n and leaves n in the low mantissa bits. */
@@ -48,26 +48,27 @@ final class VectorAttention {
         int maxChunks = (a.keys + FusedAttention.KEY_TILE - 1) / FusedAttention.KEY_TILE;
         int chunks = items >= FusedAttention.MIN_ITEMS ? 1
                 : Math.min(maxChunks, (FusedAttention.MIN_ITEMS + items - 1) / items);
+        KeyPanels panels = KeyPanels.pack(a, KEY_TILE);
         FirstIndex bad = new FirstIndex();
         if (chunks <= 1) {
             Parallel.forEach(items, t -> {
-                Item item = new Item(a, t, queryTiles);
+                Item item = new Item(a, panels, t, queryTiles);
                 Partial st = item.accumulate(0, item.keyEnd);
                 bad.report(item.firstOverflow(st.m, st.l));
                 item.write(st);
             });
             return bad.get();
         }
-        // Chunk c of an item covers keys [c * span, (c + 1) * span) of the item's visible range, span a whole
-        // number of FusedAttention.KEY_TILE (as the scalar kernel splits); partial states merge in chunk order.
+        // Chunk c of an item covers its visible keys [c * span, (c + 1) * span) (positions among the batch element's
+        // visible keys), span a whole number of key tiles; partial states merge in chunk order.
         Item[] all = new Item[items];
         FusedAttention.State[][] partial = new FusedAttention.State[items][chunks];
-        Parallel.forEach(items, t -> all[t] = new Item(a, t, queryTiles));
+        Parallel.forEach(items, t -> all[t] = new Item(a, panels, t, queryTiles));
         Parallel.forEach(items * chunks, w -> {
             Item item = all[w / chunks];
             int c = w % chunks;
             int span = (item.keyEnd + chunks - 1) / chunks;
-            span = (span + FusedAttention.KEY_TILE - 1) / FusedAttention.KEY_TILE * FusedAttention.KEY_TILE;
+            span = (span + KEY_TILE - 1) / KEY_TILE * KEY_TILE;
             int from = Math.min(item.keyEnd, c * span);
             int to = Math.min(item.keyEnd, from + span);
             partial[w / chunks][c] = item.accumulate(from, to).toState(item);
@@ -116,6 +117,7 @@ final class VectorAttention {
      */
     private static final class Item {
         final AttentionArgs a;
+        final KeyPanels panels;
         final int b;
         final int g;
         final int i0;
@@ -124,7 +126,7 @@ final class VectorAttention {
         /** Lanes rounded up to whole blocks; the padding lanes are inactive. */
         final int padded;
         final int[] qHeads;
-        /** {@code (scale q)} transposed: {@code qT[e * padded + lane]}. */
+        /** {@code (scale q)} in the blocked transpose of {@link #loadQuery}. */
         final float[] qT;
         final boolean[] active;
         /** The last key index the lane's query may see (-1: none). */
@@ -132,11 +134,12 @@ final class VectorAttention {
         /** Per block: the largest and the smallest {@link #last} of its active lanes (-1 and MAX_VALUE: none). */
         final int[] blockMax;
         final int[] blockMin;
-        /** One past the last key any active lane may see. */
+        /** How many of the batch element's visible keys ({@link KeyPanels#keys}) some active lane may see. */
         final int keyEnd;
 
-        Item(AttentionArgs a, int t, int queryTiles) {
+        Item(AttentionArgs a, KeyPanels panels, int t, int queryTiles) {
             this.a = a;
+            this.panels = panels;
             int qt = t % queryTiles;
             this.g = (t / queryTiles) % a.kvHeads;
             this.b = t / (queryTiles * a.kvHeads);
@@ -170,10 +173,11 @@ final class VectorAttention {
                     if (active[lane]) {
                         end = Math.max(end, last[lane] + 1);
                     }
-                    loadQuery(a, b, i, qHeads[hi], row, qT, padded, lane);
+                    loadQuery(a, b, i, qHeads[hi], row, qT, lane);
                 }
             }
-            keyEnd = end;
+            int seen = Arrays.binarySearch(panels.keys[b], end);
+            keyEnd = seen >= 0 ? seen : -seen - 1;
             int blocks = padded / BLOCK;
             blockMax = new int[blocks];
             blockMin = new int[blocks];
@@ -191,47 +195,41 @@ final class VectorAttention {
             }
         }
 
-        /** The state over the visible keys in [from, to). */
+        /**
+         * The state over the batch element's visible keys {@code [from, to)} (positions in {@link KeyPanels#keys},
+         * from a whole number of key tiles), tile by tile.
+         */
         Partial accumulate(int from, int to) {
             final int d = a.dimHead;
             Partial st = new Partial(padded, d);
-            int capacity = Math.max(1, Math.min(KEY_TILE, to - from));
-            float[] kt = new float[capacity * d];
-            float[] vt = new float[capacity * d];
-            int[] keyIndex = new int[capacity];
-            float[] s = new float[capacity * BLOCK];
+            int[] keys = panels.keys[b];
+            float[] kp = panels.k[b * a.kvHeads + g];
+            float[] vp = panels.v[b * a.kvHeads + g];
+            float[] s = new float[KEY_TILE * BLOCK];
             float[] work = new float[4 * BLOCK];
             float[] visible = new float[BLOCK];
             float[] zeros = new float[BLOCK];
-            int next = from;
-            while (next < to) {
-                // A tile holds the next unmasked keys (masked keys cost nothing), in key order.
-                int width = 0;
-                for (; next < to && width < capacity; next++) {
-                    if (a.keyMask == null || a.keyMask[b * a.keys + next] != 0) {
-                        keyIndex[width++] = next;
-                    }
-                }
-                if (width == 0) {
-                    break;
-                }
-                packKeys(a, b, g, keyIndex, 0, width, kt, vt);
+            for (int t0 = from; t0 < to; t0 += KEY_TILE) {
+                // the tile of keys[t0, t0 + width), of which the first `end` are in range
+                int width = Math.min(KEY_TILE, keys.length - t0);
+                int end = Math.min(width, to - t0);
+                int at = t0 * d;
                 for (int blk = 0; blk < blockMax.length; blk++) {
                     // keys visible to some lane of the block: a prefix of the tile, since visibility is j <= last
-                    int count = width;
-                    while (count > 0 && keyIndex[count - 1] > blockMax[blk]) {
+                    int count = end;
+                    while (count > 0 && keys[t0 + count - 1] > blockMax[blk]) {
                         count--;
                     }
                     if (count == 0) {
                         continue;
                     }
                     int lb = blk * BLOCK;
-                    scores(qT, lb, padded, kt, d, 0, count, s);
-                    if (keyIndex[count - 1] > blockMin[blk]) {
+                    scores(qT, lb * d, kp, at, width, d, 0, count, s);
+                    if (keys[t0 + count - 1] > blockMin[blk]) {
                         // some lane sees only part of the tile: hide the rest (score -inf, weight 0)
                         for (int lane = 0; lane < BLOCK; lane++) {
                             int n = 0;
-                            while (n < count && keyIndex[n] <= last[lb + lane]) {
+                            while (n < count && keys[t0 + n] <= last[lb + lane]) {
                                 n++;
                             }
                             visible[lane] = n;
@@ -239,7 +237,7 @@ final class VectorAttention {
                         hide(s, 0, count, zeros, visible);
                     }
                     softmax(s, 0, count, st.m, st.l, lb, work);
-                    values(st.accT, lb, padded, s, vt, d, 0, count, work);
+                    values(st.accT, lb, padded, s, vp, at, width, d, 0, count, work);
                 }
             }
             return st;
@@ -307,98 +305,84 @@ final class VectorAttention {
 
     /**
      * Query i of head h in batch element b (L2-normalised with qk_norm), times the scale, into lane {@code lane} of
-     * the transposed {@code qT[e * stride + lane]}; {@code row} is scratch of {@code d} floats.
+     * the blocked transpose {@code qT}: the block of lane's {@link #BLOCK} lanes holds {@code d} rows of BLOCK lanes,
+     * {@code qT[(lane / BLOCK) d BLOCK + e BLOCK + lane % BLOCK]}, which {@link #scores} reads with a constant stride.
+     * {@code row} is scratch of {@code d} floats.
      */
-    static void loadQuery(AttentionArgs a, int b, int i, int h, float[] row, float[] qT, int stride, int lane) {
+    static void loadQuery(AttentionArgs a, int b, int i, int h, float[] row, float[] qT, int lane) {
         int d = a.dimHead;
         System.arraycopy(a.q, a.qOffset + b * a.qBatchStride + i * a.qRowStride + h * d, row, 0, d);
         if (a.qkNorm) {
             FusedAttention.normalize(row, 0, d);
         }
+        int at = lane / BLOCK * d * BLOCK + lane % BLOCK;
         for (int e = 0; e < d; e++) {
-            qT[e * stride + lane] = row[e] * a.scale;
-        }
-    }
-
-    /**
-     * Copies the keys {@code keyIndex[j]} for tile columns {@code j} in {@code [from, to)} (L2-normalised with
-     * qk_norm) and their values, of batch element b and kv head g, into the {@code [j][d]} tiles kt and vt.
-     */
-    static void packKeys(AttentionArgs a, int b, int g, int[] keyIndex, int from, int to, float[] kt, float[] vt) {
-        int d = a.dimHead;
-        for (int j = from; j < to; j++) {
-            int key = keyIndex[j];
-            System.arraycopy(a.k, a.kOffset + b * a.kBatchStride + key * a.kRowStride + g * d, kt, j * d, d);
-            if (a.qkNorm) {
-                FusedAttention.normalize(kt, j * d, d);
-            }
-            System.arraycopy(a.v, a.vOffset + b * a.vBatchStride + key * a.vRowStride + g * d, vt, j * d, d);
+            qT[at + e * BLOCK] = row[e] * a.scale;
         }
     }
 
     /*
      * The kernels below take only arrays and ints and call nothing but the Vector API, so they run at full speed
      * whether or not C2 inlines them into their caller (a vector that crosses a call C2 did not inline is boxed).
+     * Their inner loops index every array as (loop variable) x (constant) + (invariant): the blocked queries, the
+     * panels of KeyPanels and the score rows, so C2 hoists all bounds checks out of them.
      * Each keeps a block of 2 lane vectors times up to 6 keys (or head elements) in registers: 12 accumulators,
      * two vector operands and a broadcast use 15 of the 16 AVX2 vector registers; the 4-, 2- and 1-wide variants
      * take the rest.
      */
 
     /**
-     * {@code s[j][lanes] = sum_e kt[j][e] * qT[e][lb + lanes]} for the block's two lane vectors and keys
-     * {@code j} in {@code [from, to)}.
+     * {@code s[j][lanes] = sum_e k_j[e] * q[e][lanes]} for the two lane vectors of the block whose queries start at
+     * {@code qb} of the blocked {@code q} ({@link #loadQuery}), and the keys {@code j} of a {@link KeyPanels} tile of
+     * {@code width} keys at {@code at} of {@code k}: every key of each group that overlaps {@code [from, to)} (a
+     * score does not depend on its group, so the extra scores of a group's other keys are harmless).
      */
-    static void scores(float[] qT, int lb, int stride, float[] kt, int d, int from, int to, float[] s) {
-        int j = from;
-        for (; j + 6 <= to; j += 6) {
-            scores6(qT, lb, stride, kt, d, j, s);
-        }
-        for (; j + 4 <= to; j += 4) {
-            scores4(qT, lb, stride, kt, d, j, s);
-        }
-        for (; j + 2 <= to; j += 2) {
-            scores2(qT, lb, stride, kt, d, j, s);
-        }
-        for (; j < to; j++) {
-            scores1(qT, lb, stride, kt, d, j, s);
+    static void scores(float[] q, int qb, float[] k, int at, int width, int d, int from, int to, float[] s) {
+        for (int j = 0; j < to; j += KeyPanels.groupWidth(width, j)) {
+            int w = KeyPanels.groupWidth(width, j);
+            if (j + w <= from) {
+                continue;
+            }
+            int kb = at + j * d;
+            switch (w) {
+                case 6 -> scores6(q, qb, k, kb, d, j, s);
+                case 4 -> scores4(q, qb, k, kb, d, j, s);
+                case 2 -> scores2(q, qb, k, kb, d, j, s);
+                default -> scores1(q, qb, k, kb, d, j, s);
+            }
         }
     }
 
-    /** {@link #scores} for keys {@code [j, j + 6)}. */
-    static void scores6(float[] qT, int lb, int stride, float[] kt, int d, int j, float[] s) {
+    /** {@link #scores} for the group of keys {@code [j, j + 6)}, its panel at {@code kb}. */
+    static void scores6(float[] q, int qb, float[] k, int kb, int d, int j, float[] s) {
         FloatVector z = FloatVector.zero(S);
         FloatVector s00 = z, s01 = z;
-        int k0 = j * d;
         FloatVector s10 = z, s11 = z;
-        int k1 = (j + 1) * d;
         FloatVector s20 = z, s21 = z;
-        int k2 = (j + 2) * d;
         FloatVector s30 = z, s31 = z;
-        int k3 = (j + 3) * d;
         FloatVector s40 = z, s41 = z;
-        int k4 = (j + 4) * d;
         FloatVector s50 = z, s51 = z;
-        int k5 = (j + 5) * d;
-        int qi = lb;
-        for (int e = 0; e < d; e++, qi += stride) {
-            FloatVector q0 = FloatVector.fromArray(S, qT, qi);
-            FloatVector q1 = FloatVector.fromArray(S, qT, qi + L);
-            FloatVector b0 = FloatVector.broadcast(S, kt[k0 + e]);
+        for (int e = 0; e < d; e++) {
+            int qi = qb + e * BLOCK;
+            int ki = kb + e * 6;
+            FloatVector q0 = FloatVector.fromArray(S, q, qi);
+            FloatVector q1 = FloatVector.fromArray(S, q, qi + L);
+            FloatVector b0 = FloatVector.broadcast(S, k[ki]);
             s00 = b0.fma(q0, s00);
             s01 = b0.fma(q1, s01);
-            FloatVector b1 = FloatVector.broadcast(S, kt[k1 + e]);
+            FloatVector b1 = FloatVector.broadcast(S, k[ki + 1]);
             s10 = b1.fma(q0, s10);
             s11 = b1.fma(q1, s11);
-            FloatVector b2 = FloatVector.broadcast(S, kt[k2 + e]);
+            FloatVector b2 = FloatVector.broadcast(S, k[ki + 2]);
             s20 = b2.fma(q0, s20);
             s21 = b2.fma(q1, s21);
-            FloatVector b3 = FloatVector.broadcast(S, kt[k3 + e]);
+            FloatVector b3 = FloatVector.broadcast(S, k[ki + 3]);
             s30 = b3.fma(q0, s30);
             s31 = b3.fma(q1, s31);
-            FloatVector b4 = FloatVector.broadcast(S, kt[k4 + e]);
+            FloatVector b4 = FloatVector.broadcast(S, k[ki + 4]);
             s40 = b4.fma(q0, s40);
             s41 = b4.fma(q1, s41);
-            FloatVector b5 = FloatVector.broadcast(S, kt[k5 + e]);
+            FloatVector b5 = FloatVector.broadcast(S, k[ki + 5]);
             s50 = b5.fma(q0, s50);
             s51 = b5.fma(q1, s51);
         }
@@ -416,31 +400,28 @@ final class VectorAttention {
         s51.intoArray(s, (j + 5) * BLOCK + L);
     }
 
-    /** {@link #scores} for keys {@code [j, j + 4)}. */
-    static void scores4(float[] qT, int lb, int stride, float[] kt, int d, int j, float[] s) {
+    /** {@link #scores} for the group of keys {@code [j, j + 4)}, its panel at {@code kb}. */
+    static void scores4(float[] q, int qb, float[] k, int kb, int d, int j, float[] s) {
         FloatVector z = FloatVector.zero(S);
         FloatVector s00 = z, s01 = z;
-        int k0 = j * d;
         FloatVector s10 = z, s11 = z;
-        int k1 = (j + 1) * d;
         FloatVector s20 = z, s21 = z;
-        int k2 = (j + 2) * d;
         FloatVector s30 = z, s31 = z;
-        int k3 = (j + 3) * d;
-        int qi = lb;
-        for (int e = 0; e < d; e++, qi += stride) {
-            FloatVector q0 = FloatVector.fromArray(S, qT, qi);
-            FloatVector q1 = FloatVector.fromArray(S, qT, qi + L);
-            FloatVector b0 = FloatVector.broadcast(S, kt[k0 + e]);
+        for (int e = 0; e < d; e++) {
+            int qi = qb + e * BLOCK;
+            int ki = kb + e * 4;
+            FloatVector q0 = FloatVector.fromArray(S, q, qi);
+            FloatVector q1 = FloatVector.fromArray(S, q, qi + L);
+            FloatVector b0 = FloatVector.broadcast(S, k[ki]);
             s00 = b0.fma(q0, s00);
             s01 = b0.fma(q1, s01);
-            FloatVector b1 = FloatVector.broadcast(S, kt[k1 + e]);
+            FloatVector b1 = FloatVector.broadcast(S, k[ki + 1]);
             s10 = b1.fma(q0, s10);
             s11 = b1.fma(q1, s11);
-            FloatVector b2 = FloatVector.broadcast(S, kt[k2 + e]);
+            FloatVector b2 = FloatVector.broadcast(S, k[ki + 2]);
             s20 = b2.fma(q0, s20);
             s21 = b2.fma(q1, s21);
-            FloatVector b3 = FloatVector.broadcast(S, kt[k3 + e]);
+            FloatVector b3 = FloatVector.broadcast(S, k[ki + 3]);
             s30 = b3.fma(q0, s30);
             s31 = b3.fma(q1, s31);
         }
@@ -454,21 +435,20 @@ final class VectorAttention {
         s31.intoArray(s, (j + 3) * BLOCK + L);
     }
 
-    /** {@link #scores} for keys {@code [j, j + 2)}. */
-    static void scores2(float[] qT, int lb, int stride, float[] kt, int d, int j, float[] s) {
+    /** {@link #scores} for the group of keys {@code [j, j + 2)}, its panel at {@code kb}. */
+    static void scores2(float[] q, int qb, float[] k, int kb, int d, int j, float[] s) {
         FloatVector z = FloatVector.zero(S);
         FloatVector s00 = z, s01 = z;
-        int k0 = j * d;
         FloatVector s10 = z, s11 = z;
-        int k1 = (j + 1) * d;
-        int qi = lb;
-        for (int e = 0; e < d; e++, qi += stride) {
-            FloatVector q0 = FloatVector.fromArray(S, qT, qi);
-            FloatVector q1 = FloatVector.fromArray(S, qT, qi + L);
-            FloatVector b0 = FloatVector.broadcast(S, kt[k0 + e]);
+        for (int e = 0; e < d; e++) {
+            int qi = qb + e * BLOCK;
+            int ki = kb + e * 2;
+            FloatVector q0 = FloatVector.fromArray(S, q, qi);
+            FloatVector q1 = FloatVector.fromArray(S, q, qi + L);
+            FloatVector b0 = FloatVector.broadcast(S, k[ki]);
             s00 = b0.fma(q0, s00);
             s01 = b0.fma(q1, s01);
-            FloatVector b1 = FloatVector.broadcast(S, kt[k1 + e]);
+            FloatVector b1 = FloatVector.broadcast(S, k[ki + 1]);
             s10 = b1.fma(q0, s10);
             s11 = b1.fma(q1, s11);
         }
@@ -478,16 +458,16 @@ final class VectorAttention {
         s11.intoArray(s, (j + 1) * BLOCK + L);
     }
 
-    /** {@link #scores} for keys {@code [j, j + 1)}. */
-    static void scores1(float[] qT, int lb, int stride, float[] kt, int d, int j, float[] s) {
+    /** {@link #scores} for the group of keys {@code [j, j + 1)}, its panel at {@code kb}. */
+    static void scores1(float[] q, int qb, float[] k, int kb, int d, int j, float[] s) {
         FloatVector z = FloatVector.zero(S);
         FloatVector s00 = z, s01 = z;
-        int k0 = j * d;
-        int qi = lb;
-        for (int e = 0; e < d; e++, qi += stride) {
-            FloatVector q0 = FloatVector.fromArray(S, qT, qi);
-            FloatVector q1 = FloatVector.fromArray(S, qT, qi + L);
-            FloatVector b0 = FloatVector.broadcast(S, kt[k0 + e]);
+                for (int e = 0; e < d; e++) {
+            int qi = qb + e * BLOCK;
+            int ki = kb + e * 1;
+            FloatVector q0 = FloatVector.fromArray(S, q, qi);
+            FloatVector q1 = FloatVector.fromArray(S, q, qi + L);
+            FloatVector b0 = FloatVector.broadcast(S, k[ki]);
             s00 = b0.fma(q0, s00);
             s01 = b0.fma(q1, s01);
         }
@@ -618,28 +598,25 @@ final class VectorAttention {
     }
 
     /**
-     * {@code accT[e][lb + lanes] = c * accT[e][lb + lanes] + sum_j vt[j][e] * p[j][lanes]} for keys {@code j} in
-     * {@code [from, to)}, {@code c} in {@code correction[0, BLOCK)}.
+     * {@code accT[e][lb + lanes] = c * accT[e][lb + lanes] + sum_j v_j[e] * p[j][lanes]} for keys {@code j} in
+     * {@code [from, to)} of a {@link KeyPanels} tile of {@code width} keys at {@code at} of {@code v}, {@code c} in
+     * {@code correction[0, BLOCK)}; one group of head elements at a time.
      */
-    static void values(float[] accT, int lb, int stride, float[] p, float[] vt, int d, int from, int to,
-            float[] correction) {
-        int e = 0;
-        for (; e + 6 <= d; e += 6) {
-            values6(accT, lb, stride, p, vt, d, e, from, to, correction);
-        }
-        for (; e + 4 <= d; e += 4) {
-            values4(accT, lb, stride, p, vt, d, e, from, to, correction);
-        }
-        for (; e + 2 <= d; e += 2) {
-            values2(accT, lb, stride, p, vt, d, e, from, to, correction);
-        }
-        for (; e < d; e++) {
-            values1(accT, lb, stride, p, vt, d, e, from, to, correction);
+    static void values(float[] accT, int lb, int stride, float[] p, float[] v, int at, int width, int d, int from,
+            int to, float[] correction) {
+        for (int e = 0; e < d; e += KeyPanels.groupWidth(d, e)) {
+            int vb = at + e * width;
+            switch (KeyPanels.groupWidth(d, e)) {
+                case 6 -> values6(accT, lb, stride, p, v, vb, e, from, to, correction);
+                case 4 -> values4(accT, lb, stride, p, v, vb, e, from, to, correction);
+                case 2 -> values2(accT, lb, stride, p, v, vb, e, from, to, correction);
+                default -> values1(accT, lb, stride, p, v, vb, e, from, to, correction);
+            }
         }
     }
 
-    /** {@link #values} for head elements {@code [e, e + 6)}. */
-    static void values6(float[] accT, int lb, int stride, float[] p, float[] vt, int d, int e, int from, int to,
+    /** {@link #values} for the group of head elements {@code [e, e + 6)}, its panel at {@code vb}. */
+    static void values6(float[] accT, int lb, int stride, float[] p, float[] v, int vb, int e, int from, int to,
             float[] correction) {
         FloatVector c0 = FloatVector.fromArray(S, correction, 0);
         FloatVector c1 = FloatVector.fromArray(S, correction, L);
@@ -661,27 +638,27 @@ final class VectorAttention {
         int o5 = (e + 5) * stride + lb;
         FloatVector a50 = FloatVector.fromArray(S, accT, o5).mul(c0);
         FloatVector a51 = FloatVector.fromArray(S, accT, o5 + L).mul(c1);
-        int vi = from * d + e;
-        int pi = from * BLOCK;
-        for (int j = from; j < to; j++, vi += d, pi += BLOCK) {
+        for (int j = from; j < to; j++) {
+            int pi = j * BLOCK;
+            int vi = vb + j * 6;
             FloatVector p0 = FloatVector.fromArray(S, p, pi);
             FloatVector p1 = FloatVector.fromArray(S, p, pi + L);
-            FloatVector v0 = FloatVector.broadcast(S, vt[vi]);
+            FloatVector v0 = FloatVector.broadcast(S, v[vi]);
             a00 = v0.fma(p0, a00);
             a01 = v0.fma(p1, a01);
-            FloatVector v1 = FloatVector.broadcast(S, vt[vi + 1]);
+            FloatVector v1 = FloatVector.broadcast(S, v[vi + 1]);
             a10 = v1.fma(p0, a10);
             a11 = v1.fma(p1, a11);
-            FloatVector v2 = FloatVector.broadcast(S, vt[vi + 2]);
+            FloatVector v2 = FloatVector.broadcast(S, v[vi + 2]);
             a20 = v2.fma(p0, a20);
             a21 = v2.fma(p1, a21);
-            FloatVector v3 = FloatVector.broadcast(S, vt[vi + 3]);
+            FloatVector v3 = FloatVector.broadcast(S, v[vi + 3]);
             a30 = v3.fma(p0, a30);
             a31 = v3.fma(p1, a31);
-            FloatVector v4 = FloatVector.broadcast(S, vt[vi + 4]);
+            FloatVector v4 = FloatVector.broadcast(S, v[vi + 4]);
             a40 = v4.fma(p0, a40);
             a41 = v4.fma(p1, a41);
-            FloatVector v5 = FloatVector.broadcast(S, vt[vi + 5]);
+            FloatVector v5 = FloatVector.broadcast(S, v[vi + 5]);
             a50 = v5.fma(p0, a50);
             a51 = v5.fma(p1, a51);
         }
@@ -699,8 +676,8 @@ final class VectorAttention {
         a51.intoArray(accT, o5 + L);
     }
 
-    /** {@link #values} for head elements {@code [e, e + 4)}. */
-    static void values4(float[] accT, int lb, int stride, float[] p, float[] vt, int d, int e, int from, int to,
+    /** {@link #values} for the group of head elements {@code [e, e + 4)}, its panel at {@code vb}. */
+    static void values4(float[] accT, int lb, int stride, float[] p, float[] v, int vb, int e, int from, int to,
             float[] correction) {
         FloatVector c0 = FloatVector.fromArray(S, correction, 0);
         FloatVector c1 = FloatVector.fromArray(S, correction, L);
@@ -716,21 +693,21 @@ final class VectorAttention {
         int o3 = (e + 3) * stride + lb;
         FloatVector a30 = FloatVector.fromArray(S, accT, o3).mul(c0);
         FloatVector a31 = FloatVector.fromArray(S, accT, o3 + L).mul(c1);
-        int vi = from * d + e;
-        int pi = from * BLOCK;
-        for (int j = from; j < to; j++, vi += d, pi += BLOCK) {
+        for (int j = from; j < to; j++) {
+            int pi = j * BLOCK;
+            int vi = vb + j * 4;
             FloatVector p0 = FloatVector.fromArray(S, p, pi);
             FloatVector p1 = FloatVector.fromArray(S, p, pi + L);
-            FloatVector v0 = FloatVector.broadcast(S, vt[vi]);
+            FloatVector v0 = FloatVector.broadcast(S, v[vi]);
             a00 = v0.fma(p0, a00);
             a01 = v0.fma(p1, a01);
-            FloatVector v1 = FloatVector.broadcast(S, vt[vi + 1]);
+            FloatVector v1 = FloatVector.broadcast(S, v[vi + 1]);
             a10 = v1.fma(p0, a10);
             a11 = v1.fma(p1, a11);
-            FloatVector v2 = FloatVector.broadcast(S, vt[vi + 2]);
+            FloatVector v2 = FloatVector.broadcast(S, v[vi + 2]);
             a20 = v2.fma(p0, a20);
             a21 = v2.fma(p1, a21);
-            FloatVector v3 = FloatVector.broadcast(S, vt[vi + 3]);
+            FloatVector v3 = FloatVector.broadcast(S, v[vi + 3]);
             a30 = v3.fma(p0, a30);
             a31 = v3.fma(p1, a31);
         }
@@ -744,8 +721,8 @@ final class VectorAttention {
         a31.intoArray(accT, o3 + L);
     }
 
-    /** {@link #values} for head elements {@code [e, e + 2)}. */
-    static void values2(float[] accT, int lb, int stride, float[] p, float[] vt, int d, int e, int from, int to,
+    /** {@link #values} for the group of head elements {@code [e, e + 2)}, its panel at {@code vb}. */
+    static void values2(float[] accT, int lb, int stride, float[] p, float[] v, int vb, int e, int from, int to,
             float[] correction) {
         FloatVector c0 = FloatVector.fromArray(S, correction, 0);
         FloatVector c1 = FloatVector.fromArray(S, correction, L);
@@ -755,15 +732,15 @@ final class VectorAttention {
         int o1 = (e + 1) * stride + lb;
         FloatVector a10 = FloatVector.fromArray(S, accT, o1).mul(c0);
         FloatVector a11 = FloatVector.fromArray(S, accT, o1 + L).mul(c1);
-        int vi = from * d + e;
-        int pi = from * BLOCK;
-        for (int j = from; j < to; j++, vi += d, pi += BLOCK) {
+        for (int j = from; j < to; j++) {
+            int pi = j * BLOCK;
+            int vi = vb + j * 2;
             FloatVector p0 = FloatVector.fromArray(S, p, pi);
             FloatVector p1 = FloatVector.fromArray(S, p, pi + L);
-            FloatVector v0 = FloatVector.broadcast(S, vt[vi]);
+            FloatVector v0 = FloatVector.broadcast(S, v[vi]);
             a00 = v0.fma(p0, a00);
             a01 = v0.fma(p1, a01);
-            FloatVector v1 = FloatVector.broadcast(S, vt[vi + 1]);
+            FloatVector v1 = FloatVector.broadcast(S, v[vi + 1]);
             a10 = v1.fma(p0, a10);
             a11 = v1.fma(p1, a11);
         }
@@ -773,20 +750,20 @@ final class VectorAttention {
         a11.intoArray(accT, o1 + L);
     }
 
-    /** {@link #values} for head elements {@code [e, e + 1)}. */
-    static void values1(float[] accT, int lb, int stride, float[] p, float[] vt, int d, int e, int from, int to,
+    /** {@link #values} for the group of head elements {@code [e, e + 1)}, its panel at {@code vb}. */
+    static void values1(float[] accT, int lb, int stride, float[] p, float[] v, int vb, int e, int from, int to,
             float[] correction) {
         FloatVector c0 = FloatVector.fromArray(S, correction, 0);
         FloatVector c1 = FloatVector.fromArray(S, correction, L);
         int o0 = e * stride + lb;
         FloatVector a00 = FloatVector.fromArray(S, accT, o0).mul(c0);
         FloatVector a01 = FloatVector.fromArray(S, accT, o0 + L).mul(c1);
-        int vi = from * d + e;
-        int pi = from * BLOCK;
-        for (int j = from; j < to; j++, vi += d, pi += BLOCK) {
+        for (int j = from; j < to; j++) {
+            int pi = j * BLOCK;
+            int vi = vb + j * 1;
             FloatVector p0 = FloatVector.fromArray(S, p, pi);
             FloatVector p1 = FloatVector.fromArray(S, p, pi + L);
-            FloatVector v0 = FloatVector.broadcast(S, vt[vi]);
+            FloatVector v0 = FloatVector.broadcast(S, v[vi]);
             a00 = v0.fma(p0, a00);
             a01 = v0.fma(p1, a01);
         }

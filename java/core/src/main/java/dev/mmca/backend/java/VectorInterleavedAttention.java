@@ -65,7 +65,7 @@ final class VectorInterleavedAttention {
         final int padded;
         final int[] qHeads;
         final InterleavedWindows w;
-        /** {@code (scale q)} transposed: {@code qT[e * padded + row]}; zero for inactive rows. */
+        /** {@code (scale q)} in the blocked transpose of {@link VectorAttention#loadQuery}; zero for inactive rows. */
         final float[] qT;
         final float[] mT;
         final float[] lT;
@@ -94,7 +94,7 @@ final class VectorInterleavedAttention {
                     continue;
                 }
                 for (int h = 0; h < groupSize; h++) {
-                    VectorAttention.loadQuery(a, b, i0 + r, qHeads[h], row, qT, padded, r * groupSize + h);
+                    VectorAttention.loadQuery(a, b, i0 + r, qHeads[h], row, qT, r * groupSize + h);
                 }
             }
             mT = new float[padded];
@@ -112,6 +112,7 @@ final class VectorInterleavedAttention {
             final int d = a.dimHead;
             float[] kt = new float[KEY_TILE * d];
             float[] vt = new float[KEY_TILE * d];
+            float[] row = new float[d];
             float[] s = new float[KEY_TILE * BLOCK];
             float[] work = new float[4 * BLOCK];
             // per query: its groups' columns in the current tile; per row of a block: the same, as floats
@@ -125,7 +126,7 @@ final class VectorInterleavedAttention {
             InterleavedWindows.KeyTiles tile = w.new KeyTiles(KEY_TILE, true);
             while (tile.advance()) {
                 // every key of the tile is needed by some row
-                VectorAttention.packKeys(a, b, g, tile.keys, 0, tile.width, kt, vt);
+                KeyPanels.packTile(a, b, g, tile.keys, 0, tile.width, kt, vt, 0, row);
                 for (int r = 0; r < queries; r++) {
                     if (!w.active[r]) {
                         textTo[r] = imageFrom[r] = imageTo[r] = 0;
@@ -169,20 +170,20 @@ final class VectorInterleavedAttention {
                         iToMin = Math.min(iToMin, e);
                     }
                     if (tHi > 0) {
-                        VectorAttention.scores(qT, lb, padded, kt, d, 0, tHi, s);
+                        VectorAttention.scores(qT, lb * d, kt, 0, tile.width, d, 0, tHi, s);
                         if (tLo < tHi) {
                             VectorAttention.hide(s, 0, tHi, zeros, tTo);
                         }
                         VectorAttention.softmax(s, 0, tHi, mT, lT, lb, work);
-                        VectorAttention.values(accT, lb, padded, s, vt, d, 0, tHi, work);
+                        VectorAttention.values(accT, lb, padded, s, vt, 0, tile.width, d, 0, tHi, work);
                     }
                     if (iLo < iHi) {
-                        VectorAttention.scores(qT, lb, padded, kt, d, iLo, iHi, s);
+                        VectorAttention.scores(qT, lb * d, kt, 0, tile.width, d, iLo, iHi, s);
                         if (iFromMax > iLo || iToMin < iHi) {
                             VectorAttention.hide(s, iLo, iHi, iFrom, iTo);
                         }
                         VectorAttention.softmax(s, iLo, iHi, mI, lI, lb, work);
-                        VectorAttention.values(accI, lb, padded, s, vt, d, iLo, iHi, work);
+                        VectorAttention.values(accI, lb, padded, s, vt, 0, tile.width, d, iLo, iHi, work);
                     }
                 }
             }
