@@ -130,7 +130,7 @@ final class InterleavedAttention {
             float[] p = new float[KEY_TILE];
             float[] poly = new float[KEY_TILE];
             float[] pow2 = new float[KEY_TILE];
-            InterleavedWindows.KeyTiles tile = w.new KeyTiles(KEY_TILE, false);
+            InterleavedWindows.KeyTiles tile = w.new KeyTiles(KEY_TILE);
             while (tile.advance()) {
                 if (!tile.needed()) {
                     continue;

@@ -141,17 +141,16 @@ final class InterleavedWindows {
     }
 
     /**
-     * The key tiles of {@code [keyFrom, keyEnd)}, one after the other: each holds the next {@code capacity} real
-     * keys (padding costs nothing), or with {@code onlyNeeded} the next {@code capacity} keys that some active row
-     * needs (so a tile is never split up by keys no row reads), its text keys first, then its image keys, each in
-     * key order. A row's text group is then the first columns up to its horizon and its image group one run of the
-     * image columns, so no column outside a group need be scored.
+     * The key tiles of {@code [keyFrom, keyEnd)}, one after the other ({@link #advance}): each holds the next
+     * {@code capacity} real keys (padding costs nothing), its text keys first, then its image keys, each in key
+     * order; or tiles laid out so elsewhere ({@link #load}, {@link KeyPanels#packInterleaved}). A row's text group
+     * is then the first columns up to its horizon and its image group one run of the image columns, so no column
+     * outside a group need be scored.
      */
     final class KeyTiles {
         /** The key of each column of the current tile. */
         final int[] keys;
         private final int[] image;
-        private final boolean onlyNeeded;
         private int next = keyFrom;
         /** Text columns [0, text), image columns [text, width). */
         int text;
@@ -165,10 +164,9 @@ final class InterleavedWindows {
         int imageNeededFrom;
         int imageNeededTo;
 
-        KeyTiles(int capacity, boolean onlyNeeded) {
+        KeyTiles(int capacity) {
             keys = new int[capacity];
             image = new int[capacity];
-            this.onlyNeeded = onlyNeeded;
         }
 
         /** Moves to the next tile; false when no real key is left. */
@@ -177,23 +175,36 @@ final class InterleavedWindows {
             int ni = 0;
             for (; next < keyEnd && nt + ni < keys.length; next++) {
                 byte t = mod[modBase + next];
-                if (t == TEXT && (!onlyNeeded || next <= tMax)) {
+                if (t == TEXT) {
                     keys[nt++] = next;
-                } else if (t == IMAGE && (!onlyNeeded || (uLo <= next && next <= uHi))) {
+                } else if (t == IMAGE) {
                     image[ni++] = next;
                 }
             }
-            text = nt;
-            width = nt + ni;
-            if (width == 0) {
+            if (nt + ni == 0) {
                 return false;
             }
             System.arraycopy(image, 0, keys, nt, ni);
-            textNeeded = upTo(0, nt, tMax);
-            boolean images = uLo <= uHi;
-            imageNeededFrom = images ? upTo(nt, width, uLo - 1) : nt;
-            imageNeededTo = images ? upTo(nt, width, uHi) : nt;
+            describe(nt, nt + ni);
             return true;
+        }
+
+        /**
+         * Makes {@code columns[from, from + width)} the current tile: its keys, the first {@code text} of them text
+         * keys, then image keys, each in key order.
+         */
+        void load(int[] columns, int from, int text, int width) {
+            System.arraycopy(columns, from, keys, 0, width);
+            describe(text, width);
+        }
+
+        private void describe(int textColumns, int columns) {
+            text = textColumns;
+            width = columns;
+            textNeeded = upTo(0, text, tMax);
+            boolean images = uLo <= uHi;
+            imageNeededFrom = images ? upTo(text, width, uLo - 1) : text;
+            imageNeededTo = images ? upTo(text, width, uHi) : text;
         }
 
         /** Whether some active row needs a column of this tile (a tile no row needs is not even packed). */

@@ -13,22 +13,31 @@ import java.util.Arrays;
  *       element e0 is stored key-major, {@code v[at + e0 W + j w + c]} for element {@code e0 + c} of tile column
  *       j (W the tile's width).</li>
  * </ul>
- * With qk_norm the keys are packed normalised. {@link #pack} packs a whole call once, shared by all its work items
- * (the items of one batch element and kv head read the same tiles); {@link #packTile} packs one tile.
+ * With qk_norm the keys are packed normalised. A call is packed once, shared by all its work items (the items of
+ * one batch element and kv head read the same tiles): {@link #pack} makes tiles of consecutive visible keys,
+ * {@link #packInterleaved} tiles of key positions with their text keys first. The full groups' rows are 6 floats
+ * apart: C2 (Java 17) keeps the bounds check of a {@code j * 6} index in the loop, but a stride of 8, which would
+ * drop it, made C2 spill an accumulator of the micro-kernels, which ran slower.
  */
 final class KeyPanels {
     /** Keys (or head elements) per full group: the micro-kernels' register block. */
     static final int GROUP = 6;
 
-    /** Per batch element: its visible keys (unmasked, within its key length), ascending. */
+    /** Per batch element: its visible keys (unmasked, within its key length) as tile columns, tile after tile. */
     final int[][] keys;
-    /** Per {@code b * kvHeads + g}: the packed keys, tile t (of keys {@code keys[b][t T ..]}) at {@code t T d}. */
+    /** Per batch element: tile t holds columns {@code [tileStart[b][t], tileStart[b][t + 1])} of {@link #keys}. */
+    final int[][] tileStart;
+    /** Per batch element, {@link #packInterleaved} only: the text columns of tile t (the first ones). */
+    final int[][] tileText;
+    /** Per {@code b * kvHeads + g}: the packed keys, tile t at {@code t T d} (T keys per tile). */
     final float[][] k;
     /** The packed values, laid out as {@link #k}. */
     final float[][] v;
 
-    private KeyPanels(int[][] keys, float[][] k, float[][] v) {
+    private KeyPanels(int[][] keys, int[][] tileStart, int[][] tileText, float[][] k, float[][] v) {
         this.keys = keys;
+        this.tileStart = tileStart;
+        this.tileText = tileText;
         this.k = k;
         this.v = v;
     }
@@ -45,12 +54,12 @@ final class KeyPanels {
         return rest >= 4 ? 4 : rest >= 2 ? 2 : 1;
     }
 
-    /** Every visible key of the call, packed in tiles of {@code tile} keys per batch element and kv head. */
+    /** Every visible key of the call in key order, in tiles of {@code tile} keys per batch element and kv head. */
     static KeyPanels pack(AttentionArgs a, int tile) {
-        final int d = a.dimHead;
         int[][] keys = new int[a.batch][];
+        int[][] tileStart = new int[a.batch][];
         for (int b = 0; b < a.batch; b++) {
-            int length = a.keyLengths == null ? a.keys : Math.max(0, Math.min(a.keys, a.keyLengths[b]));
+            int length = keyLength(a, b);
             int[] visible = new int[length];
             int n = 0;
             for (int j = 0; j < length; j++) {
@@ -59,33 +68,83 @@ final class KeyPanels {
                 }
             }
             keys[b] = n == length ? visible : Arrays.copyOf(visible, n);
+            tileStart[b] = new int[(n + tile - 1) / tile + 1];
+            for (int t = 0; t < tileStart[b].length; t++) {
+                tileStart[b][t] = Math.min(n, t * tile);
+            }
         }
+        return packTiles(a, tile, keys, tileStart, null);
+    }
+
+    /**
+     * Interleaved attention: tile t of a batch element holds its key positions {@code [t T, (t + 1) T)}, text keys
+     * first, then image keys, each in key order (padding is no key), so that a row's text group in the tile is a
+     * prefix of its columns and its image group one run of the image columns ({@link InterleavedWindows}).
+     */
+    static KeyPanels packInterleaved(AttentionArgs a, int tile, byte[] modality, int modalityStride) {
+        int[][] keys = new int[a.batch][];
+        int[][] tileStart = new int[a.batch][];
+        int[][] tileText = new int[a.batch][];
+        for (int b = 0; b < a.batch; b++) {
+            int length = keyLength(a, b);
+            int tiles = (length + tile - 1) / tile;
+            int[] columns = new int[length];
+            tileStart[b] = new int[tiles + 1];
+            tileText[b] = new int[tiles];
+            int n = 0;
+            for (int t = 0; t < tiles; t++) {
+                tileStart[b][t] = n;
+                int end = Math.min(length, (t + 1) * tile);
+                for (byte kind : new byte[] {InterleavedWindows.TEXT, InterleavedWindows.IMAGE}) {
+                    for (int j = t * tile; j < end; j++) {
+                        if (modality[b * modalityStride + j] == kind) {
+                            columns[n++] = j;
+                        }
+                    }
+                    if (kind == InterleavedWindows.TEXT) {
+                        tileText[b][t] = n - tileStart[b][t];
+                    }
+                }
+            }
+            tileStart[b][tiles] = n;
+            keys[b] = n == length ? columns : Arrays.copyOf(columns, n);
+        }
+        return packTiles(a, tile, keys, tileStart, tileText);
+    }
+
+    private static int keyLength(AttentionArgs a, int b) {
+        return a.keyLengths == null ? a.keys : Math.max(0, Math.min(a.keys, a.keyLengths[b]));
+    }
+
+    /** Packs tile t of every (b, g) at t times the tile size, one task per tile. */
+    private static KeyPanels packTiles(AttentionArgs a, int tile, int[][] keys, int[][] tileStart, int[][] tileText) {
+        final int d = a.dimHead;
         float[][] k = new float[a.batch * a.kvHeads][];
         float[][] v = new float[a.batch * a.kvHeads][];
         int tiles = 0;
         for (int bg = 0; bg < k.length; bg++) {
-            int n = keys[bg / a.kvHeads].length;
-            k[bg] = new float[n * d];
-            v[bg] = new float[n * d];
-            tiles += (n + tile - 1) / tile;
+            int n = tileStart[bg / a.kvHeads].length - 1;
+            k[bg] = new float[Math.multiplyExact(n, tile * d)];
+            v[bg] = new float[n * tile * d];
+            tiles += n;
         }
-        // one task per tile: its (b, g) and first key
         int[] taskPair = new int[tiles];
-        int[] taskFrom = new int[tiles];
-        for (int bg = 0, t = 0; bg < k.length; bg++) {
-            for (int from = 0; from < keys[bg / a.kvHeads].length; from += tile, t++) {
-                taskPair[t] = bg;
-                taskFrom[t] = from;
+        int[] taskTile = new int[tiles];
+        for (int bg = 0, w = 0; bg < k.length; bg++) {
+            for (int t = 0; t + 1 < tileStart[bg / a.kvHeads].length; t++, w++) {
+                taskPair[w] = bg;
+                taskTile[w] = t;
             }
         }
-        Parallel.forEach(tiles, t -> {
-            int bg = taskPair[t];
-            int[] bKeys = keys[bg / a.kvHeads];
-            int from = taskFrom[t];
-            packTile(a, bg / a.kvHeads, bg % a.kvHeads, bKeys, from, Math.min(tile, bKeys.length - from), k[bg],
-                    v[bg], from * d, new float[d]);
+        Parallel.forEach(tiles, w -> {
+            int bg = taskPair[w];
+            int b = bg / a.kvHeads;
+            int t = taskTile[w];
+            int from = tileStart[b][t];
+            packTile(a, b, bg % a.kvHeads, keys[b], from, tileStart[b][t + 1] - from, k[bg], v[bg], t * tile * d,
+                    new float[d]);
         });
-        return new KeyPanels(keys, k, v);
+        return new KeyPanels(keys, tileStart, tileText, k, v);
     }
 
     /**

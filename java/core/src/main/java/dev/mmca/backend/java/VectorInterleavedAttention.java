@@ -10,9 +10,10 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link VectorAttention}. Work items are (batch element, kv head, query tile); an item stacks every query head of
  * its kv head as rows, query-major (row {@code r * R + h} is query {@code i0 + r} of the h-th head reading the kv
  * head), in the vector lanes: each block of {@link VectorAttention#BLOCK} rows keeps {@code m}, {@code l} and the
- * unnormalised output of both its groups, T and I, as vectors. Per key tile (the next {@link #KEY_TILE} keys that
- * some row of the item needs, its text keys first, then its image keys, so that a row's T group is the columns
- * {@code [0, tTo)} and its I group one run {@code [iFrom, iTo)} of the image columns), packed once, and per block
+ * unnormalised output of both its groups, T and I, as vectors. Per key tile ({@link #KEY_TILE} key positions, its
+ * text keys first, then its image keys, so that a row's T group is the columns {@code [0, tTo)} and its I group one
+ * run {@code [iFrom, iTo)} of the image columns; packed once per call by {@link KeyPanels#packInterleaved}) that
+ * holds keys some row of the item needs, and per block
  * <pre>
  *   s[j][rows] = (scale q) . k_j        once, for j in [0, max tTo) and [min iFrom, max iTo) only
  *   T step over [0, max tTo):           s = -inf outside a row's [0, tTo) (only when the rows' ranges differ);
@@ -41,10 +42,11 @@ final class VectorInterleavedAttention {
     static long run(AttentionArgs a, byte[] modality, int modalityStride, boolean block) {
         int queryTiles = (a.queries + QUERY_TILE - 1) / QUERY_TILE;
         int items = a.batch * a.kvHeads * queryTiles;
+        KeyPanels panels = KeyPanels.packInterleaved(a, KEY_TILE, modality, modalityStride);
         FirstIndex bad = new FirstIndex();
         Parallel.forEach(items, t -> {
             Item item = new Item(a, modality, modalityStride, block, t, queryTiles);
-            item.accumulate();
+            item.accumulate(panels);
             bad.report(item.firstOverflow());
             item.write();
         });
@@ -107,12 +109,14 @@ final class VectorInterleavedAttention {
             Arrays.fill(mI, Float.NEGATIVE_INFINITY);
         }
 
-        /** Streams the key tiles of the windows' keys through both states of every block of rows. */
-        void accumulate() {
+        /** Streams the key tiles that hold the windows' keys through both states of every block of rows. */
+        void accumulate(KeyPanels panels) {
             final int d = a.dimHead;
-            float[] kt = new float[KEY_TILE * d];
-            float[] vt = new float[KEY_TILE * d];
-            float[] row = new float[d];
+            int[] columns = panels.keys[b];
+            int[] tileStart = panels.tileStart[b];
+            int[] tileText = panels.tileText[b];
+            float[] kp = panels.k[b * a.kvHeads + g];
+            float[] vp = panels.v[b * a.kvHeads + g];
             float[] s = new float[KEY_TILE * BLOCK];
             float[] work = new float[4 * BLOCK];
             // per query: its groups' columns in the current tile; per row of a block: the same, as floats
@@ -123,10 +127,13 @@ final class VectorInterleavedAttention {
             float[] tTo = new float[BLOCK];
             float[] iFrom = new float[BLOCK];
             float[] iTo = new float[BLOCK];
-            InterleavedWindows.KeyTiles tile = w.new KeyTiles(KEY_TILE, true);
-            while (tile.advance()) {
-                // every key of the tile is needed by some row
-                KeyPanels.packTile(a, b, g, tile.keys, 0, tile.width, kt, vt, 0, row);
+            InterleavedWindows.KeyTiles tile = w.new KeyTiles(KEY_TILE);
+            for (int t = w.keyFrom / KEY_TILE; t + 1 < tileStart.length && t * KEY_TILE < w.keyEnd; t++) {
+                tile.load(columns, tileStart[t], tileText[t], tileStart[t + 1] - tileStart[t]);
+                if (!tile.needed()) {
+                    continue;
+                }
+                int at = t * KEY_TILE * d;
                 for (int r = 0; r < queries; r++) {
                     if (!w.active[r]) {
                         textTo[r] = imageFrom[r] = imageTo[r] = 0;
@@ -170,20 +177,20 @@ final class VectorInterleavedAttention {
                         iToMin = Math.min(iToMin, e);
                     }
                     if (tHi > 0) {
-                        VectorAttention.scores(qT, lb * d, kt, 0, tile.width, d, 0, tHi, s);
+                        VectorAttention.scores(qT, lb * d, kp, at, tile.width, d, 0, tHi, s);
                         if (tLo < tHi) {
                             VectorAttention.hide(s, 0, tHi, zeros, tTo);
                         }
                         VectorAttention.softmax(s, 0, tHi, mT, lT, lb, work);
-                        VectorAttention.values(accT, lb, padded, s, vt, 0, tile.width, d, 0, tHi, work);
+                        VectorAttention.values(accT, lb, padded, s, vp, at, tile.width, d, 0, tHi, work);
                     }
                     if (iLo < iHi) {
-                        VectorAttention.scores(qT, lb * d, kt, 0, tile.width, d, iLo, iHi, s);
+                        VectorAttention.scores(qT, lb * d, kp, at, tile.width, d, iLo, iHi, s);
                         if (iFromMax > iLo || iToMin < iHi) {
                             VectorAttention.hide(s, iLo, iHi, iFrom, iTo);
                         }
                         VectorAttention.softmax(s, iLo, iHi, mI, lI, lb, work);
-                        VectorAttention.values(accI, lb, padded, s, vt, 0, tile.width, d, iLo, iHi, work);
+                        VectorAttention.values(accI, lb, padded, s, vp, at, tile.width, d, iLo, iHi, work);
                     }
                 }
             }
