@@ -209,6 +209,97 @@ public final class InterleavedChecks {
         }
     }
 
+    /** One interleaved attention call ({@link Backend#attention} of a backend, or one Java kernel set). */
+    @FunctionalInterface
+    public interface InterleavedCall {
+        void run(InterleavedProblem p, FloatTensor q, FloatTensor k, FloatTensor v, FloatTensor out);
+    }
+
+    /** Batch element 1 of the -inf checks: text 0-69, image 70-149 (a run across key tiles), text 150-159. */
+    private static final Modality LONG = InterleavedCases.modality("t70 i80 t10", "t70 i80 t10");
+
+    /**
+     * Each group is its own softmax: a group whose every score is -inf (q = 1e20 against k = -1e20 in one element
+     * of head 0, over several key tiles) is an overflow naming the row, even when the row's other group is finite.
+     * Element 1: the text group of query 150 (its image group finite); then, with every image key -inf, the image
+     * group of image query 100 under rule block, or, under rule self (where an image query's image group is its
+     * own value, unscored), that of text query 150. {@code cuda} backends see it in their outputs.
+     */
+    public static void aGroupWhoseScoresOverflowDownwardsIsRefused(InterleavedCall call, boolean cuda) {
+        for (ImageAttention rule : ImageAttention.values()) {
+            InterleavedProblem p = problem(rule);
+            FloatTensor[] qkv = minusInfInputs(p, 31);
+            setHead0(qkv[0], 1, 150, 1e20f);
+            for (int j = 0; j < 70; j++) {
+                setHead0(qkv[1], 1, j, -1e20f);
+            }
+            setHead0(qkv[1], 1, 150, -1e20f);
+            assertGroupOverflowAt(call, p, qkv, "batch element 1, query 150 ", cuda);
+
+            qkv = minusInfInputs(p, 32);
+            setHead0(qkv[0], 1, 100, 1e20f);
+            setHead0(qkv[0], 1, 150, 1e20f);
+            for (int j = 70; j < 150; j++) {
+                setHead0(qkv[1], 1, j, -1e20f);
+            }
+            assertGroupOverflowAt(call, p, qkv, rule == ImageAttention.BLOCK ? "batch element 1, query 100 "
+                    : "batch element 1, query 150 ", cuda);
+        }
+    }
+
+    /**
+     * -inf scores beside finite ones in the same group are harmless (weight 0), and an empty group is no overflow:
+     * query 155 scores -inf against text key 0 only; under rule self, image query 100's scored text group is
+     * finite while every image key scores -inf for it (its image group is its own value).
+     */
+    public static void minusInfiniteScoresBesideFiniteOnesStillCompute(InterleavedCall call) {
+        for (ImageAttention rule : ImageAttention.values()) {
+            InterleavedProblem p = problem(rule);
+            FloatTensor[] qkv = minusInfInputs(p, 33);
+            setHead0(qkv[0], 1, 155, 1e20f);
+            setHead0(qkv[1], 1, 0, -1e20f);
+            if (rule == ImageAttention.SELF) {
+                setHead0(qkv[0], 1, 100, 1e20f);
+                for (int j = 70; j < 150; j++) {
+                    setHead0(qkv[1], 1, j, -1e20f);
+                }
+                // text query 155 sees those image keys too: keep its image group finite
+                setHead0(qkv[0], 1, 155, 0f);
+            }
+            FloatTensor out = FloatTensor.zeros(p.batch(), p.tokens(), p.heads() * p.dimHead());
+            call.run(p, qkv[0], qkv[1], qkv[2], out);
+            assertTrue(out.firstNonFinite() < 0, rule + ": non-finite output at " + out.firstNonFinite());
+        }
+    }
+
+    private static InterleavedProblem problem(ImageAttention rule) {
+        return InterleavedProblem.builder(LONG).heads(4).kvHeads(2).dimHead(8).imageAttention(rule).build();
+    }
+
+    private static FloatTensor[] minusInfInputs(InterleavedProblem p, long seed) {
+        int b = p.batch();
+        int n = p.tokens();
+        return new FloatTensor[] {
+            RandomInputs.normal(seed, b, n, p.heads() * p.dimHead()),
+            RandomInputs.normal(seed + 1, b, n, p.kvHeads() * p.dimHead()),
+            RandomInputs.normal(seed + 2, b, n, p.kvHeads() * p.dimHead())};
+    }
+
+    /** Element 0 of head 0 (q) or kv head 0 (k) of token {@code i} of batch element {@code b}. */
+    private static void setHead0(FloatTensor t, int b, int i, float value) {
+        t.set((b * t.dim(1) + i) * t.dim(2), value);
+    }
+
+    private static void assertGroupOverflowAt(InterleavedCall call, InterleavedProblem p, FloatTensor[] qkv,
+            String where, boolean cuda) {
+        FloatTensor out = FloatTensor.zeros(p.batch(), p.tokens(), p.heads() * p.dimHead());
+        NumericOverflowException e = assertThrows(NumericOverflowException.class,
+                () -> call.run(p, qkv[0], qkv[1], qkv[2], out), p.toString());
+        String expected = cuda ? "cuda: the result overflowed float32 at "
+                : "attention: the attention scores overflowed float32 at " + where;
+        assertTrue(e.getMessage().startsWith(expected), p + ": " + e.getMessage());
+    }
+
     /** Every element of every padding row is zero ({@code ==}: -0 is zero too). */
     public static void assertPaddingRowsZero(String what, FloatTensor out, Modality m) {
         int n = out.dim(1);

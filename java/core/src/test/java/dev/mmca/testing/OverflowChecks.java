@@ -1,22 +1,33 @@
 package dev.mmca.testing;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mmca.FloatTensor;
+import dev.mmca.Mask;
 import dev.mmca.MgqaWeights;
 import dev.mmca.MmcaConfig;
 import dev.mmca.MmcaWeights;
 import dev.mmca.NumericOverflowException;
 import dev.mmca.SimpleMmca;
+import dev.mmca.backend.AttentionProblem;
 import dev.mmca.backend.Backend;
 
 /**
  * Finite inputs whose computation exceeds float32 give a clear error, never NaN, infinities or wrong values,
- * on every backend: tokens scaled far up, and one enormous weight. Shared by the backends' test suites.
+ * on every backend: tokens scaled far up, one enormous weight, and attention scores that overflow downwards
+ * (q.k below -3.4e38). Shared by the backends' test suites.
  */
 public final class OverflowChecks {
     private static final MmcaConfig CONFIG = MmcaConfig.builder().dim(16).heads(4).kvHeads(2).dimHead(8).build();
+    private static final float HUGE = 1e20f;
+
+    /** One fused attention call ({@link Backend#attention} of a backend, or one Java kernel set). */
+    @FunctionalInterface
+    public interface AttentionCall {
+        void run(AttentionProblem p, FloatTensor q, FloatTensor k, FloatTensor v, FloatTensor out);
+    }
 
     private OverflowChecks() {
     }
@@ -50,6 +61,139 @@ public final class OverflowChecks {
                     () -> model.forward(v, RandomInputs.normal(10, 1, 3, 16)));
             assertTrue(e.getMessage().contains("overflowed float32"), e.getMessage());
         }
+    }
+
+    /**
+     * A row whose every visible score is -inf (q = 1e20 against k = -1e20 in one element of a head: q.k about
+     * -1e40) is an overflow naming the row, like a +inf score: the first row of causal attention, which sees only
+     * key 0; a row whose few visible keys (the key mask) all score -inf; and both again with the keys split into
+     * chunks (one query over 700 keys). {@code cuda} backends see it in their outputs, so their message is theirs.
+     */
+    public static void scoresOverflowingDownwardsAreRefused(AttentionCall call, boolean cuda) {
+        // causal: query 0 of batch element 1 sees key 0 alone; the later queries also see keys 1.. (finite)
+        AttentionProblem causal = AttentionProblem.builder().batch(2).heads(4).kvHeads(2).queries(6).keys(6)
+                .dimHead(8).causal(true).build();
+        FloatTensor[] qkv = inputs(causal, 11);
+        set(qkv[0], 1, 0, 0, HUGE);
+        set(qkv[1], 1, 0, 0, -HUGE);
+        assertOverflowAt(call, causal, qkv, "batch element 1, query 0 ", cuda);
+
+        // key mask: element 0 sees keys 2 and 5 only, and query 3 of head 0 scores -inf against both
+        Mask keys = Mask.of(new boolean[] {false, false, true, false, false, true, true, true, true, true, true, true},
+                2, 6);
+        AttentionProblem masked = AttentionProblem.builder().batch(2).heads(4).kvHeads(2).queries(5).keys(6)
+                .dimHead(8).keyMask(keys).build();
+        qkv = inputs(masked, 12);
+        set(qkv[0], 0, 3, 0, HUGE);
+        set(qkv[1], 0, 2, 0, -HUGE);
+        set(qkv[1], 0, 5, 0, -HUGE);
+        assertOverflowAt(call, masked, qkv, "batch element 0, query 3 ", cuda);
+
+        // one query of 4 heads over 700 keys: one work item, its keys split into chunks; every score -inf
+        AttentionProblem split = AttentionProblem.builder().batch(1).heads(4).kvHeads(2).queries(1).keys(700)
+                .dimHead(16).build();
+        qkv = inputs(split, 13);
+        set(qkv[0], 0, 0, 0, HUGE);
+        for (int j = 0; j < split.keys(); j++) {
+            set(qkv[1], 0, j, 0, -HUGE);
+        }
+        assertOverflowAt(call, split, qkv, "batch element 0, query 0 ", cuda);
+
+        // the same split call with only keys 300-309 visible (the key mask), each scoring -inf: the chunks that see
+        // no key and the one that sees only -inf merge into an overflow
+        boolean[] few = new boolean[split.keys()];
+        java.util.Arrays.fill(few, 300, 310, true);
+        AttentionProblem fewKeys = AttentionProblem.builder().batch(1).heads(4).kvHeads(2).queries(1).keys(700)
+                .dimHead(16).keyMask(Mask.of(few, 1, 700)).build();
+        assertOverflowAt(call, fewKeys, qkv, "batch element 0, query 0 ", cuda);
+    }
+
+    /**
+     * Scores of -inf are harmless where the row has a finite one (their weight is 0), and a row that sees no key is
+     * no overflow whatever its scores: a single -inf score among finite ones, a split call whose first chunks score
+     * -inf and whose last ones are finite, a whole key tile of -inf scores before finite ones, and rows hidden by the query mask or a key mask that hides every key,
+     * which are zero.
+     */
+    public static void harmlessInfiniteScoresStillCompute(AttentionCall call) {
+        // causal: query 4 of element 0 scores -inf against key 0 only (keys 1-4 are finite for it)
+        AttentionProblem causal = AttentionProblem.builder().batch(2).heads(4).kvHeads(2).queries(6).keys(6)
+                .dimHead(8).causal(true).build();
+        FloatTensor[] qkv = inputs(causal, 21);
+        set(qkv[0], 0, 4, 0, HUGE);
+        set(qkv[1], 0, 0, 0, -HUGE);
+        assertFinite(call, causal, qkv, "a single -inf score");
+
+        // one query over 700 keys, split into chunks: keys 0-449 score -inf, keys 450-699 are finite
+        AttentionProblem split = AttentionProblem.builder().batch(1).heads(4).kvHeads(2).queries(1).keys(700)
+                .dimHead(16).build();
+        qkv = inputs(split, 22);
+        set(qkv[0], 0, 0, 0, HUGE);
+        for (int j = 0; j < 450; j++) {
+            set(qkv[1], 0, j, 0, -HUGE);
+        }
+        assertFinite(call, split, qkv, "the first chunks -inf");
+
+        // 16 work items (no split), 300 keys: query 0 of element 0 scores -inf against a whole first key tile of 256
+        AttentionProblem tiles = AttentionProblem.builder().batch(16).heads(2).kvHeads(1).queries(1).keys(300)
+                .dimHead(8).build();
+        qkv = inputs(tiles, 24);
+        set(qkv[0], 0, 0, 0, HUGE);
+        for (int j = 0; j < 256; j++) {
+            set(qkv[1], 0, j, 0, -HUGE);
+        }
+        assertFinite(call, tiles, qkv, "a whole key tile -inf");
+
+        // element 0: query 3 (whose scores are all -inf) masked; element 1: every key masked, scores all -inf
+        Mask queries = Mask.of(new boolean[] {true, true, true, false, true, true, true, true, true, true}, 2, 5);
+        Mask keys = Mask.of(new boolean[] {true, true, true, true, true, true, false, false, false, false, false,
+            false}, 2, 6);
+        AttentionProblem masked = AttentionProblem.builder().batch(2).heads(4).kvHeads(2).queries(5).keys(6)
+                .dimHead(8).queryMask(queries).keyMask(keys).build();
+        qkv = inputs(masked, 23);
+        set(qkv[0], 0, 3, 0, HUGE);
+        for (int b = 0; b < 2; b++) {
+            for (int j = 0; j < 6; j++) {
+                set(qkv[1], b, j, 0, -HUGE);
+            }
+        }
+        set(qkv[0], 1, 2, 0, HUGE);
+        FloatTensor out = assertFinite(call, masked, qkv, "rows that see no key");
+        int width = masked.heads() * masked.dimHead();
+        for (int e = 0; e < width; e++) {
+            assertEquals(0f, out.get(3 * width + e), "the masked query's row is zero");
+            for (int i = 0; i < masked.queries(); i++) {
+                assertEquals(0f, out.get((masked.queries() + i) * width + e), "a row without keys is zero");
+            }
+        }
+    }
+
+    private static void assertOverflowAt(AttentionCall call, AttentionProblem p, FloatTensor[] qkv, String where,
+            boolean cuda) {
+        FloatTensor out = FloatTensor.zeros(p.batch(), p.queries(), p.heads() * p.dimHead());
+        NumericOverflowException e = assertThrows(NumericOverflowException.class,
+                () -> call.run(p, qkv[0], qkv[1], qkv[2], out), p.toString());
+        String expected = cuda ? "cuda: the result overflowed float32 at "
+                : "attention: the attention scores overflowed float32 at " + where;
+        assertTrue(e.getMessage().startsWith(expected), p + ": " + e.getMessage());
+    }
+
+    private static FloatTensor assertFinite(AttentionCall call, AttentionProblem p, FloatTensor[] qkv, String what) {
+        FloatTensor out = FloatTensor.zeros(p.batch(), p.queries(), p.heads() * p.dimHead());
+        call.run(p, qkv[0], qkv[1], qkv[2], out);
+        assertTrue(out.firstNonFinite() < 0, what + ": non-finite output at " + out.firstNonFinite());
+        return out;
+    }
+
+    /** {@code t[b, row, column] = value} for a {@code [batch, rows, width]} tensor. */
+    private static void set(FloatTensor t, int b, int row, int column, float value) {
+        t.set((b * t.dim(1) + row) * t.dim(2) + column, value);
+    }
+
+    private static FloatTensor[] inputs(AttentionProblem p, long seed) {
+        return new FloatTensor[] {
+            RandomInputs.normal(seed, p.batch(), p.queries(), p.heads() * p.dimHead()),
+            RandomInputs.normal(seed + 1, p.batch(), p.keys(), p.kvHeads() * p.dimHead()),
+            RandomInputs.normal(seed + 2, p.batch(), p.keys(), p.kvHeads() * p.dimHead())};
     }
 
     static FloatTensor scale(FloatTensor t, float f) {

@@ -56,6 +56,23 @@ final class AttentionArgs {
         return qHeads;
     }
 
+    /**
+     * The first key of batch element {@code b} that the key mask lets through ({@link #keys} when it hides every
+     * key; 0 without a mask). A query row sees at least one key exactly when it is active and its last visible key
+     * is at or past this one; that decides, without looking at a score, whether a row whose max stayed -inf
+     * overflowed (every visible score -inf) or saw no key.
+     */
+    int firstUnmaskedKey(int b) {
+        if (keyMask == null) {
+            return 0;
+        }
+        int j = 0;
+        while (j < keys && keyMask[b * keys + j] == 0) {
+            j++;
+        }
+        return j;
+    }
+
     /** Where a plan buffer lives in Java memory. */
     interface Memory {
         float[] array(dev.mmca.plan.Buffer b);

@@ -83,6 +83,16 @@ final class FusedAttention {
         return firstBad.get();
     }
 
+    /**
+     * Whether the final softmax state {@code (m, l)} of a row (or an interleaved group) means its scores overflowed
+     * float32: m = +inf or NaN, l not finite, or, when the row saw at least one key ({@code sawKey}), m = -inf,
+     * every visible score having overflowed downwards. A row that saw no key keeps m = -inf and l = 0, which is no
+     * overflow; a single -inf score among finite ones only has weight 0.
+     */
+    static boolean overflowed(boolean sawKey, float m, float l) {
+        return !(m <= Float.MAX_VALUE && l <= Float.MAX_VALUE) || (sawKey && m == Float.NEGATIVE_INFINITY);
+    }
+
     /** The running softmax state of every row (lane) of a tile: max m, sum l, unnormalised output acc. */
     static final class State {
         final float[] m;
@@ -108,7 +118,7 @@ final class FusedAttention {
                     mx = Math.max(mx, p.m[lane]);
                 }
                 if (mx == Float.NEGATIVE_INFINITY) {
-                    continue;  // no chunk saw a key: l stays 0 and the row is written as zeros
+                    continue;  // no chunk saw a finite score: l stays 0 (write reports it if the row saw a key)
                 }
                 float[] acc = out.acc[lane];
                 float l = 0f;
@@ -150,6 +160,8 @@ final class FusedAttention {
         final int[] last;
         /** One past the last key any active lane may see. */
         final int keyEnd;
+        /** The element's first key that the key mask lets through: an active lane with last >= it sees a key. */
+        final int firstKey;
         State state;
 
         Tile(AttentionArgs a, int t, int queryTiles) {
@@ -197,6 +209,7 @@ final class FusedAttention {
                 }
             }
             keyEnd = end;
+            firstKey = a.firstUnmaskedKey(b);
             state = new State(lanes, d);
         }
 
@@ -244,6 +257,9 @@ final class FusedAttention {
                     for (int j = 0; j < visible; j++) {
                         tileMax = Math.max(tileMax, s[j]);
                     }
+                    if (tileMax == Float.NEGATIVE_INFINITY) {
+                        continue;  // every score -inf (products overflowing downwards): no weight, the state stays
+                    }
                     float mOld = m[lane];
                     float mNew = Math.max(mOld, tileMax);
                     float correction = mOld == Float.NEGATIVE_INFINITY ? 0f : FastExp.exp(mOld - mNew);
@@ -264,8 +280,8 @@ final class FusedAttention {
 
         /**
          * out = acc / l per row; rows with a masked query or no visible key are zero. Returns -1, or
-         * {@code b * queries + i} of the first row whose state is not finite (an overflowed score leaves m = +inf
-         * or l NaN).
+         * {@code b * queries + i} of the first row whose scores overflowed ({@link #overflowed}: m = +inf or l NaN,
+         * or m = -inf although the row saw a key).
          */
         long write(State st) {
             final int d = a.dimHead;
@@ -273,8 +289,7 @@ final class FusedAttention {
             for (int hi = 0; hi < qHeads.length; hi++) {
                 for (int r = 0; r < rows; r++) {
                     int lane = hi * rows + r;
-                    if (active[lane] && !(st.m[lane] <= Float.MAX_VALUE && st.l[lane] <= Float.MAX_VALUE)
-                            && st.m[lane] != Float.NEGATIVE_INFINITY) {
+                    if (active[lane] && overflowed(last[lane] >= firstKey, st.m[lane], st.l[lane])) {
                         long row = (long) b * a.queries + i0 + r;
                         bad = bad < 0 ? row : Math.min(bad, row);
                     }

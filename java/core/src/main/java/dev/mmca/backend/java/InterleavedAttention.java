@@ -186,7 +186,8 @@ final class InterleavedAttention {
         /**
          * out = acc_T / l_T + acc_I / l_I (+ v_p under rule self) per row (a group with l = 0 adds nothing); inactive
          * rows are zero. Returns
-         * -1, or {@code b * queries + i} of the first row with a state that is not finite (an overflowed score).
+         * -1, or {@code b * queries + i} of the first row with a group whose scores overflowed (a state that is not
+         * finite, or m = -inf in a group that holds a key: {@link FusedAttention#overflowed}).
          */
         long write() {
             final int d = a.dimHead;
@@ -194,7 +195,8 @@ final class InterleavedAttention {
             for (int hi = 0; hi < qHeads.length; hi++) {
                 for (int r = 0; r < rows; r++) {
                     int lane = hi * rows + r;
-                    if (w.active[r] && !(finite(mT[lane], lT[lane]) && finite(mI[lane], lI[lane]))) {
+                    if (w.active[r] && (FusedAttention.overflowed(w.seesText[r], mT[lane], lT[lane])
+                            || FusedAttention.overflowed(w.seesImage[r], mI[lane], lI[lane]))) {
                         long row = (long) b * a.queries + i0 + r;
                         bad = bad < 0 ? row : Math.min(bad, row);
                     }
@@ -209,11 +211,6 @@ final class InterleavedAttention {
                 }
             }
             return bad;
-        }
-
-        /** A state that saw no key (m = -inf) or only finite scores. */
-        private static boolean finite(float m, float l) {
-            return m == Float.NEGATIVE_INFINITY || (m <= Float.MAX_VALUE && l <= Float.MAX_VALUE);
         }
 
         private static void add(float[] o, int dst, float[] acc, float l, int d) {

@@ -28,6 +28,12 @@ final class InterleavedWindows {
     final int[] iHi;
     /** Rule self: an image query's own position, whose value is its image group's part; else -1. */
     final int[] self;
+    /**
+     * Whether the row's text group, and its scored image group (not rule self's {@code {p}}), hold at least one key:
+     * such a group whose max stays -inf had every score overflow downwards.
+     */
+    final boolean[] seesText;
+    final boolean[] seesImage;
     /** Keys below this and from this on are in no active row's window. */
     final int keyFrom;
     final int keyEnd;
@@ -49,6 +55,18 @@ final class InterleavedWindows {
         iLo = new int[rows];
         iHi = new int[rows];
         self = new int[rows];
+        seesText = new boolean[rows];
+        seesImage = new boolean[rows];
+        // the element's first text and first image key: a group [0, x] holds a key of its modality iff x >= it
+        int firstText = keyLength;
+        int firstImage = keyLength;
+        for (int j = 0; j < keyLength && (firstText == keyLength || firstImage == keyLength); j++) {
+            if (mod[modBase + j] == TEXT) {
+                firstText = Math.min(firstText, j);
+            } else if (mod[modBase + j] == IMAGE) {
+                firstImage = Math.min(firstImage, j);
+            }
+        }
         int from = Integer.MAX_VALUE;
         int end = 0;
         int textMax = -1;
@@ -96,6 +114,9 @@ final class InterleavedWindows {
             iLo[r] = lo;
             iHi[r] = hi;
             self[r] = own;
+            // T is the text keys of [0, th]; I is the image keys of [0, p] (text query) or p's own run (rule block)
+            seesText[r] = th >= firstText;
+            seesImage[r] = kind == TEXT ? p >= firstImage : kind == IMAGE && block;
             if (!active[r]) {
                 continue;
             }

@@ -136,6 +136,8 @@ final class VectorAttention {
         final int[] blockMin;
         /** How many of the batch element's visible keys ({@link KeyPanels#keys}) some active lane may see. */
         final int keyEnd;
+        /** The element's first key that the key mask lets through: an active lane with last >= it sees a key. */
+        final int firstKey;
 
         Item(AttentionArgs a, KeyPanels panels, int t, int queryTiles) {
             this.a = a;
@@ -178,6 +180,7 @@ final class VectorAttention {
             }
             int seen = Arrays.binarySearch(panels.keys[b], end);
             keyEnd = seen >= 0 ? seen : -seen - 1;
+            firstKey = a.firstUnmaskedKey(b);
             int blocks = padded / BLOCK;
             blockMax = new int[blocks];
             blockMin = new int[blocks];
@@ -244,16 +247,17 @@ final class VectorAttention {
         }
 
         /**
-         * {@code b * queries + i} of the first active row whose state is not finite, or -1. A score that overflowed
-         * float32 is +inf here (a chain of fused multiply-adds over finite inputs cannot make inf - inf, so no
-         * NaN): m becomes +inf, in a chunk and in the merge of the chunks. A row that saw no visible key has
-         * m = -inf and l = 0, which passes.
+         * {@code b * queries + i} of the first active row whose scores overflowed ({@link FusedAttention#overflowed}),
+         * or -1. A score that overflowed float32 upwards is +inf here (a chain of fused multiply-adds over finite
+         * inputs cannot make inf - inf, so no NaN): m becomes +inf, in a chunk and in the merge of the chunks. A row
+         * whose every visible score is -inf keeps m = -inf, as a row that saw no key does; which of the two it is
+         * follows from the masks alone.
          */
         long firstOverflow(float[] m, float[] l) {
             for (int r = 0; r < rows; r++) {
                 for (int hi = 0; hi < qHeads.length; hi++) {
                     int lane = hi * rows + r;
-                    if (active[lane] && !(m[lane] <= Float.MAX_VALUE && l[lane] <= Float.MAX_VALUE)) {
+                    if (active[lane] && FusedAttention.overflowed(last[lane] >= firstKey, m[lane], l[lane])) {
                         return (long) b * a.queries + i0 + r;
                     }
                 }

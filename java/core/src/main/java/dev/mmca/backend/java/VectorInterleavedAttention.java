@@ -197,8 +197,9 @@ final class VectorInterleavedAttention {
         }
 
         /**
-         * {@code b * queries + i} of the first active query with a state that is not finite, or -1. An overflowed
-         * score leaves m = +inf, or (NaN scores) l NaN; a group that saw no key has m = -inf and l = 0, which passes.
+         * {@code b * queries + i} of the first active query with a group whose scores overflowed, or -1. An overflowed
+         * score leaves m = +inf, or (NaN scores) l NaN; a group whose every score is -inf keeps m = -inf, as one that
+         * saw no key does, and the windows tell the two apart ({@link FusedAttention#overflowed}).
          */
         long firstOverflow() {
             for (int r = 0; r < queries; r++) {
@@ -206,8 +207,8 @@ final class VectorInterleavedAttention {
                     continue;
                 }
                 for (int lane = r * groupSize; lane < (r + 1) * groupSize; lane++) {
-                    if (!(mT[lane] <= Float.MAX_VALUE && lT[lane] <= Float.MAX_VALUE && mI[lane] <= Float.MAX_VALUE
-                            && lI[lane] <= Float.MAX_VALUE)) {
+                    if (FusedAttention.overflowed(w.seesText[r], mT[lane], lT[lane])
+                            || FusedAttention.overflowed(w.seesImage[r], mI[lane], lI[lane])) {
                         return (long) b * a.queries + i0 + r;
                     }
                 }

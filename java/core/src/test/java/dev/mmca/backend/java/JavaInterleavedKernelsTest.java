@@ -351,6 +351,24 @@ class JavaInterleavedKernelsTest {
         }
     }
 
+    @Test
+    void aGroupWhoseEveryScoreIsMinusInfinityIsReportedEvenBesideAFiniteGroup() {
+        for (JavaKernels k : KernelSets.all()) {
+            InterleavedChecks.aGroupWhoseScoresOverflowDownwardsIsRefused(call(k), false);
+            InterleavedChecks.minusInfiniteScoresBesideFiniteOnesStillCompute(call(k));
+        }
+    }
+
+    /** {@link dev.mmca.backend.Backend#attention}'s interleaved plan on kernel set {@code k}. */
+    private static InterleavedChecks.InterleavedCall call(JavaKernels k) {
+        return (p, q, kk, v, out) -> {
+            InterleavedPlan.Call call = InterleavedPlan.call(p);
+            PlanIo io = new PlanIo().tensor(call.q, q).tensor(call.k, kk).tensor(call.v, v)
+                    .modality(call.modality, p.modality()).tensor(call.out, out);
+            new JavaMachine(List.of(), k).run(call.plan, io);
+        };
+    }
+
     private static void assertOverflowAt(JavaKernels k, Call c, FloatTensor[] qkv, String where) {
         NumericOverflowException e = assertThrows(NumericOverflowException.class, () -> run(k, c, qkv),
                 k.name() + " " + c);

@@ -54,6 +54,12 @@ class JavaInterleavedTest {
     }
 
     @Test
+    void aGroupWhoseEveryScoreIsMinusInfinityIsAnError() {
+        InterleavedChecks.aGroupWhoseScoresOverflowDownwardsIsRefused(JavaBackend.instance()::attention, false);
+        InterleavedChecks.minusInfiniteScoresBesideFiniteOnesStillCompute(JavaBackend.instance()::attention);
+    }
+
+    @Test
     void overflowIsAnError() {
         NumericOverflowException e = InterleavedChecks.overflowIsAnError(JavaBackend.instance());
         assertTrue(e.getMessage().startsWith("attention: the attention scores overflowed float32 at batch element 0,"

@@ -10,6 +10,7 @@ import dev.mmca.backend.AttentionProblem;
 import dev.mmca.plan.AttentionCallPlan;
 import dev.mmca.plan.PackedWeight;
 import dev.mmca.plan.PlanIo;
+import dev.mmca.testing.OverflowChecks;
 import dev.mmca.testing.RandomInputs;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -93,6 +94,30 @@ class JavaKernelsOverflowTest {
             FloatTensor out = run(k, p, qkv);
             assertTrue(out.firstNonFinite() < 0, k.name() + ": non-finite output at " + out.firstNonFinite());
         }
+    }
+
+    @Test
+    void attentionReportsARowWhoseEveryVisibleScoreIsMinusInfinity() {
+        for (JavaKernels k : KernelSets.all()) {
+            OverflowChecks.scoresOverflowingDownwardsAreRefused(call(k), false);
+        }
+    }
+
+    @Test
+    void minusInfiniteScoresBesideFiniteOnesAndRowsWithoutKeysReportNothing() {
+        for (JavaKernels k : KernelSets.all()) {
+            OverflowChecks.harmlessInfiniteScoresStillCompute(call(k));
+        }
+    }
+
+    /** {@link dev.mmca.backend.Backend#attention}'s plan (masks included) on kernel set {@code k}. */
+    private static OverflowChecks.AttentionCall call(JavaKernels k) {
+        return (p, q, kk, v, out) -> {
+            AttentionCallPlan call = AttentionCallPlan.of(p);
+            PlanIo io = new PlanIo().tensor(call.q, q).tensor(call.k, kk).tensor(call.v, v).tensor(call.out, out)
+                    .mask(call.keyMask, p.keyMask()).mask(call.queryMask, p.queryMask());
+            new JavaMachine(List.of(), k).run(call.plan, io);
+        };
     }
 
     private static void assertOverflowAt(JavaKernels k, AttentionProblem p, FloatTensor[] qkv, String where) {

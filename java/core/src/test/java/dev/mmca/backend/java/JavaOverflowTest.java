@@ -15,6 +15,12 @@ class JavaOverflowTest {
     }
 
     @Test
+    void aRowWhoseEveryVisibleScoreIsMinusInfinityIsRefused() {
+        OverflowChecks.scoresOverflowingDownwardsAreRefused(JavaBackend.instance()::attention, false);
+        OverflowChecks.harmlessInfiniteScoresStillCompute(JavaBackend.instance()::attention);
+    }
+
+    @Test
     void theMessageNamesTheOperationAndThePlace() {
         NumericOverflowException e = OverflowChecks.scaledTokensAreRefused(JavaBackend.instance());
         assertTrue(e.getMessage().startsWith("visual_self_attn.attention: the attention scores overflowed float32 at"
