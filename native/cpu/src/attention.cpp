@@ -8,6 +8,7 @@
 #include "attention_kernel.h"
 #include "isa.h"
 #include "thread_pool.h"
+#include "visibility.h"
 
 namespace mmca::cpu {
 namespace {
@@ -99,13 +100,17 @@ struct FirstOverflow {
 };
 
 // Chunk c's state of row r is at partial[c * stride + r * (D + 2)]. Returns the first query index of the
-// item whose merged state is not finite (an overflowed logit), or -1.
+// item whose merged state is not finite (an overflowed logit), or whose max is -inf although the row sees a key
+// (every logit overflowed downwards), or -1.
 int64_t merge_chunks(const mmca_attention_params &p, int b, int g, int q0, int q1, const float *partial, int chunks,
                   size_t stride) {
     const int R = p.heads / p.kv_heads;
     const int D = p.dim_head;
     const int rows = (q1 - q0) * R;
     float *ob = static_cast<float *>(p.o) + b * p.o_batch_stride;
+    const uint8_t *qm = p.query_mask ? p.query_mask + b * p.query_mask_batch_stride : nullptr;
+    const int64_t key_length = element_key_length(p, b);
+    const int64_t first_key = first_unmasked_key(p, b, key_length);
     int64_t overflow = -1;
     for (int r = 0; r < rows; r++) {
         float mx = -INFINITY;
@@ -119,6 +124,10 @@ int64_t merge_chunks(const mmca_attention_params &p, int b, int g, int q0, int q
             overflow = overflow < 0 || i < overflow ? i : overflow;
         }
         if (mx == -INFINITY) {
+            const int i = q0 + r / R;
+            if ((qm == nullptr || qm[i] != 0) && last_visible_key(p, b, i, key_length) >= first_key) {
+                overflow = overflow < 0 || i < overflow ? i : overflow;  // it saw keys, every logit -inf
+            }
             for (int d = 0; d < D; d++) dst[d] = 0.0f;
             continue;
         }

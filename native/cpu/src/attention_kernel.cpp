@@ -20,6 +20,7 @@
 
 #include "attention_kernel.h"
 #include "kernel_vector.h"
+#include "visibility.h"
 
 #define MMCA_CAT2(a, b) a##b
 #define MMCA_CAT(a, b) MMCA_CAT2(a, b)
@@ -120,8 +121,6 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g0, int groups, in
     const int R = H / G;  // query heads per kv head, stacked as rows of one block
     const int D = p.dim_head;
     const int Dp = round_up(D, W);
-    const int M = p.keys;
-    const int64_t offset = static_cast<int64_t>(p.keys) - p.queries;  // right-aligned causal offset
     const int rows = (q1 - q0) * R;
     const int rows_p = round_up(rows, MR);
     const float *qb = static_cast<const float *>(p.q) + b * p.q_batch_stride;
@@ -132,12 +131,7 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g0, int groups, in
     const uint8_t *qm = p.query_mask ? p.query_mask + b * p.query_mask_batch_stride : nullptr;
     // Keys past the element's length (a partly filled cache) are never visible; with causal masking a
     // query sees keys up to its position (given, or right-aligned i + M - N).
-    int64_t key_length = M;
-    if (p.key_lengths != nullptr) {
-        const int64_t n = p.key_lengths[b];
-        key_length = n < 0 ? 0 : (n > M ? M : n);
-    }
-    const int32_t *positions = p.query_positions ? p.query_positions + b * p.query_positions_batch_stride : nullptr;
+    const int64_t key_length = element_key_length(p, b);
 
     // Scratch layout (floats): per group of the item, Q, O [rows_p][Dp] and m, l, alpha [rows_p]; last,
     // active, block flags [rows_p] (the same for every group); Kt [D][TK]; V [TK][Dp]; S [rows_p][TK]; key
@@ -196,11 +190,7 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g0, int groups, in
             continue;
         }
         const int i = q0 + r / R;
-        int64_t lk = key_length - 1;
-        if (p.causal) {
-            const int64_t pos = positions != nullptr ? positions[i] : i + offset;
-            lk = pos < lk ? pos : lk;
-        }
+        int64_t lk = last_visible_key(p, b, i, key_length);
         if (lk > k1 - 1) lk = k1 - 1;  // this item's key range ends at k1
         bool on = (qm == nullptr || qm[i] != 0) && lk >= 0;
         active[r] = on ? 1.0f : 0.0f;
@@ -314,13 +304,17 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g0, int groups, in
     }
 
     // A finite row has m < +inf and a finite l; an overflowed logit (+inf, or NaN from inf - inf in a dot
-    // product of finite vectors) leaves m = +inf or l NaN. Checked once per row, off the key loop.
+    // product of finite vectors) leaves m = +inf or l NaN. A row that sees a key (its last visible key at or past
+    // the element's first unmasked one) whose m stayed -inf had every logit overflow downwards; for a key chunk
+    // (partial) that is decided after the merge. Checked once per row, off the key loop.
+    const int64_t first_key = partial == nullptr ? first_unmasked_key(p, b, key_end) : key_end;
     int64_t overflow = -1;
     for (int gi = 0; gi < groups; gi++) {
         const Group gs = group(gi);
         for (int r = 0; r < rows; r++) {
             const float big = 3.40282347e38f;
-            if (active[r] != 0 && !(gs.m[r] <= big && gs.l[r] <= big)) {
+            const bool all_neg_inf = gs.m[r] == NEG_INF && last[r] >= static_cast<float>(first_key);
+            if (active[r] != 0 && (!(gs.m[r] <= big && gs.l[r] <= big) || all_neg_inf)) {
                 const int64_t i = q0 + r / R;
                 overflow = overflow < 0 || i < overflow ? i : overflow;
             }

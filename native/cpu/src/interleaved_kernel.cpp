@@ -122,9 +122,11 @@ inline int upper_bound(const float *col, int from, int to, int64_t x) {
     return from;
 }
 
-inline bool finite_state(float m, float l) {
+// A group's final state is no overflow: finite, or m = -inf in a group that holds no key (one that holds keys and
+// keeps m = -inf had every logit overflow downwards).
+inline bool finite_state(float m, float l, bool holds_keys) {
     const float big = 3.40282347e38f;
-    return m == NEG_INF || (m <= big && l <= big);
+    return m == NEG_INF ? !holds_keys : (m <= big && l <= big);
 }
 
 }  // namespace
@@ -154,9 +156,9 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
     }
     const int32_t *positions = p.query_positions ? p.query_positions + b * p.query_positions_batch_stride : nullptr;
 
-    // Scratch (floats): Q, OT, OI [rows_p][Dp]; mT, lT, mI, lI, tHi, iLo, iHi, self, active [rows_p];
+    // Scratch (floats): Q, OT, OI [rows_p][Dp]; mT, lT, mI, lI, tHi, iLo, iHi, self, active, groups [rows_p];
     // Kt [D][TK]; V [TK][Dp]; S [MR][TK]; col [TK].
-    const size_t need = 3 * static_cast<size_t>(rows_p) * Dp + 9 * static_cast<size_t>(rows_p)
+    const size_t need = 3 * static_cast<size_t>(rows_p) * Dp + 10 * static_cast<size_t>(rows_p)
                         + static_cast<size_t>(D) * TK + static_cast<size_t>(TK) * Dp + MR * TK + TK;
     float *Q = thread_scratch(need);
     float *OT = Q + static_cast<size_t>(rows_p) * Dp;
@@ -170,7 +172,8 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
     float *iHi = iLo + rows_p;
     float *self = iHi + rows_p;  // ints: rule self, an image row's own position (its value is added), else -1
     float *active = self + rows_p;
-    float *Kt = active + rows_p;
+    float *held = active + rows_p;  // ints: bit 1, the row's T holds a key; bit 2, its scored I holds one
+    float *Kt = held + rows_p;
     float *V = Kt + static_cast<size_t>(D) * TK;
     float *S = V + static_cast<size_t>(TK) * Dp;
     float *col = S + MR * TK;  // ints: the key of each column of a tile
@@ -180,6 +183,13 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
     int key_from = M;  // the keys of every row's windows lie in [key_from, key_end)
     int key_end = 0;
     int run_lo = 0, run_hi = -1;  // the last image run found: consecutive rows of one image share it
+    // The element's first text and first image key: a group of the keys of one modality in [0, x] holds one iff
+    // x is at or past it.
+    int first_text = key_length, first_image = key_length;
+    for (int j = 0; j < key_length && (first_text == key_length || first_image == key_length); j++) {
+        if (mod[j] == TEXT && first_text == key_length) first_text = j;
+        if (mod[j] == IMAGE && first_image == key_length) first_image = j;
+    }
     for (int r = 0; r < rows_p; r++) {
         float *qr = Q + static_cast<size_t>(r) * Dp;
         std::memset(OT + static_cast<size_t>(r) * Dp, 0, sizeof(float) * Dp);
@@ -216,6 +226,9 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
         put_int(iLo + r, lo);
         put_int(iHi + r, hi);
         put_int(self + r, own);
+        // T is the text keys of [0, th]; I the image keys of [0, pos] (a text row) or pos's own run (rule block)
+        const bool i_held = kind == TEXT ? pos >= first_image : kind == IMAGE && block;
+        put_int(held + r, (th >= first_text ? 1 : 0) | (i_held ? 2 : 0));
         active[r] = kind != 0 ? 1.0f : 0.0f;
         if (kind == 0) {
             std::memset(qr, 0, sizeof(float) * Dp);
@@ -344,10 +357,13 @@ int64_t MMCA_ENTRY(const mmca_interleaved_params &ip, int b, int g, int q0, int 
     }
 
     // A finite state has m < +inf and a finite l; an overflowed logit (+inf, or NaN from inf - inf in a dot
-    // product of finite vectors) leaves m = +inf or l NaN. Checked once per row, off the key loop.
+    // product of finite vectors) leaves m = +inf or l NaN, and a group whose every logit overflowed downwards keeps
+    // m = -inf although it holds keys. Checked once per row, off the key loop.
     int64_t overflow = -1;
     for (int r = 0; r < rows; r++) {
-        if (active[r] != 0 && !(finite_state(mT[r], lT[r]) && finite_state(mI[r], lI[r]))) {
+        const int32_t h = get_int(held + r);
+        const bool finite = finite_state(mT[r], lT[r], (h & 1) != 0) && finite_state(mI[r], lI[r], (h & 2) != 0);
+        if (active[r] != 0 && !finite) {
             const int64_t i = q0 + r / R;
             overflow = overflow < 0 || i < overflow ? i : overflow;
         }

@@ -94,6 +94,20 @@ class CpuInterleavedTest {
     }
 
     @Test
+    void aGroupWhoseEveryScoreIsMinusInfinityIsAnErrorOnEveryKernelPath() {
+        String before = CpuRuntime.isa();
+        try {
+            for (String isa : CpuTesting.runnableIsas()) {
+                CpuRuntime.setIsa(isa);
+                InterleavedChecks.aGroupWhoseScoresOverflowDownwardsIsRefused(cpu::attention, false);
+                InterleavedChecks.minusInfiniteScoresBesideFiniteOnesStillCompute(cpu::attention);
+            }
+        } finally {
+            CpuRuntime.setIsa(before);
+        }
+    }
+
+    @Test
     void overflowIsAnError() {
         NumericOverflowException e = InterleavedChecks.overflowIsAnError(cpu);
         assertTrue(e.getMessage().startsWith("attention: the attention scores overflowed float32 at batch element 0,"

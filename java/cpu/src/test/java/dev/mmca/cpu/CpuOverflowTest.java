@@ -17,6 +17,22 @@ class CpuOverflowTest {
     }
 
     @Test
+    void aRowWhoseEveryVisibleScoreIsMinusInfinityIsRefusedOnEveryKernelPath() {
+        CpuTesting.requireNative();
+        CpuBackend cpu = new CpuBackend();
+        String before = CpuRuntime.isa();
+        try {
+            for (String isa : CpuTesting.runnableIsas()) {
+                CpuRuntime.setIsa(isa);
+                OverflowChecks.scoresOverflowingDownwardsAreRefused(cpu::attention, false);
+                OverflowChecks.harmlessInfiniteScoresStillCompute(cpu::attention);
+            }
+        } finally {
+            CpuRuntime.setIsa(before);
+        }
+    }
+
+    @Test
     void hugeWeightIsRefused() {
         OverflowChecks.hugeWeightIsRefused(new CpuBackend());
     }
