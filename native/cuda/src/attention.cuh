@@ -493,10 +493,13 @@ __device__ __forceinline__ void attention_tile(const mmca_attention_params &p, c
         if (pp.splits == 1) {
             Elem *out = static_cast<Elem *>(p.o) + b * p.o_batch_stride + (long long)ref.i * p.o_row_stride
                     + ref.h * p.o_head_stride;
-            const float inv_l = seen ? 1.0f / l[rr] : 0.0f;
+            // A row that sees keys always has l >= 1; l = 0 means every score overflowed downwards (-inf, or -FLT_MAX
+            // where the tensor cores' truncation saturates q.k): NaN, for the host to report.
+            const bool lost = active[rr] && !seen && sees_a_key(p, b, ref.i);
+            const float inv_l = seen ? 1.0f / l[rr] : (lost ? CUDART_NAN_F : 0.0f);
 #pragma unroll
             for (int nd = 0; nd < DB; nd++) {
-                store_pair(out + nd * 8 + 2 * t, seen ? o[nd][2 * rr] * inv_l : 0.0f, seen ? o[nd][2 * rr + 1] * inv_l : 0.0f);
+                store_pair(out + nd * 8 + 2 * t, seen ? o[nd][2 * rr] * inv_l : inv_l, seen ? o[nd][2 * rr + 1] * inv_l : inv_l);
             }
         } else {
             const long long out_row = ((long long)b * p.heads + ref.h) * p.queries + ref.i;
@@ -569,7 +572,9 @@ __global__ void __launch_bounds__(kCombineThreads) combine_kernel(const __grid_c
             if (stats[2 * s] != -CUDART_INF_F) total += exp2f(stats[2 * s] - big) * stats[2 * s + 1];
         }
     }
-    const float inv = total > 0.0f ? 1.0f / total : 0.0f;
+    // No split saw a finite score (each wrote m = -inf where its l was 0): zeros, unless the row sees keys (every
+    // score overflowed downwards): NaN, for the host to report.
+    const float inv = total > 0.0f ? 1.0f / total : (big == -CUDART_INF_F && sees_a_key(p, b, i) ? CUDART_NAN_F : 0.0f);
     Elem *out = static_cast<Elem *>(p.o) + b * p.o_batch_stride + (long long)i * p.o_row_stride + h * p.o_head_stride;
     for (int d = lane; d < D; d += 32) {
         float acc = 0.0f;
@@ -578,7 +583,7 @@ __global__ void __launch_bounds__(kCombineThreads) combine_kernel(const __grid_c
                 if (stats[2 * s] != -CUDART_INF_F) acc += exp2f(stats[2 * s] - big) * parts[(long long)s * D + d];
             }
         }
-        out[d] = from_float<Elem>(acc * inv);
+        out[d] = from_float<Elem>(total > 0.0f ? acc * inv : inv);
     }
 }
 

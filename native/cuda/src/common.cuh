@@ -73,6 +73,23 @@ __host__ __device__ __forceinline__ int visible_end(const mmca_attention_params 
     return end < 0 ? 0 : (end > limit ? limit : (int)end);
 }
 
+/*
+ * Whether query i of batch element b sees at least one key: it is active and the key mask lets through a key
+ * below its visible_end. A row that does, but whose running max stays -inf, had every score overflow downwards
+ * (finite inputs whose q.k is below -3.4e38): the kernels write NaN there, which the host reports as an overflow.
+ * Scans the key mask, so it is for the end of such rows only, never the key loop.
+ */
+__host__ __device__ __forceinline__ bool sees_a_key(const mmca_attention_params &p, int b, int i) {
+    if (!query_active(p, b, i)) return false;
+    const int end = visible_end(p, b, i, key_limit(p, b));
+    if (p.key_mask == nullptr) return end > 0;
+    const uint8_t *km = p.key_mask + b * p.key_mask_batch_stride;
+    for (int j = 0; j < end; j++) {
+        if (km[j] != 0) return true;
+    }
+    return false;
+}
+
 /* Row r of a tile (plan.h): which query head and query it is, or that it is padding. */
 struct RowRef {
     bool valid;

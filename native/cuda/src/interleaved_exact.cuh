@@ -248,6 +248,26 @@ __global__ void __launch_bounds__(InterleavedShape::kThreads) interleaved_exact_
         if (max_i != -CUDART_INF_F) m_i = mi_new;
     }
 
+    // The element's first text and first image key (length: none), each thread over its own stride, combined
+    // through shared memory: a group of the keys of one modality in [0, x] holds a key iff x is at or past it. A
+    // group that holds keys but kept m = -inf had every score overflow downwards; its row is written as NaN, for the
+    // host to report.
+    int first_text = length, first_image = length;
+    for (int x = tid; x < length && (first_text == length || first_image == length); x += NT) {
+        if (mod[x] == 1 && first_text == length) first_text = x;
+        if (mod[x] == 2 && first_image == length) first_image = x;
+    }
+    __syncthreads();  // slo and shi are free again
+    slo[tid] = first_text;
+    shi[tid] = first_image;
+    __syncthreads();
+    for (int r = 0; r < NT; r++) {
+        first_text = imin(first_text, slo[r]);
+        first_image = imin(first_image, shi[r]);
+    }
+    const bool i_held = kind == 1 ? i_hi >= first_image : kind == 2 && block;  // rule self: I = {p}, unscored
+    const bool lost = (m_t == -CUDART_INF_F && t_hi >= first_text) || (m_i == -CUDART_INF_F && i_held);
+
     if (i < p.queries) {
         T *op = static_cast<T *>(p.o) + b * p.o_batch_stride + (long long)i * p.o_row_stride + h * p.o_head_stride;
         const float inv_t = kind != 0 && l_t > 0.0f ? 1.0f / l_t : 0.0f;  // an empty group adds zero
@@ -257,7 +277,7 @@ __global__ void __launch_bounds__(InterleavedShape::kThreads) interleaved_exact_
         for (int t = 0; t < P; t++) {
             float v = (inv_t != 0.0f ? o_t[t] * inv_t : 0.0f) + (inv_i != 0.0f ? o_i[t] * inv_i : 0.0f);
             if (own) v += to_float(vp[(long long)pos * p.v_row_stride + t * 4 + part]);
-            op[t * 4 + part] = from_float<T>(v);
+            op[t * 4 + part] = from_float<T>(kind != 0 && lost ? CUDART_NAN_F : v);
         }
     }
 }

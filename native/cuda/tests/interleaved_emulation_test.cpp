@@ -237,9 +237,67 @@ void run(const char *kind, Problem p, double tol) {
     }
 }
 
+/*
+ * A group whose every score is -inf (q = 1e20 against k = -1e20 in column 0 of head 0: q.k about -1e40) is an
+ * overflow even beside a finite group: the kernel writes that row as NaN (the host reports it) and every other row
+ * finite; -inf scores beside finite ones in a group are harmless. Element 1 is text 0-29, image 30-59, text 60-76.
+ * `text`: the text keys up to 60 score -inf for text query 60 (its text group is lost, its image group finite) and
+ * for text query 70 (which also sees finite text keys 61-70). Else the image keys and key 0 score -inf: for image
+ * query 45, whose image group (the run) is lost under rule block, while under rule self its image group is its own
+ * value and its text group finite beside key 0; under rule self, text query 60's image group is lost instead.
+ */
+void overflow_downwards(bool block, bool text) {
+    using namespace mmca_cuda;
+    constexpr int D = 32;
+    Problem p;
+    p.dim_head = D;
+    p.block = block;
+    Data<float> data(p);
+    const int hd = p.heads * D, gd = p.kv_heads * D;
+    uint8_t *mod = data.mod.data() + data.keys;
+    for (int j = 0; j < data.keys; j++) mod[j] = j < 30 || j >= 60 ? 1 : 2;
+    auto q_at = [&](int i) -> float & { return data.q[((size_t)data.queries + i) * hd]; };
+    auto k_at = [&](int j) -> float & { return data.k[((size_t)data.keys + j) * gd]; };
+    for (int j = 0; j < data.keys; j++) {
+        if (text ? mod[j] == 1 && j <= 60 : mod[j] == 2 || j == 0) k_at(j) = -1e20f;
+    }
+    if (text) {
+        q_at(60) = q_at(70) = 1e20f;
+    } else {
+        q_at(45) = 1e20f;
+        if (!block) q_at(60) = 1e20f;
+    }
+    mmca_interleaved_params ip = data.params();
+    const dim3 grid((data.queries + InterleavedShape::kRows - 1) / InterleavedShape::kRows, p.heads, p.batch);
+    emu::launch(grid, InterleavedShape::kThreads, smem, interleaved_smem_bytes<D>(),
+                [&] { interleaved_exact_kernel<float, D>(ip); });
+    const int lost = text || !block ? 60 : 45;
+    bool ok = true;
+    for (int b = 0; b < p.batch; b++) {
+        for (int i = 0; i < data.queries; i++) {
+            for (int h = 0; h < p.heads; h++) {
+                const bool want_nan = b == 1 && i == lost && h == 0;
+                for (int e = 0; e < D; e++) {
+                    const float o = data.o[(((size_t)b * data.queries + i) * p.heads + h) * D + e];
+                    ok &= want_nan ? std::isnan(o) : std::isfinite(o);
+                }
+            }
+        }
+    }
+    char name[160];
+    std::snprintf(name, sizeof name, "fp32 D=%d rule=%s: every %s score of one group -inf -> NaN at query %d only", D,
+                  block ? "block" : "self", text ? "text" : "image", lost);
+    std::printf("%s %s\n", ok ? "ok  " : "FAIL", name);
+    if (!ok) failures++;
+}
+
 }  // namespace
 
 int main() {
+    for (bool block : {false, true}) {
+        overflow_downwards(block, true);
+        overflow_downwards(block, false);
+    }
     Problem p;
     run<float, 32>("fp32", p, 1e-5);
     p.block = true;

@@ -8,7 +8,7 @@
 // workspace start as NaN, so an element a kernel forgets to write fails the comparison, and the
 // elements just past the output must still be NaN afterwards. No GPU needed.
 //
-// Usage: kernel_emulation_test [FAMILY ...]   (fp16 bf16 tf32 exact; default: all)
+// Usage: kernel_emulation_test [FAMILY ...]   (fp16 bf16 tf32 exact, or overflow alone; default: all)
 #include "cuda_emulation.h"  // must come first: turns CUDA qualifiers into plain C++
 
 #include <chrono>
@@ -151,6 +151,52 @@ void text(const char *family, double tol, bool decoding, int forced_splits) {
     } catch (const std::exception &e) {
         fail(name, e.what());
     }
+}
+
+/*
+ * A row whose every visible score is -inf (q = 1e20 against k = -1e20 in column 0 of head 0: q.k about -1e40) is
+ * written as NaN, for the host to report as an overflow, in one pass and with split-K; every other row stays finite
+ * (rows that see no key are zero). Query 0 of element 1 (causal, right-aligned: keys 0-163) against keys 0-163, or,
+ * with a key mask that lets only keys 5 and 150 of element 1 through, against those two.
+ */
+template <class Cfg>
+void overflow_downwards(const char *family, bool masked, int forced_splits) {
+    using T = typename Cfg::Elem;
+    Problem p;
+    p.dim_head = Cfg::kDimHead;
+    p.queries = 37;
+    p.keys = 200;
+    p.causal = true;
+    p.query_mask = false;
+    p.key_mask = masked;
+    p.seed = 8;
+    Data<T> data(p);
+    const int hd = p.heads * p.dim_head, gd = p.kv_heads * p.dim_head;
+    // Element 0 of every head of q and k zero, so that only the pairs set below have extreme scores (huge finite
+    // scores elsewhere would lose the base-2 softmax's precision, a different matter).
+    for (size_t e = 0; e < data.q.size(); e += p.dim_head) data.q[e] = mmca_test::from_f<T>(0.0f);
+    for (size_t e = 0; e < data.k.size(); e += p.dim_head) data.k[e] = mmca_test::from_f<T>(0.0f);
+    data.q[(size_t)p.queries * hd] = mmca_test::from_f<T>(1e20f);
+    for (int j = 0; j < p.keys; j++) {
+        if (masked) data.kmask[(size_t)p.keys + j] = j == 5 || j == 150;
+        if (masked ? j == 5 || j == 150 : j <= 163) data.k[((size_t)p.keys + j) * gd] = mmca_test::from_f<T>(-1e20f);
+    }
+    const size_t n = (size_t)p.batch * p.queries * hd;
+    std::vector<T> out(n + kGuard, mmca_test::from_f<T>(NAN));
+    mmca_text_params tp;
+    tp.self = data.params(out.data(), hd);
+    tp.cross = tp.self;
+    const WorkPlan plan = emulate<Cfg>(tp, 1, forced_splits, 0);
+    bool ok = true;
+    for (size_t e = 0; e < n; e++) {
+        const bool lost = e >= (size_t)p.queries * hd && e < (size_t)p.queries * hd + p.dim_head;  // [1, 0, head 0]
+        const float o = mmca_test::to_f(out[e]);
+        ok &= lost ? std::isnan(o) : std::isfinite(o);
+    }
+    checks++;
+    if (!ok) failures++;
+    std::printf("%s %s D=%d every visible score of a row -inf%s -> NaN in that row only (splits %d)\n",
+                ok ? "ok  " : "FAIL", family, p.dim_head, masked ? " (key mask)" : "", plan.problem[0].splits);
 }
 
 /* The cases every family runs at one head width. */
@@ -319,6 +365,11 @@ int main(int argc, char **argv) {
     emu::bank_stats() = emu::BankStats();
     // Bounds: SPEC's 1e-5 for exact fp32, 1e-3 for tf32 products, 1e-2 for fp16/bf16 data.
     if (run("exact")) family<Math::kTF32x3>("exact fp32", 1e-5);
+    if (run("exact") || run("overflow")) {
+        for (bool masked : {false, true}) {
+            for (int splits : {1, 3}) overflow_downwards<KernelConfig<Math::kTF32x3, 64>>("exact fp32", masked, splits);
+        }
+    }
     if (run("tf32")) family<Math::kTF32>("tf32", 1e-3);
     if (run("fp16")) family<Math::kF16>("fp16", 1e-2);
     if (run("bf16")) family<Math::kBF16>("bf16", 1e-2);

@@ -279,9 +279,11 @@ public final class InterleavedChecks {
     private static FloatTensor[] minusInfInputs(InterleavedProblem p, long seed) {
         int b = p.batch();
         int n = p.tokens();
+        // element 0 of every head zero: a score is extreme only where a check sets both q and k
         return new FloatTensor[] {
-            RandomInputs.normal(seed, b, n, p.heads() * p.dimHead()),
-            RandomInputs.normal(seed + 1, b, n, p.kvHeads() * p.dimHead()),
+            OverflowChecks.firstElementsZero(RandomInputs.normal(seed, b, n, p.heads() * p.dimHead()), p.dimHead()),
+            OverflowChecks.firstElementsZero(RandomInputs.normal(seed + 1, b, n, p.kvHeads() * p.dimHead()),
+                    p.dimHead()),
             RandomInputs.normal(seed + 2, b, n, p.kvHeads() * p.dimHead())};
     }
 

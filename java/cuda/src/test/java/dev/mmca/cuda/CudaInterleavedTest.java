@@ -95,6 +95,8 @@ class CudaInterleavedTest {
         InterleavedChecks.sessionRulesAndRollback(gpu);
         InterleavedChecks.badInputsAreRefused(gpu);
         InterleavedChecks.directTensorsGiveTheSameRows(gpu);
+        InterleavedChecks.aGroupWhoseScoresOverflowDownwardsIsRefused(gpu::attention, true);
+        InterleavedChecks.minusInfiniteScoresBesideFiniteOnesStillCompute(gpu::attention);
     }
 
     /** The kernel library reads every field Java writes, and refuses bad ones naming them (no GPU needed). */

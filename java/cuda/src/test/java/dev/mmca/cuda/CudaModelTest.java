@@ -162,6 +162,13 @@ class CudaModelTest {
     }
 
     @Test
+    void aRowWhoseEveryVisibleScoreIsMinusInfinityIsRefused() {
+        CudaBackend gpu = CudaBackend.withPrecision(CudaPrecision.FP32);
+        dev.mmca.testing.OverflowChecks.scoresOverflowingDownwardsAreRefused(gpu::attention, true);
+        dev.mmca.testing.OverflowChecks.harmlessInfiniteScoresStillCompute(gpu::attention);
+    }
+
+    @Test
     void overflowIsRefused() {
         dev.mmca.NumericOverflowException e = dev.mmca.testing.OverflowChecks.scaledTokensAreRefused(
                 CudaBackend.withPrecision(CudaPrecision.FP32));
