@@ -13,6 +13,11 @@ import dev.mmca.NumericOverflowException;
 import dev.mmca.SimpleMmca;
 import dev.mmca.backend.AttentionProblem;
 import dev.mmca.backend.Backend;
+import dev.mmca.plan.AttentionOp;
+import dev.mmca.plan.Buffer;
+import dev.mmca.plan.Machine;
+import dev.mmca.plan.Plan;
+import dev.mmca.plan.PlanIo;
 
 /**
  * Finite inputs whose computation exceeds float32 give a clear error, never NaN, infinities or wrong values,
@@ -164,6 +169,50 @@ public final class OverflowChecks {
             for (int i = 0; i < masked.queries(); i++) {
                 assertEquals(0f, out.get((masked.queries() + i) * width + e), "a row without keys is zero");
             }
+        }
+    }
+
+    /**
+     * The same over a partly filled cache, as a decoding step issues it (k and v side by side in one strided cache,
+     * per-element key lengths, causal positions): one query per element over a cache of 300 rows (split into key
+     * chunks). Element 1 holds 120 keys, all scoring -inf for its query: an overflow. Then element 1 holds none
+     * (its query sees no key whatever the scores: zeros) and element 0's query scores -inf against one of its keys
+     * only: no error. {@code machine} runs the plan (a backend's machine without weights).
+     */
+    public static void cacheRowsOverflowingDownwardsAreRefused(Machine machine) {
+        int capacity = 300;
+        int d = 8;
+        int gd = 2 * d;
+        Plan.Builder pb = Plan.builder();
+        Buffer q = pb.input("q", 2, 4 * d);
+        Buffer cache = pb.input("cache", 2L * capacity, 2 * gd);
+        Buffer lengths = pb.intInput("keyLengths", 2, 1);
+        Buffer positions = pb.intInput("queryPositions", 2, 1);
+        Buffer out = pb.output("out", 2, 4 * d);
+        AttentionOp op = AttentionOp.builder("attention").sizes(2, 4, 2, 1, capacity, d)
+                .flags((float) (1 / Math.sqrt(d)), true, false, dev.mmca.HeadMapping.MODULO).q(q, 0).k(cache, 0)
+                .v(cache, gd).o(out, 0).keyLengths(lengths).queryPositions(positions).build();
+        Plan plan = pb.op(op).build();
+        FloatTensor qs = firstElementsZero(RandomInputs.normal(31, 2, 1, 4 * d), d);
+        FloatTensor kv = firstElementsZero(RandomInputs.normal(32, 2, capacity, 2 * gd), d);
+        qs.set(4 * d, HUGE);  // element 1, head 0
+        for (int j = 0; j < 120; j++) {
+            kv.set((capacity + j) * 2 * gd, -HUGE);  // element 1, key j of kv head 0
+        }
+        kv.set(7 * 2 * gd, -HUGE);  // element 0, key 7
+        qs.set(0, HUGE);
+        FloatTensor o = FloatTensor.zeros(2, 1, 4 * d);
+        PlanIo io = new PlanIo().tensor(q, qs).tensor(cache, kv).ints(lengths, new int[] {250, 120})
+                .ints(positions, new int[] {249, 119}).tensor(out, o);
+        NumericOverflowException e = assertThrows(NumericOverflowException.class, () -> machine.run(plan, io));
+        assertTrue(e.getMessage().startsWith("attention: the attention scores overflowed float32 at batch element 1,"
+                + " query 0 "), e.getMessage());
+        PlanIo none = new PlanIo().tensor(q, qs).tensor(cache, kv).ints(lengths, new int[] {250, 0})
+                .ints(positions, new int[] {249, 0}).tensor(out, o);
+        machine.run(plan, none);
+        assertTrue(o.firstNonFinite() < 0, "non-finite output at " + o.firstNonFinite());
+        for (int e2 = 4 * d; e2 < 8 * d; e2++) {
+            assertEquals(0f, o.get(e2), "element 1 holds no key: zero");
         }
     }
 

@@ -26,6 +26,9 @@ class CpuOverflowTest {
                 CpuRuntime.setIsa(isa);
                 OverflowChecks.scoresOverflowingDownwardsAreRefused(cpu::attention, false);
                 OverflowChecks.harmlessInfiniteScoresStillCompute(cpu::attention);
+                try (CpuMachine m = new CpuMachine(java.util.List.of())) {
+                    OverflowChecks.cacheRowsOverflowingDownwardsAreRefused(m);
+                }
             }
         } finally {
             CpuRuntime.setIsa(before);

@@ -104,6 +104,13 @@ class JavaKernelsOverflowTest {
     }
 
     @Test
+    void aDecodingStepOverACacheReportsARowWhoseEveryScoreIsMinusInfinity() {
+        for (JavaKernels k : KernelSets.all()) {
+            OverflowChecks.cacheRowsOverflowingDownwardsAreRefused(new JavaMachine(List.of(), k));
+        }
+    }
+
+    @Test
     void minusInfiniteScoresBesideFiniteOnesAndRowsWithoutKeysReportNothing() {
         for (JavaKernels k : KernelSets.all()) {
             OverflowChecks.harmlessInfiniteScoresStillCompute(call(k));
