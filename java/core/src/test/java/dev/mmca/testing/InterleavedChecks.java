@@ -295,11 +295,8 @@ public final class InterleavedChecks {
     private static void assertGroupOverflowAt(InterleavedCall call, InterleavedProblem p, FloatTensor[] qkv,
             String where, boolean cuda) {
         FloatTensor out = FloatTensor.zeros(p.batch(), p.tokens(), p.heads() * p.dimHead());
-        NumericOverflowException e = assertThrows(NumericOverflowException.class,
-                () -> call.run(p, qkv[0], qkv[1], qkv[2], out), p.toString());
-        String expected = cuda ? "cuda: the result overflowed float32 at "
-                : "attention: the attention scores overflowed float32 at " + where;
-        assertTrue(e.getMessage().startsWith(expected), p + ": " + e.getMessage());
+        OverflowChecks.assertScoresOverflowAt(() -> call.run(p, qkv[0], qkv[1], qkv[2], out), p.toString(), where,
+                cuda);
     }
 
     /** Every element of every padding row is zero ({@code ==}: -0 is zero too). */

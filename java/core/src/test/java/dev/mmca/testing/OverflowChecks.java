@@ -18,6 +18,7 @@ import dev.mmca.plan.Buffer;
 import dev.mmca.plan.Machine;
 import dev.mmca.plan.Plan;
 import dev.mmca.plan.PlanIo;
+import org.junit.jupiter.api.function.Executable;
 
 /**
  * Finite inputs whose computation exceeds float32 give a clear error, never NaN, infinities or wrong values,
@@ -95,13 +96,8 @@ public final class OverflowChecks {
         assertOverflowAt(call, masked, qkv, "batch element 0, query 3 ", cuda);
 
         // one query of 4 heads over 700 keys: one work item, its keys split into chunks; every score -inf
-        AttentionProblem split = AttentionProblem.builder().batch(1).heads(4).kvHeads(2).queries(1).keys(700)
-                .dimHead(16).build();
-        qkv = inputs(split, 13);
-        set(qkv[0], 0, 0, 0, HUGE);
-        for (int j = 0; j < split.keys(); j++) {
-            set(qkv[1], 0, j, 0, -HUGE);
-        }
+        AttentionProblem split = oneQuery(1, 4, 2, 700, 16);
+        qkv = minusInfUpTo(split, 13, 700);
         assertOverflowAt(call, split, qkv, "batch element 0, query 0 ", cuda);
 
         // the same split call with only keys 300-309 visible (the key mask), each scoring -inf: the chunks that see
@@ -129,24 +125,12 @@ public final class OverflowChecks {
         assertFinite(call, causal, qkv, "a single -inf score");
 
         // one query over 700 keys, split into chunks: keys 0-449 score -inf, keys 450-699 are finite
-        AttentionProblem split = AttentionProblem.builder().batch(1).heads(4).kvHeads(2).queries(1).keys(700)
-                .dimHead(16).build();
-        qkv = inputs(split, 22);
-        set(qkv[0], 0, 0, 0, HUGE);
-        for (int j = 0; j < 450; j++) {
-            set(qkv[1], 0, j, 0, -HUGE);
-        }
-        assertFinite(call, split, qkv, "the first chunks -inf");
+        AttentionProblem split = oneQuery(1, 4, 2, 700, 16);
+        assertFinite(call, split, minusInfUpTo(split, 22, 450), "the first chunks -inf");
 
         // 16 work items (no split), 300 keys: query 0 of element 0 scores -inf against a whole first key tile of 256
-        AttentionProblem tiles = AttentionProblem.builder().batch(16).heads(2).kvHeads(1).queries(1).keys(300)
-                .dimHead(8).build();
-        qkv = inputs(tiles, 24);
-        set(qkv[0], 0, 0, 0, HUGE);
-        for (int j = 0; j < 256; j++) {
-            set(qkv[1], 0, j, 0, -HUGE);
-        }
-        assertFinite(call, tiles, qkv, "a whole key tile -inf");
+        AttentionProblem tiles = oneQuery(16, 2, 1, 300, 8);
+        assertFinite(call, tiles, minusInfUpTo(tiles, 24, 256), "a whole key tile -inf");
 
         // element 0: query 3 (whose scores are all -inf) masked; element 1: every key masked, scores all -inf
         Mask queries = Mask.of(new boolean[] {true, true, true, false, true, true, true, true, true, true}, 2, 5);
@@ -204,9 +188,7 @@ public final class OverflowChecks {
         FloatTensor o = FloatTensor.zeros(2, 1, 4 * d);
         PlanIo io = new PlanIo().tensor(q, qs).tensor(cache, kv).ints(lengths, new int[] {250, 120})
                 .ints(positions, new int[] {249, 119}).tensor(out, o);
-        NumericOverflowException e = assertThrows(NumericOverflowException.class, () -> machine.run(plan, io));
-        assertTrue(e.getMessage().startsWith("attention: the attention scores overflowed float32 at batch element 1,"
-                + " query 0 "), e.getMessage());
+        assertScoresOverflowAt(() -> machine.run(plan, io), "a cache", "batch element 1, query 0 ", false);
         PlanIo none = new PlanIo().tensor(q, qs).tensor(cache, kv).ints(lengths, new int[] {250, 0})
                 .ints(positions, new int[] {249, 0}).tensor(out, o);
         machine.run(plan, none);
@@ -219,11 +201,34 @@ public final class OverflowChecks {
     private static void assertOverflowAt(AttentionCall call, AttentionProblem p, FloatTensor[] qkv, String where,
             boolean cuda) {
         FloatTensor out = FloatTensor.zeros(p.batch(), p.queries(), p.heads() * p.dimHead());
-        NumericOverflowException e = assertThrows(NumericOverflowException.class,
-                () -> call.run(p, qkv[0], qkv[1], qkv[2], out), p.toString());
+        assertScoresOverflowAt(() -> call.run(p, qkv[0], qkv[1], qkv[2], out), p.toString(), where, cuda);
+    }
+
+    /**
+     * {@code run} raises the overflow of an operation named {@code attention} at {@code where} ("batch element b,
+     * query i "), or, on {@code cuda}, cuda's overflow seen in the outputs; {@code what} names the call.
+     */
+    static void assertScoresOverflowAt(Executable run, String what, String where, boolean cuda) {
+        NumericOverflowException e = assertThrows(NumericOverflowException.class, run, what);
         String expected = cuda ? "cuda: the result overflowed float32 at "
                 : "attention: the attention scores overflowed float32 at " + where;
-        assertTrue(e.getMessage().startsWith(expected), p + ": " + e.getMessage());
+        assertTrue(e.getMessage().startsWith(expected), what + ": " + e.getMessage());
+    }
+
+    /** {@code batch} elements of one query over {@code keys} keys (several work items, or one split into chunks). */
+    private static AttentionProblem oneQuery(int batch, int heads, int kvHeads, int keys, int dimHead) {
+        return AttentionProblem.builder().batch(batch).heads(heads).kvHeads(kvHeads).queries(1).keys(keys)
+                .dimHead(dimHead).build();
+    }
+
+    /** Inputs of {@code p} where query 0 of element 0 (head 0) scores -inf against keys [0, upTo) and no other. */
+    private static FloatTensor[] minusInfUpTo(AttentionProblem p, long seed, int upTo) {
+        FloatTensor[] qkv = inputs(p, seed);
+        set(qkv[0], 0, 0, 0, HUGE);
+        for (int j = 0; j < upTo; j++) {
+            set(qkv[1], 0, j, 0, -HUGE);
+        }
+        return qkv;
     }
 
     private static FloatTensor assertFinite(AttentionCall call, AttentionProblem p, FloatTensor[] qkv, String what) {

@@ -63,19 +63,13 @@ class CpuInterleavedTest {
 
     @Test
     void everyKernelPathMatchesTheOracle() {
-        String before = CpuRuntime.isa();
-        try {
-            for (String isa : CpuTesting.runnableIsas()) {
-                CpuRuntime.setIsa(isa);
-                for (InterleavedCases.Case c : InterleavedCases.sweep(0)) {
-                    if (c.name().startsWith("tiles-crossing") || c.name().startsWith("padding-inside")) {
-                        InterleavedChecks.forwardMatchesTheOracle(cpu, c);
-                    }
+        CpuTesting.onEveryIsa(() -> {
+            for (InterleavedCases.Case c : InterleavedCases.sweep(0)) {
+                if (c.name().startsWith("tiles-crossing") || c.name().startsWith("padding-inside")) {
+                    InterleavedChecks.forwardMatchesTheOracle(cpu, c);
                 }
             }
-        } finally {
-            CpuRuntime.setIsa(before);
-        }
+        });
     }
 
     @Test
@@ -95,16 +89,10 @@ class CpuInterleavedTest {
 
     @Test
     void aGroupWhoseEveryScoreIsMinusInfinityIsAnErrorOnEveryKernelPath() {
-        String before = CpuRuntime.isa();
-        try {
-            for (String isa : CpuTesting.runnableIsas()) {
-                CpuRuntime.setIsa(isa);
-                InterleavedChecks.aGroupWhoseScoresOverflowDownwardsIsRefused(cpu::attention, false);
-                InterleavedChecks.minusInfiniteScoresBesideFiniteOnesStillCompute(cpu::attention);
-            }
-        } finally {
-            CpuRuntime.setIsa(before);
-        }
+        CpuTesting.onEveryIsa(() -> {
+            InterleavedChecks.aGroupWhoseScoresOverflowDownwardsIsRefused(cpu::attention, false);
+            InterleavedChecks.minusInfiniteScoresBesideFiniteOnesStillCompute(cpu::attention);
+        });
     }
 
     @Test

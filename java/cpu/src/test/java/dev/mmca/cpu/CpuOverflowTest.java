@@ -20,19 +20,13 @@ class CpuOverflowTest {
     void aRowWhoseEveryVisibleScoreIsMinusInfinityIsRefusedOnEveryKernelPath() {
         CpuTesting.requireNative();
         CpuBackend cpu = new CpuBackend();
-        String before = CpuRuntime.isa();
-        try {
-            for (String isa : CpuTesting.runnableIsas()) {
-                CpuRuntime.setIsa(isa);
-                OverflowChecks.scoresOverflowingDownwardsAreRefused(cpu::attention, false);
-                OverflowChecks.harmlessInfiniteScoresStillCompute(cpu::attention);
-                try (CpuMachine m = new CpuMachine(java.util.List.of())) {
-                    OverflowChecks.cacheRowsOverflowingDownwardsAreRefused(m);
-                }
+        CpuTesting.onEveryIsa(() -> {
+            OverflowChecks.scoresOverflowingDownwardsAreRefused(cpu::attention, false);
+            OverflowChecks.harmlessInfiniteScoresStillCompute(cpu::attention);
+            try (CpuMachine m = new CpuMachine(java.util.List.of())) {
+                OverflowChecks.cacheRowsOverflowingDownwardsAreRefused(m);
             }
-        } finally {
-            CpuRuntime.setIsa(before);
-        }
+        });
     }
 
     @Test

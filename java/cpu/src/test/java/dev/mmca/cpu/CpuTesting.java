@@ -37,6 +37,19 @@ final class CpuTesting {
         return isas;
     }
 
+    /** Runs {@code check} on every kernel path this CPU runs (worst first), then restores the path in use. */
+    static void onEveryIsa(Runnable check) {
+        String before = CpuRuntime.isa();
+        try {
+            for (String isa : runnableIsas()) {
+                CpuRuntime.setIsa(isa);
+                check.run();
+            }
+        } finally {
+            CpuRuntime.setIsa(before);
+        }
+    }
+
     /** One random model case: config plus inputs (masks included, sometimes an all-padded visual row). */
     static final class ModelCase {
         final MmcaConfig config;
