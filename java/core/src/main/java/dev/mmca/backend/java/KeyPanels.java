@@ -123,9 +123,12 @@ final class KeyPanels {
         float[][] v = new float[a.batch * a.kvHeads][];
         int tiles = 0;
         for (int bg = 0; bg < k.length; bg++) {
-            int n = tileStart[bg / a.kvHeads].length - 1;
-            k[bg] = new float[Math.multiplyExact(n, tile * d)];
-            v[bg] = new float[n * tile * d];
+            int[] starts = tileStart[bg / a.kvHeads];
+            int n = starts.length - 1;
+            // tile t at t T d; the last one only as wide as it is (a short call has one short tile)
+            int floats = n == 0 ? 0 : Math.addExact(Math.multiplyExact(n - 1, tile * d), (starts[n] - starts[n - 1]) * d);
+            k[bg] = new float[floats];
+            v[bg] = new float[floats];
             tiles += n;
         }
         int[] taskPair = new int[tiles];
