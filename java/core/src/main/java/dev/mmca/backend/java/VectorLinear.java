@@ -50,6 +50,13 @@ final class VectorLinear implements JavaKernels.Projection {
      * each task packs its own rows pass by pass.
      */
     static final long SHARED_PACK_LIMIT = 1 << 22;
+    /**
+     * The calling thread's buffer for shared packed inputs, kept between calls up to {@link #KEPT_PACK_FLOATS} (4 MiB)
+     * so that small calls, W1's projections among them, do not allocate and zero a fresh one each; every float a
+     * call reads is written by its {@link #pack} first, so what a previous call left there never matters.
+     */
+    private static final ThreadLocal<float[]> KEPT_PACK = new ThreadLocal<>();
+    static final int KEPT_PACK_FLOATS = 1 << 20;
 
     private final int in;
     private final int out;
@@ -106,7 +113,7 @@ final class VectorLinear implements JavaKernels.Projection {
         // when the copy of every input is small enough.
         int groups = (rows + MR - 1) / MR;
         long sharedSize = (long) groups * in * XP;
-        float[] shared = colBlocks > 1 && sharedSize <= SHARED_PACK_LIMIT ? new float[(int) sharedSize] : null;
+        float[] shared = colBlocks > 1 && sharedSize <= SHARED_PACK_LIMIT ? sharedPack((int) sharedSize) : null;
         if (shared != null) {
             Parallel.forEach(rowBlocks, rb -> {
                 int r0 = rb * MC;
@@ -123,6 +130,19 @@ final class VectorLinear implements JavaKernels.Projection {
             bad.report(firstNonFinite(y, yOffset, r0, r1, p0 * NR, Math.min(out, p1 * NR)));
         });
         return bad.get();
+    }
+
+    /** A buffer of at least {@code size} floats for a call's shared packed inputs, its contents arbitrary. */
+    private static float[] sharedPack(int size) {
+        if (size > KEPT_PACK_FLOATS) {
+            return new float[size];
+        }
+        float[] kept = KEPT_PACK.get();
+        if (kept == null || kept.length < size) {
+            kept = new float[size];
+            KEPT_PACK.set(kept);
+        }
+        return kept;
     }
 
     /**
