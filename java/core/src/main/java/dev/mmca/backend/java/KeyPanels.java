@@ -4,8 +4,8 @@ import java.util.Arrays;
 
 /**
  * Keys and values packed for the Vector API attention micro-kernels ({@link VectorAttention}): tiles of up to
- * {@link VectorAttention#KEY_TILE} visible keys, each tile split into panels the kernels read with one index and
- * constant offsets, so that C2 removes their bounds checks from the inner loops:
+ * {@link VectorAttention#KEY_TILE} visible keys, each tile split into panels that the kernels' inner loops read at a
+ * constant stride, from one index with constant offsets (fewer registers and bounds checks than a row stride):
  * <ul>
  *   <li>keys in groups of {@link #groupWidth} keys (6, then 4, 2, 1 for the tail of a tile): a group of width w
  *       starting at tile column j is stored element-major, {@code k[at + j d + e w + c]} for key {@code j + c};</li>
@@ -17,7 +17,8 @@ import java.util.Arrays;
  * one batch element and kv head read the same tiles): {@link #pack} makes tiles of consecutive visible keys,
  * {@link #packInterleaved} tiles of key positions with their text keys first. The full groups' rows are 6 floats
  * apart: C2 (Java 17) keeps the bounds check of a {@code j * 6} index in the loop, but a stride of 8, which would
- * drop it, made C2 spill an accumulator of the micro-kernels, which ran slower.
+ * drop it, made C2 spill an accumulator of the micro-kernels, which ran slower. The packed copy costs the heap
+ * the size of the call's keys and values while the call runs.
  */
 final class KeyPanels {
     /** Keys (or head elements) per full group: the micro-kernels' register block. */
