@@ -17,12 +17,15 @@ import java.util.Arrays;
  * one batch element and kv head read the same tiles): {@link #pack} makes tiles of consecutive visible keys,
  * {@link #packInterleaved} tiles of key positions with their text keys first. The full groups' rows are 6 floats
  * apart: C2 (Java 17) keeps the bounds check of a {@code j * 6} index in the loop, but a stride of 8, which would
- * drop it, made C2 spill an accumulator of the micro-kernels, which ran slower. The packed copy costs the heap
- * the size of the call's keys and values while the call runs.
+ * drop it, made C2 spill an accumulator of the micro-kernels, which ran slower. The shared copy costs the heap the
+ * size of the call's keys and values while the call runs; above {@link #SHARED_HEAP_FRACTION} of the heap the call
+ * is not packed whole, and each work item packs the tiles it reads as it reaches them ({@link Tile}).
  */
 final class KeyPanels {
     /** Keys (or head elements) per full group: the micro-kernels' register block. */
     static final int GROUP = 6;
+    /** The largest share of the heap ({@code Runtime.maxMemory()}) a call's shared packed keys and values may take. */
+    static final int SHARED_HEAP_FRACTION = 16;
 
     /** Per batch element: its visible keys (unmasked, within its key length) as tile columns, tile after tile. */
     final int[][] keys;
@@ -30,12 +33,15 @@ final class KeyPanels {
     final int[][] tileStart;
     /** Per batch element, {@link #packInterleaved} only: the text columns of tile t (the first ones). */
     final int[][] tileText;
-    /** Per {@code b * kvHeads + g}: the packed keys, tile t at {@code t T d} (T keys per tile). */
+    /** The keys per tile (T). */
+    final int tile;
+    /** Per {@code b * kvHeads + g}: the packed keys, tile t at {@code t T d}; null when the call is packed per item. */
     final float[][] k;
     /** The packed values, laid out as {@link #k}. */
     final float[][] v;
 
-    private KeyPanels(int[][] keys, int[][] tileStart, int[][] tileText, float[][] k, float[][] v) {
+    private KeyPanels(int tile, int[][] keys, int[][] tileStart, int[][] tileText, float[][] k, float[][] v) {
+        this.tile = tile;
         this.keys = keys;
         this.tileStart = tileStart;
         this.tileText = tileText;
@@ -57,6 +63,11 @@ final class KeyPanels {
 
     /** Every visible key of the call in key order, in tiles of {@code tile} keys per batch element and kv head. */
     static KeyPanels pack(AttentionArgs a, int tile) {
+        return pack(a, tile, sharedLimitBytes());
+    }
+
+    /** {@link #pack(AttentionArgs, int)}, packed whole only when that takes at most {@code sharedLimit} bytes. */
+    static KeyPanels pack(AttentionArgs a, int tile, long sharedLimit) {
         int[][] keys = new int[a.batch][];
         int[][] tileStart = new int[a.batch][];
         for (int b = 0; b < a.batch; b++) {
@@ -74,7 +85,7 @@ final class KeyPanels {
                 tileStart[b][t] = Math.min(n, t * tile);
             }
         }
-        return packTiles(a, tile, keys, tileStart, null);
+        return packTiles(a, tile, keys, tileStart, null, sharedLimit);
     }
 
     /**
@@ -83,6 +94,12 @@ final class KeyPanels {
      * prefix of its columns and its image group one run of the image columns ({@link InterleavedWindows}).
      */
     static KeyPanels packInterleaved(AttentionArgs a, int tile, byte[] modality, int modalityStride) {
+        return packInterleaved(a, tile, modality, modalityStride, sharedLimitBytes());
+    }
+
+    /** {@link #packInterleaved(AttentionArgs, int, byte[], int)} under a limit, as {@link #pack(AttentionArgs, int, long)}. */
+    static KeyPanels packInterleaved(AttentionArgs a, int tile, byte[] modality, int modalityStride,
+            long sharedLimit) {
         int[][] keys = new int[a.batch][];
         int[][] tileStart = new int[a.batch][];
         int[][] tileText = new int[a.batch][];
@@ -110,16 +127,31 @@ final class KeyPanels {
             tileStart[b][tiles] = n;
             keys[b] = n == length ? columns : Arrays.copyOf(columns, n);
         }
-        return packTiles(a, tile, keys, tileStart, tileText);
+        return packTiles(a, tile, keys, tileStart, tileText, sharedLimit);
+    }
+
+    private static long sharedLimitBytes() {
+        return Runtime.getRuntime().maxMemory() / SHARED_HEAP_FRACTION;
     }
 
     private static int keyLength(AttentionArgs a, int b) {
         return a.keyLengths == null ? a.keys : Math.max(0, Math.min(a.keys, a.keyLengths[b]));
     }
 
-    /** Packs tile t of every (b, g) at t times the tile size, one task per tile. */
-    private static KeyPanels packTiles(AttentionArgs a, int tile, int[][] keys, int[][] tileStart, int[][] tileText) {
+    /**
+     * Packs tile t of every (b, g) at t times the tile size, one task per tile; or, when that copy would take more
+     * than {@code sharedLimit} bytes, nothing (the items pack their tiles).
+     */
+    private static KeyPanels packTiles(AttentionArgs a, int tile, int[][] keys, int[][] tileStart, int[][] tileText,
+            long sharedLimit) {
         final int d = a.dimHead;
+        long columns = 0;
+        for (int[] bKeys : keys) {
+            columns += bKeys.length;
+        }
+        if (2 * columns * a.kvHeads * d * Float.BYTES > sharedLimit) {
+            return new KeyPanels(tile, keys, tileStart, tileText, null, null);
+        }
         float[][] k = new float[a.batch * a.kvHeads][];
         float[][] v = new float[a.batch * a.kvHeads][];
         int tiles = 0;
@@ -127,7 +159,7 @@ final class KeyPanels {
             int[] starts = tileStart[bg / a.kvHeads];
             int n = starts.length - 1;
             // tile t at t T d; the last one only as wide as it is (a short call has one short tile)
-            int floats = n == 0 ? 0 : Math.addExact(Math.multiplyExact(n - 1, tile * d), (starts[n] - starts[n - 1]) * d);
+            int floats = n == 0 ? 0 : Math.toIntExact((long) (n - 1) * tile * d + (long) (starts[n] - starts[n - 1]) * d);
             k[bg] = new float[floats];
             v[bg] = new float[floats];
             tiles += n;
@@ -148,7 +180,49 @@ final class KeyPanels {
             packTile(a, b, bg % a.kvHeads, keys[b], from, tileStart[b][t + 1] - from, k[bg], v[bg], t * tile * d,
                     new float[d]);
         });
-        return new KeyPanels(keys, tileStart, tileText, k, v);
+        return new KeyPanels(tile, keys, tileStart, tileText, k, v);
+    }
+
+    /**
+     * One work item's view of the tiles of batch element b and kv head g: {@link #load} points {@link #k},
+     * {@link #v} and {@link #at} at tile t, in the shared panels, or packed into the view's own tile when the call
+     * was not packed whole.
+     */
+    final class Tile {
+        private final AttentionArgs a;
+        private final int b;
+        private final int g;
+        private final float[] ownK;
+        private final float[] ownV;
+        private final float[] row;
+        float[] k;
+        float[] v;
+        int at;
+
+        Tile(AttentionArgs a, int b, int g) {
+            this.a = a;
+            this.b = b;
+            this.g = g;
+            boolean shared = KeyPanels.this.k != null;
+            ownK = shared ? null : new float[tile * a.dimHead];
+            ownV = shared ? null : new float[tile * a.dimHead];
+            row = shared ? null : new float[a.dimHead];
+        }
+
+        /** Points the view at tile t (packing it first when the call was not packed whole). */
+        void load(int t) {
+            if (ownK == null) {
+                k = KeyPanels.this.k[b * a.kvHeads + g];
+                v = KeyPanels.this.v[b * a.kvHeads + g];
+                at = t * tile * a.dimHead;
+                return;
+            }
+            int from = tileStart[b][t];
+            packTile(a, b, g, keys[b], from, tileStart[b][t + 1] - from, ownK, ownV, 0, row);
+            k = ownK;
+            v = ownV;
+            at = 0;
+        }
     }
 
     /**

@@ -206,8 +206,7 @@ final class VectorAttention {
             final int d = a.dimHead;
             Partial st = new Partial(padded, d);
             int[] keys = panels.keys[b];
-            float[] kp = panels.k[b * a.kvHeads + g];
-            float[] vp = panels.v[b * a.kvHeads + g];
+            KeyPanels.Tile tile = panels.new Tile(a, b, g);
             float[] s = new float[KEY_TILE * BLOCK];
             float[] work = new float[4 * BLOCK];
             float[] visible = new float[BLOCK];
@@ -216,7 +215,7 @@ final class VectorAttention {
                 // the tile of keys[t0, t0 + width), of which the first `end` are in range
                 int width = Math.min(KEY_TILE, keys.length - t0);
                 int end = Math.min(width, to - t0);
-                int at = t0 * d;
+                tile.load(t0 / KEY_TILE);
                 for (int blk = 0; blk < blockMax.length; blk++) {
                     // keys visible to some lane of the block: a prefix of the tile, since visibility is j <= last
                     int count = end;
@@ -227,7 +226,7 @@ final class VectorAttention {
                         continue;
                     }
                     int lb = blk * BLOCK;
-                    scores(qT, lb * d, kp, at, width, d, 0, count, s);
+                    scores(qT, lb * d, tile.k, tile.at, width, d, 0, count, s);
                     if (keys[t0 + count - 1] > blockMin[blk]) {
                         // some lane sees only part of the tile: hide the rest (score -inf, weight 0)
                         for (int lane = 0; lane < BLOCK; lane++) {
@@ -240,7 +239,7 @@ final class VectorAttention {
                         hide(s, 0, count, zeros, visible);
                     }
                     softmax(s, 0, count, st.m, st.l, lb, work);
-                    values(st.accT, lb, padded, s, vp, at, width, d, 0, count, work);
+                    values(st.accT, lb, padded, s, tile.v, tile.at, width, d, 0, count, work);
                 }
             }
             return st;

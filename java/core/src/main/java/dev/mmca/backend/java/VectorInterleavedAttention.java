@@ -115,8 +115,7 @@ final class VectorInterleavedAttention {
             int[] columns = panels.keys[b];
             int[] tileStart = panels.tileStart[b];
             int[] tileText = panels.tileText[b];
-            float[] kp = panels.k[b * a.kvHeads + g];
-            float[] vp = panels.v[b * a.kvHeads + g];
+            KeyPanels.Tile panel = panels.new Tile(a, b, g);
             float[] s = new float[KEY_TILE * BLOCK];
             float[] work = new float[4 * BLOCK];
             // per query: its groups' columns in the current tile; per row of a block: the same, as floats
@@ -133,7 +132,7 @@ final class VectorInterleavedAttention {
                 if (!tile.needed()) {
                     continue;
                 }
-                int at = t * KEY_TILE * d;
+                panel.load(t);
                 for (int r = 0; r < queries; r++) {
                     if (!w.active[r]) {
                         textTo[r] = imageFrom[r] = imageTo[r] = 0;
@@ -177,20 +176,20 @@ final class VectorInterleavedAttention {
                         iToMin = Math.min(iToMin, e);
                     }
                     if (tHi > 0) {
-                        VectorAttention.scores(qT, lb * d, kp, at, tile.width, d, 0, tHi, s);
+                        VectorAttention.scores(qT, lb * d, panel.k, panel.at, tile.width, d, 0, tHi, s);
                         if (tLo < tHi) {
                             VectorAttention.hide(s, 0, tHi, zeros, tTo);
                         }
                         VectorAttention.softmax(s, 0, tHi, mT, lT, lb, work);
-                        VectorAttention.values(accT, lb, padded, s, vp, at, tile.width, d, 0, tHi, work);
+                        VectorAttention.values(accT, lb, padded, s, panel.v, panel.at, tile.width, d, 0, tHi, work);
                     }
                     if (iLo < iHi) {
-                        VectorAttention.scores(qT, lb * d, kp, at, tile.width, d, iLo, iHi, s);
+                        VectorAttention.scores(qT, lb * d, panel.k, panel.at, tile.width, d, iLo, iHi, s);
                         if (iFromMax > iLo || iToMin < iHi) {
                             VectorAttention.hide(s, iLo, iHi, iFrom, iTo);
                         }
                         VectorAttention.softmax(s, iLo, iHi, mI, lI, lb, work);
-                        VectorAttention.values(accI, lb, padded, s, vp, at, tile.width, d, iLo, iHi, work);
+                        VectorAttention.values(accI, lb, padded, s, panel.v, panel.at, tile.width, d, iLo, iHi, work);
                     }
                 }
             }

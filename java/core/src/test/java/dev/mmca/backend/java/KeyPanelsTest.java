@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mmca.HeadMapping;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -99,6 +100,43 @@ class KeyPanelsTest {
                 assertEquals(expected, got, "tile " + t + " of " + b);
             }
             assertTilesHoldTheirKeys(a, p, b, "interleaved");
+        }
+    }
+
+    @Test
+    void aCallTooLargeToPackWholeGivesEachItemTheSameTiles() {
+        AttentionArgs a = args(2, 3, 150, 13, true, 21);
+        a.keyLengths = new int[] {150, 70};
+        byte[] modality = new byte[a.batch * a.keys];
+        SplittableRandom r = new SplittableRandom(4);
+        for (int i = 0; i < modality.length; i++) {
+            modality[i] = (byte) r.nextInt(3);
+        }
+        KeyPanels[][] pairs = {
+            {KeyPanels.pack(a, TILE), KeyPanels.pack(a, TILE, 0)},
+            {KeyPanels.packInterleaved(a, TILE, modality, a.keys), KeyPanels.packInterleaved(a, TILE, modality, a.keys, 0)},
+        };
+        for (KeyPanels[] pair : pairs) {
+            KeyPanels shared = pair[0];
+            KeyPanels perItem = pair[1];
+            assertTrue(shared.k != null && perItem.k == null, "one packed whole, one per item");
+            for (int b = 0; b < a.batch; b++) {
+                assertArrayEquals(shared.keys[b], perItem.keys[b]);
+                assertArrayEquals(shared.tileStart[b], perItem.tileStart[b]);
+                for (int g = 0; g < a.kvHeads; g++) {
+                    KeyPanels.Tile one = shared.new Tile(a, b, g);
+                    KeyPanels.Tile other = perItem.new Tile(a, b, g);
+                    for (int t = 0; t + 1 < shared.tileStart[b].length; t++) {
+                        one.load(t);
+                        other.load(t);
+                        int floats = (shared.tileStart[b][t + 1] - shared.tileStart[b][t]) * a.dimHead;
+                        assertArrayEquals(Arrays.copyOfRange(one.k, one.at, one.at + floats),
+                                Arrays.copyOfRange(other.k, other.at, other.at + floats), "keys of tile " + t);
+                        assertArrayEquals(Arrays.copyOfRange(one.v, one.at, one.at + floats),
+                                Arrays.copyOfRange(other.v, other.at, other.at + floats), "values of tile " + t);
+                    }
+                }
+            }
         }
     }
 
