@@ -7,7 +7,7 @@ import java.util.Arrays;
  * {@link VectorAttention#KEY_TILE} visible keys, each tile split into panels that the kernels' inner loops read at a
  * constant stride, from one index with constant offsets (fewer registers and bounds checks than a row stride):
  * <ul>
- *   <li>keys in groups of {@link #groupWidth} keys (6, then 4, 2, 1 for the tail of a tile): a group of width w
+ *   <li>keys in groups of {@link #groupWidth} keys (4, then 2 and 1 for the tail of a tile): a group of width w
  *       starting at tile column j is stored element-major, {@code k[at + j d + e w + c]} for key {@code j + c};</li>
  *   <li>values in groups of head elements of the same widths over {@code d}: the group of width w starting at
  *       element e0 is stored key-major, {@code v[at + e0 W + j w + c]} for element {@code e0 + c} of tile column
@@ -15,15 +15,15 @@ import java.util.Arrays;
  * </ul>
  * With qk_norm the keys are packed normalised. A call is packed once, shared by all its work items (the items of
  * one batch element and kv head read the same tiles): {@link #pack} makes tiles of consecutive visible keys,
- * {@link #packInterleaved} tiles of key positions with their text keys first. The full groups' rows are 6 floats
- * apart: C2 (Java 17) keeps the bounds check of a {@code j * 6} index in the loop, but a stride of 8, which would
- * drop it, made C2 spill an accumulator of the micro-kernels, which ran slower. The shared copy costs the heap the
+ * {@link #packInterleaved} tiles of key positions with their text keys first. The group width is the kernels'
+ * register block (see {@link VectorAttention}'s kernels); a power of two keeps every panel index a scaled loop index
+ * for C2's range-check elimination. The shared copy costs the heap the
  * size of the call's keys and values while the call runs; above {@link #SHARED_HEAP_FRACTION} of the heap the call
  * is not packed whole, and each work item packs the tiles it reads as it reaches them ({@link Tile}).
  */
 final class KeyPanels {
     /** Keys (or head elements) per full group: the micro-kernels' register block. */
-    static final int GROUP = 6;
+    static final int GROUP = 4;
     /** The largest share of the heap ({@code Runtime.maxMemory()}) a call's shared packed keys and values may take. */
     static final int SHARED_HEAP_FRACTION = 16;
 
@@ -51,14 +51,13 @@ final class KeyPanels {
 
     /**
      * The width of the group starting at column {@code j} of a tile (or head element j of d) of {@code width}:
-     * {@link #GROUP} while a whole group fits, then the tail (at most 5) as 4, 2 and 1.
+     * {@link #GROUP} while a whole group fits, then the tail (at most 3) as 2 and 1.
      */
     static int groupWidth(int width, int j) {
         if (j < width / GROUP * GROUP) {
             return GROUP;
         }
-        int rest = width - j;
-        return rest >= 4 ? 4 : rest >= 2 ? 2 : 1;
+        return width - j >= 2 ? 2 : 1;
     }
 
     /** Every visible key of the call in key order, in tiles of {@code tile} keys per batch element and kv head. */

@@ -327,11 +327,12 @@ final class VectorAttention {
     /*
      * The kernels below take only arrays and ints and call nothing but the Vector API, so they run at full speed
      * whether or not C2 inlines them into their caller (a vector that crosses a call C2 did not inline is boxed).
-     * Their inner loops index every array as (loop variable) x (constant) + (invariant): the blocked queries, the
+     * Their inner loops index every array as (loop variable) x (power of two) + (invariant): the blocked queries, the
      * panels of KeyPanels and the score rows, so C2 hoists all bounds checks out of them.
-     * Each keeps a block of 2 lane vectors times up to 6 keys (or head elements) in registers: 12 accumulators,
-     * two vector operands and a broadcast use 15 of the 16 AVX2 vector registers; the 4-, 2- and 1-wide variants
-     * take the rest.
+     * Each keeps a block of 2 lane vectors times up to 4 keys (or head elements) in registers: 8 accumulators and
+     * two vector operands leave 6 of the 16 AVX2 vector registers for the broadcasts, which C2 loads ahead of their
+     * use. With 6 keys (12 accumulators) C2 on Java 25 spilled an accumulator to the stack inside the loop, and on
+     * Java 17 kept the bounds check of the j * 6 index: 4 ran faster on both (A1 and A2, same JVM, alternated).
      */
 
     /**
@@ -348,59 +349,11 @@ final class VectorAttention {
             }
             int kb = at + j * d;
             switch (w) {
-                case 6 -> scores6(q, qb, k, kb, d, j, s);
                 case 4 -> scores4(q, qb, k, kb, d, j, s);
                 case 2 -> scores2(q, qb, k, kb, d, j, s);
                 default -> scores1(q, qb, k, kb, d, j, s);
             }
         }
-    }
-
-    /** {@link #scores} for the group of keys {@code [j, j + 6)}, its panel at {@code kb}. */
-    static void scores6(float[] q, int qb, float[] k, int kb, int d, int j, float[] s) {
-        FloatVector z = FloatVector.zero(S);
-        FloatVector s00 = z, s01 = z;
-        FloatVector s10 = z, s11 = z;
-        FloatVector s20 = z, s21 = z;
-        FloatVector s30 = z, s31 = z;
-        FloatVector s40 = z, s41 = z;
-        FloatVector s50 = z, s51 = z;
-        for (int e = 0; e < d; e++) {
-            int qi = qb + e * BLOCK;
-            int ki = kb + e * 6;
-            FloatVector q0 = FloatVector.fromArray(S, q, qi);
-            FloatVector q1 = FloatVector.fromArray(S, q, qi + L);
-            FloatVector b0 = FloatVector.broadcast(S, k[ki]);
-            s00 = b0.fma(q0, s00);
-            s01 = b0.fma(q1, s01);
-            FloatVector b1 = FloatVector.broadcast(S, k[ki + 1]);
-            s10 = b1.fma(q0, s10);
-            s11 = b1.fma(q1, s11);
-            FloatVector b2 = FloatVector.broadcast(S, k[ki + 2]);
-            s20 = b2.fma(q0, s20);
-            s21 = b2.fma(q1, s21);
-            FloatVector b3 = FloatVector.broadcast(S, k[ki + 3]);
-            s30 = b3.fma(q0, s30);
-            s31 = b3.fma(q1, s31);
-            FloatVector b4 = FloatVector.broadcast(S, k[ki + 4]);
-            s40 = b4.fma(q0, s40);
-            s41 = b4.fma(q1, s41);
-            FloatVector b5 = FloatVector.broadcast(S, k[ki + 5]);
-            s50 = b5.fma(q0, s50);
-            s51 = b5.fma(q1, s51);
-        }
-        s00.intoArray(s, j * BLOCK);
-        s01.intoArray(s, j * BLOCK + L);
-        s10.intoArray(s, (j + 1) * BLOCK);
-        s11.intoArray(s, (j + 1) * BLOCK + L);
-        s20.intoArray(s, (j + 2) * BLOCK);
-        s21.intoArray(s, (j + 2) * BLOCK + L);
-        s30.intoArray(s, (j + 3) * BLOCK);
-        s31.intoArray(s, (j + 3) * BLOCK + L);
-        s40.intoArray(s, (j + 4) * BLOCK);
-        s41.intoArray(s, (j + 4) * BLOCK + L);
-        s50.intoArray(s, (j + 5) * BLOCK);
-        s51.intoArray(s, (j + 5) * BLOCK + L);
     }
 
     /** {@link #scores} for the group of keys {@code [j, j + 4)}, its panel at {@code kb}. */
@@ -610,73 +563,11 @@ final class VectorAttention {
         for (int e = 0; e < d; e += KeyPanels.groupWidth(d, e)) {
             int vb = at + e * width;
             switch (KeyPanels.groupWidth(d, e)) {
-                case 6 -> values6(accT, lb, stride, p, v, vb, e, from, to, correction);
                 case 4 -> values4(accT, lb, stride, p, v, vb, e, from, to, correction);
                 case 2 -> values2(accT, lb, stride, p, v, vb, e, from, to, correction);
                 default -> values1(accT, lb, stride, p, v, vb, e, from, to, correction);
             }
         }
-    }
-
-    /** {@link #values} for the group of head elements {@code [e, e + 6)}, its panel at {@code vb}. */
-    static void values6(float[] accT, int lb, int stride, float[] p, float[] v, int vb, int e, int from, int to,
-            float[] correction) {
-        FloatVector c0 = FloatVector.fromArray(S, correction, 0);
-        FloatVector c1 = FloatVector.fromArray(S, correction, L);
-        int o0 = e * stride + lb;
-        FloatVector a00 = FloatVector.fromArray(S, accT, o0).mul(c0);
-        FloatVector a01 = FloatVector.fromArray(S, accT, o0 + L).mul(c1);
-        int o1 = (e + 1) * stride + lb;
-        FloatVector a10 = FloatVector.fromArray(S, accT, o1).mul(c0);
-        FloatVector a11 = FloatVector.fromArray(S, accT, o1 + L).mul(c1);
-        int o2 = (e + 2) * stride + lb;
-        FloatVector a20 = FloatVector.fromArray(S, accT, o2).mul(c0);
-        FloatVector a21 = FloatVector.fromArray(S, accT, o2 + L).mul(c1);
-        int o3 = (e + 3) * stride + lb;
-        FloatVector a30 = FloatVector.fromArray(S, accT, o3).mul(c0);
-        FloatVector a31 = FloatVector.fromArray(S, accT, o3 + L).mul(c1);
-        int o4 = (e + 4) * stride + lb;
-        FloatVector a40 = FloatVector.fromArray(S, accT, o4).mul(c0);
-        FloatVector a41 = FloatVector.fromArray(S, accT, o4 + L).mul(c1);
-        int o5 = (e + 5) * stride + lb;
-        FloatVector a50 = FloatVector.fromArray(S, accT, o5).mul(c0);
-        FloatVector a51 = FloatVector.fromArray(S, accT, o5 + L).mul(c1);
-        for (int j = from; j < to; j++) {
-            int pi = j * BLOCK;
-            int vi = vb + j * 6;
-            FloatVector p0 = FloatVector.fromArray(S, p, pi);
-            FloatVector p1 = FloatVector.fromArray(S, p, pi + L);
-            FloatVector v0 = FloatVector.broadcast(S, v[vi]);
-            a00 = v0.fma(p0, a00);
-            a01 = v0.fma(p1, a01);
-            FloatVector v1 = FloatVector.broadcast(S, v[vi + 1]);
-            a10 = v1.fma(p0, a10);
-            a11 = v1.fma(p1, a11);
-            FloatVector v2 = FloatVector.broadcast(S, v[vi + 2]);
-            a20 = v2.fma(p0, a20);
-            a21 = v2.fma(p1, a21);
-            FloatVector v3 = FloatVector.broadcast(S, v[vi + 3]);
-            a30 = v3.fma(p0, a30);
-            a31 = v3.fma(p1, a31);
-            FloatVector v4 = FloatVector.broadcast(S, v[vi + 4]);
-            a40 = v4.fma(p0, a40);
-            a41 = v4.fma(p1, a41);
-            FloatVector v5 = FloatVector.broadcast(S, v[vi + 5]);
-            a50 = v5.fma(p0, a50);
-            a51 = v5.fma(p1, a51);
-        }
-        a00.intoArray(accT, o0);
-        a01.intoArray(accT, o0 + L);
-        a10.intoArray(accT, o1);
-        a11.intoArray(accT, o1 + L);
-        a20.intoArray(accT, o2);
-        a21.intoArray(accT, o2 + L);
-        a30.intoArray(accT, o3);
-        a31.intoArray(accT, o3 + L);
-        a40.intoArray(accT, o4);
-        a41.intoArray(accT, o4 + L);
-        a50.intoArray(accT, o5);
-        a51.intoArray(accT, o5 + L);
     }
 
     /** {@link #values} for the group of head elements {@code [e, e + 4)}, its panel at {@code vb}. */

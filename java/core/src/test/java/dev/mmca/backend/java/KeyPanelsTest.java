@@ -16,21 +16,21 @@ class KeyPanelsTest {
     private static final int TILE = 64;
 
     @Test
-    void groupsAreSixesThenATailOfFourTwoAndOne() {
+    void groupsAreWholeGroupsThenATailOfTwoAndOne() {
         for (int width = 1; width <= 140; width++) {
             List<Integer> groups = new ArrayList<>();
             for (int j = 0; j < width; j += KeyPanels.groupWidth(width, j)) {
                 groups.add(KeyPanels.groupWidth(width, j));
             }
-            int sixes = width / 6;
+            int whole = width / KeyPanels.GROUP;
             assertEquals(width, groups.stream().mapToInt(Integer::intValue).sum(), "width " + width);
             for (int i = 0; i < groups.size(); i++) {
-                if (i < sixes) {
-                    assertEquals(6, groups.get(i), "width " + width + ", group " + i);
+                if (i < whole) {
+                    assertEquals(KeyPanels.GROUP, groups.get(i), "width " + width + ", group " + i);
                 } else {
                     int w = groups.get(i);
-                    assertTrue(w == 4 || w == 2 || w == 1, "width " + width + ": tail group of " + w);
-                    assertTrue(i == sixes || w < groups.get(i - 1), "width " + width + ": tail " + groups);
+                    assertTrue(w == 2 || w == 1, "width " + width + ": tail group of " + w);
+                    assertTrue(i == whole || w < groups.get(i - 1), "width " + width + ": tail " + groups);
                 }
             }
         }
