@@ -56,6 +56,11 @@ final class AttentionArgs {
         return qHeads;
     }
 
+    /** The keys batch element {@code b} holds: its key length clamped to {@code [0, keys]}, or all of them. */
+    int keyLength(int b) {
+        return keyLengths == null ? keys : Math.max(0, Math.min(keys, keyLengths[b]));
+    }
+
     /**
      * The first key of batch element {@code b} that the key mask lets through ({@link #keys} when it hides every
      * key; 0 without a mask). A query row sees at least one key exactly when it is active and its last visible key

@@ -176,7 +176,7 @@ final class FusedAttention {
             this.rows = i1 - i0;
             this.lanes = groupSize * rows;
             qHeads = a.queryHeads(g);
-            int keyLength = a.keyLengths == null ? a.keys : Math.max(0, Math.min(a.keys, a.keyLengths[b]));
+            int keyLength = a.keyLength(b);
             q = new float[lanes][d];
             active = new boolean[lanes];
             last = new int[lanes];

@@ -49,7 +49,7 @@ final class InterleavedWindows {
     InterleavedWindows(AttentionArgs a, byte[] mod, int modalityStride, boolean block, int b, int i0, int rows) {
         this.mod = mod;
         this.modBase = b * modalityStride;
-        int keyLength = a.keyLengths == null ? a.keys : Math.max(0, Math.min(a.keys, a.keyLengths[b]));
+        int keyLength = a.keyLength(b);
         active = new boolean[rows];
         tHi = new int[rows];
         iLo = new int[rows];

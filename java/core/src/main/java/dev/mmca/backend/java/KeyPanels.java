@@ -17,9 +17,9 @@ import java.util.Arrays;
  * one batch element and kv head read the same tiles): {@link #pack} makes tiles of consecutive visible keys,
  * {@link #packInterleaved} tiles of key positions with their text keys first. The group width is the kernels'
  * register block (see {@link VectorAttention}'s kernels); a power of two keeps every panel index a scaled loop index
- * for C2's range-check elimination. The shared copy costs the heap the
- * size of the call's keys and values while the call runs; above {@link #SHARED_HEAP_FRACTION} of the heap the call
- * is not packed whole, and each work item packs the tiles it reads as it reaches them ({@link Tile}).
+ * for C2's range-check elimination. The shared copy costs the heap the size of the call's keys and values while the
+ * call runs; above {@link #SHARED_HEAP_FRACTION} of the heap the call is not packed whole, and each work item packs
+ * the tiles it reads as it reaches them ({@link Tile}).
  */
 final class KeyPanels {
     /** Keys (or head elements) per full group: the micro-kernels' register block. */
@@ -70,7 +70,7 @@ final class KeyPanels {
         int[][] keys = new int[a.batch][];
         int[][] tileStart = new int[a.batch][];
         for (int b = 0; b < a.batch; b++) {
-            int length = keyLength(a, b);
+            int length = a.keyLength(b);
             int[] visible = new int[length];
             int n = 0;
             for (int j = 0; j < length; j++) {
@@ -103,7 +103,7 @@ final class KeyPanels {
         int[][] tileStart = new int[a.batch][];
         int[][] tileText = new int[a.batch][];
         for (int b = 0; b < a.batch; b++) {
-            int length = keyLength(a, b);
+            int length = a.keyLength(b);
             int tiles = (length + tile - 1) / tile;
             int[] columns = new int[length];
             tileStart[b] = new int[tiles + 1];
@@ -131,10 +131,6 @@ final class KeyPanels {
 
     private static long sharedLimitBytes() {
         return Runtime.getRuntime().maxMemory() / SHARED_HEAP_FRACTION;
-    }
-
-    private static int keyLength(AttentionArgs a, int b) {
-        return a.keyLengths == null ? a.keys : Math.max(0, Math.min(a.keys, a.keyLengths[b]));
     }
 
     /**

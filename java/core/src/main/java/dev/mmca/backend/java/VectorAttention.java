@@ -136,7 +136,7 @@ final class VectorAttention {
         final int[] blockMin;
         /** How many of the batch element's visible keys ({@link KeyPanels#keys}) some active lane may see. */
         final int keyEnd;
-        /** The element's first key that the key mask lets through: an active lane with last >= it sees a key. */
+        /** The element's first visible key ({@link KeyPanels#keys}): an active lane with last >= it sees a key. */
         final int firstKey;
 
         Item(AttentionArgs a, KeyPanels panels, int t, int queryTiles) {
@@ -153,7 +153,7 @@ final class VectorAttention {
             this.lanes = groupSize * rows;
             this.padded = (lanes + BLOCK - 1) / BLOCK * BLOCK;
             qHeads = a.queryHeads(g);
-            int keyLength = a.keyLengths == null ? a.keys : Math.max(0, Math.min(a.keys, a.keyLengths[b]));
+            int keyLength = a.keyLength(b);
             qT = new float[d * padded];
             active = new boolean[padded];
             last = new int[padded];
@@ -180,7 +180,7 @@ final class VectorAttention {
             }
             int seen = Arrays.binarySearch(panels.keys[b], end);
             keyEnd = seen >= 0 ? seen : -seen - 1;
-            firstKey = a.firstUnmaskedKey(b);
+            firstKey = panels.keys[b].length > 0 ? panels.keys[b][0] : Integer.MAX_VALUE;
             int blocks = padded / BLOCK;
             blockMax = new int[blocks];
             blockMin = new int[blocks];
@@ -418,9 +418,9 @@ final class VectorAttention {
     static void scores1(float[] q, int qb, float[] k, int kb, int d, int j, float[] s) {
         FloatVector z = FloatVector.zero(S);
         FloatVector s00 = z, s01 = z;
-                for (int e = 0; e < d; e++) {
+        for (int e = 0; e < d; e++) {
             int qi = qb + e * BLOCK;
-            int ki = kb + e * 1;
+            int ki = kb + e;
             FloatVector q0 = FloatVector.fromArray(S, q, qi);
             FloatVector q1 = FloatVector.fromArray(S, q, qi + L);
             FloatVector b0 = FloatVector.broadcast(S, k[ki]);
@@ -654,7 +654,7 @@ final class VectorAttention {
         FloatVector a01 = FloatVector.fromArray(S, accT, o0 + L).mul(c1);
         for (int j = from; j < to; j++) {
             int pi = j * BLOCK;
-            int vi = vb + j * 1;
+            int vi = vb + j;
             FloatVector p0 = FloatVector.fromArray(S, p, pi);
             FloatVector p1 = FloatVector.fromArray(S, p, pi + L);
             FloatVector v0 = FloatVector.broadcast(S, v[vi]);
