@@ -58,33 +58,6 @@ int64_t linear(const float *a, int64_t lda, const float *w, int64_t ldw, float *
     if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
     if (rows <= 0 || cols <= 0) return -1;
     const double work = static_cast<double>(rows) * cols * k;
-    if (rows <= kFewRows) {
-        // A decoding step's rows: one pass over the weights (few_rows_kernel.cpp), the columns split into
-        // blocks whose outputs stay in L1 (at most 16 KiB), and at least 8 blocks when there are enough
-        // columns, so every thread streams its share. The blocks depend on the shape only; the result does
-        // not even depend on them (each output is one chain in k order).
-        const FewRowsFn kernel = current_few_rows_kernel();
-        const int64_t l1_cols = (4096 / rows) / 16 * 16;
-        int64_t blocks = (cols + l1_cols - 1) / l1_cols;
-        const int64_t spread = (cols + 255) / 256 < 8 ? (cols + 255) / 256 : 8;
-        if (blocks < spread) blocks = spread;
-        const int64_t block = ((cols + blocks - 1) / blocks + 15) / 16 * 16;
-        blocks = (cols + block - 1) / block;
-        std::atomic<int64_t> first{-1};
-        parallel_for(
-            blocks,
-            [&](int64_t idx) {
-                const int64_t c0 = idx * block;
-                const int64_t cn = c0 + block < cols ? block : cols - c0;
-                kernel(a, lda, w, ldw, c, ldc, rows, c0, c0 + cn, k);
-                const int64_t bad = first_non_finite(c, ldc, 0, rows, c0, cn, cols);
-                int64_t seen = first.load(std::memory_order_relaxed);
-                while (bad >= 0 && (seen < 0 || bad < seen) && !first.compare_exchange_weak(seen, bad)) {
-                }
-            },
-            work < 65536.0);
-        return first.load();
-    }
     const GemmBlocks blocks = choose_gemm_blocks(rows, cols, k, machine_threads());
     const int64_t row_block = blocks.row_block, col_block = blocks.col_block;
     const int64_t row_blocks = (rows + row_block - 1) / row_block;
@@ -106,6 +79,52 @@ int64_t linear(const float *a, int64_t lda, const float *w, int64_t ldw, float *
             }
         },
         work < 65536.0);
+    return first.load();
+}
+
+void pack_few_rows_panels(const float *wt, int64_t k, int64_t n, float *panels) {
+    const int64_t count = (n + kPanelWidth - 1) / kPanelWidth;
+    for (int64_t p = 0; p < count; p++) {
+        float *dst = panels + p * k * kPanelWidth;
+        const int64_t j0 = p * kPanelWidth;
+        const int64_t width = n - j0 < kPanelWidth ? n - j0 : kPanelWidth;
+        for (int64_t kk = 0; kk < k; kk++) {
+            for (int64_t j = 0; j < width; j++) dst[kk * kPanelWidth + j] = wt[kk * n + j0 + j];
+            for (int64_t j = width; j < kPanelWidth; j++) dst[kk * kPanelWidth + j] = 0.0f;
+        }
+    }
+}
+
+int64_t few_rows_linear(const float *a, int64_t lda, const float *panels, float *c, int64_t ldc, int64_t rows,
+                        int64_t cols, int64_t k) {
+    if (rows <= 0 || cols <= 0) return -1;
+    // The panels split into blocks whose outputs stay in L1 (at most 16 KiB), and into at least 8 blocks of
+    // 4 or more panels where there are enough, so that every thread streams its share (a k or v projection
+    // of 256 columns too). The blocks depend on the shape only; the result does not even depend on them
+    // (each output is one chain in k order).
+    const FewRowsFn kernel = current_few_rows_kernel();
+    const int64_t panel_count = (cols + kPanelWidth - 1) / kPanelWidth;
+    const int64_t l1_panels = (4096 / rows) / kPanelWidth;
+    int64_t blocks = (panel_count + l1_panels - 1) / l1_panels;
+    const int64_t spread = (panel_count + 3) / 4 < 8 ? (panel_count + 3) / 4 : 8;
+    if (blocks < spread) blocks = spread;
+    const int64_t block = (panel_count + blocks - 1) / blocks;
+    blocks = (panel_count + block - 1) / block;
+    std::atomic<int64_t> first{-1};
+    parallel_for(
+        blocks,
+        [&](int64_t idx) {
+            const int64_t p0 = idx * block;
+            const int64_t p1 = p0 + block < panel_count ? p0 + block : panel_count;
+            kernel(a, lda, panels, k, cols, c, ldc, rows, p0, p1);
+            const int64_t c0 = p0 * kPanelWidth;
+            const int64_t cn = (p1 * kPanelWidth < cols ? p1 * kPanelWidth : cols) - c0;
+            const int64_t bad = first_non_finite(c, ldc, 0, rows, c0, cn, cols);
+            int64_t seen = first.load(std::memory_order_relaxed);
+            while (bad >= 0 && (seen < 0 || bad < seen) && !first.compare_exchange_weak(seen, bad)) {
+            }
+        },
+        static_cast<double>(rows) * cols * k < 65536.0);
     return first.load();
 }
 

@@ -48,6 +48,34 @@ inline float hsum(vf v) {
 }
 inline int round_up(int x, int m) { return (x + m - 1) / m * m; }
 
+// out[j] = the sum of the lanes of x_j, for four vectors at once: their lanes folded together by pairwise
+// (horizontal) additions, about five instructions, where four hsum calls are four serial chains of W - 1
+// scalar additions. The order of the additions is a fixed tree, the same for every call.
+inline void hsum4(vf x0, vf x1, vf x2, vf x3, float *out) {
+#if defined(__AVX512F__) && MMCA_VEC_WIDTH == 16
+    const __m256 a0 = _mm256_add_ps(_mm512_castps512_ps256(x0), _mm512_extractf32x8_ps(x0, 1));
+    const __m256 a1 = _mm256_add_ps(_mm512_castps512_ps256(x1), _mm512_extractf32x8_ps(x1, 1));
+    const __m256 a2 = _mm256_add_ps(_mm512_castps512_ps256(x2), _mm512_extractf32x8_ps(x2, 1));
+    const __m256 a3 = _mm256_add_ps(_mm512_castps512_ps256(x3), _mm512_extractf32x8_ps(x3, 1));
+#elif defined(__AVX__) && MMCA_VEC_WIDTH == 8
+    const __m256 a0 = x0, a1 = x1, a2 = x2, a3 = x3;
+#endif
+#if defined(__AVX__) && MMCA_VEC_WIDTH >= 8
+    // [a0 01 23 | a1 01 23 ...] pairs, then quads per 128-bit half, then the two halves added
+    const __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+    _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1)));
+#elif MMCA_VEC_WIDTH == 4
+    __m128 r0 = x0, r1 = x1, r2 = x2, r3 = x3;
+    _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+    _mm_storeu_ps(out, _mm_add_ps(_mm_add_ps(r0, r1), _mm_add_ps(r2, r3)));
+#else
+    out[0] = hsum(x0);
+    out[1] = hsum(x1);
+    out[2] = hsum(x2);
+    out[3] = hsum(x3);
+#endif
+}
+
 // exp(x) for x <= 0 (a logit minus the running maximum, or -inf for a hidden key), about 1 ulp:
 // x = n ln2 + r with |r| <= ln2/2 (Cody-Waite split of ln2), exp(r) by a degree-6 minimax polynomial
 // (Cephes expf coefficients), times 2^n built in the exponent bits. Below -87.33 the result is exactly 0.

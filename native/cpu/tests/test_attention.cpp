@@ -17,6 +17,7 @@ struct Case {
     int batch, heads, kv_heads, queries, keys, dim_head;
     bool causal, qk_norm, grouped, key_mask, query_mask, packed;
     bool cache;  // a partly filled key/value cache: per-element key lengths and query positions
+    bool kv_rows = false;  // k and v side by side in one [keys, 2 G D] buffer, as a decoding cache holds them
 };
 
 // Inputs and output for one case; when `packed`, q, k and v live in one [rows, (H + 2G) D] buffer
@@ -55,17 +56,18 @@ struct Problem {
             p.o_row_stride = 2 * HD;
         } else {
             q = normal(rng, static_cast<size_t>(c.batch) * c.queries * HD);
-            k = normal(rng, static_cast<size_t>(c.batch) * c.keys * GD);
-            v = normal(rng, static_cast<size_t>(c.batch) * c.keys * GD);
+            const int kv_width = c.kv_rows ? 2 * GD : GD;
+            k = normal(rng, static_cast<size_t>(c.batch) * c.keys * kv_width);
+            if (!c.kv_rows) v = normal(rng, static_cast<size_t>(c.batch) * c.keys * GD);
             o.assign(static_cast<size_t>(c.batch) * c.queries * HD, 7.0f);  // garbage that must be overwritten
             p.q = q.data();
             p.k = k.data();
-            p.v = v.data();
+            p.v = c.kv_rows ? k.data() + GD : v.data();
             p.o = o.data();
             p.q_batch_stride = static_cast<int64_t>(c.queries) * HD;
-            p.k_batch_stride = p.v_batch_stride = static_cast<int64_t>(c.keys) * GD;
+            p.k_batch_stride = p.v_batch_stride = static_cast<int64_t>(c.keys) * kv_width;
             p.q_row_stride = HD;
-            p.k_row_stride = p.v_row_stride = GD;
+            p.k_row_stride = p.v_row_stride = kv_width;
             p.o_batch_stride = static_cast<int64_t>(c.queries) * HD;
             p.o_row_stride = HD;
         }
@@ -163,6 +165,40 @@ void parity_sweep(const std::string &isa) {
     std::printf("%-8s worst relative error over the sweep: %.3g\n", isa.c_str(), worst);
 }
 
+// Decoding steps (one query of each head of a group: the kernel's direct path, every group of an element in one
+// item, keys and values read block by block) for every group size up to the register block, odd head sizes,
+// k and v side by side or apart, with and without qk_norm and a key mask.
+void decoding_step_sweep(const std::string &isa) {
+    mmca_cpu_set_isa(isa.c_str());
+    std::mt19937 rng(4321);
+    std::uniform_int_distribution<int> pick(0, 1 << 30);
+    double worst = 0;
+    for (int R = 1; R <= 6; R++)
+        for (int D : {5, 64, 72})
+            for (int variant = 0; variant < 4; variant++) {
+                Case c{};
+                c.kv_heads = 1 + pick(rng) % 4;
+                c.heads = R * c.kv_heads;
+                c.dim_head = D;
+                c.batch = 1 + pick(rng) % 3;
+                c.queries = 1;
+                c.keys = 1 + pick(rng) % 700;
+                c.causal = true;
+                c.qk_norm = variant & 1;
+                c.key_mask = variant & 2;
+                c.grouped = pick(rng) % 2;
+                c.cache = pick(rng) % 2;
+                c.kv_rows = pick(rng) % 2;
+                Problem pr(c, rng);
+                mmca_cpu_attention(&pr.p);
+                const double err = relative_error(gather_output(pr.p), attention_reference(pr.p));
+                worst = std::max(worst, err);
+                check(err <= 1e-5, isa + " decoding step " + describe(c) + " kv_rows=" + std::to_string(c.kv_rows) +
+                                       ": relative error " + std::to_string(err));
+            }
+    std::printf("%-8s worst relative error over the decoding steps: %.3g\n", isa.c_str(), worst);
+}
+
 void zero_rows_for_hidden_queries() {
     std::mt19937 rng(7);
     Case c{2, 4, 2, 40, 50, 64, true, false, false, true, true, false};
@@ -230,6 +266,7 @@ int main() {
     std::printf("(features: %s)\n", mmca_cpu_features());
     for (const std::string &isa : isas) {
         parity_sweep(isa);
+        decoding_step_sweep(isa);
         mmca_cpu_set_isa(isa.c_str());
         zero_rows_for_hidden_queries();
         identical_for_every_thread_count();

@@ -17,8 +17,21 @@ void check_linear(std::mt19937 &rng, int64_t rows, int64_t out, int64_t in, int6
     std::vector<float> x = normal(rng, static_cast<size_t>(rows * ldx));
     std::vector<float> y(static_cast<size_t>(rows * ldy), NAN);
     mmca_cpu_weights *packed = mmca_cpu_weights_create(w.data(), out, in);
-    check(mmca_cpu_weights_bytes(packed) == static_cast<int64_t>(out * in * sizeof(float)), "packed bytes");
+    const int64_t transposed_bytes = out * in * static_cast<int64_t>(sizeof(float));
+    check(mmca_cpu_weights_bytes(packed) == transposed_bytes, "packed bytes before any call");
     mmca_cpu_linear(packed, x.data(), ldx, y.data(), ldy, rows);
+    // a call with few rows adds the few-rows copy: panels of 8 columns, the last one padded
+    const int64_t panel_bytes = rows <= 8 ? (out + 7) / 8 * 8 * in * static_cast<int64_t>(sizeof(float)) : 0;
+    check(mmca_cpu_weights_bytes(packed) == transposed_bytes + panel_bytes, "packed bytes after a call");
+    if (rows <= 8) {
+        // a second call reuses the copy, and gives the same bits
+        std::vector<float> again(y.size(), NAN);
+        mmca_cpu_linear(packed, x.data(), ldx, again.data(), ldy, rows);
+        bool same = true;
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t o = 0; o < out; o++) same &= again[r * ldy + o] == y[r * ldy + o];
+        check(same && mmca_cpu_weights_bytes(packed) == transposed_bytes + panel_bytes, "few rows: second call");
+    }
     mmca_cpu_weights_free(packed);
     std::vector<double> got, want;
     bool padding_untouched = true;
@@ -39,19 +52,41 @@ void check_linear(std::mt19937 &rng, int64_t rows, int64_t out, int64_t in, int6
     check(padding_untouched, std::string(what) + ": columns past out untouched");
 }
 
+// The few-rows path computes each output as one chain of multiply-adds in k order: one row alone gives the
+// same bits as that row among others, whatever strip of rows and panels held it.
+void check_rows_independent(std::mt19937 &rng, int64_t out, int64_t in) {
+    std::vector<float> w = normal(rng, static_cast<size_t>(out * in));
+    std::vector<float> x = normal(rng, static_cast<size_t>(8 * in));
+    mmca_cpu_weights *packed = mmca_cpu_weights_create(w.data(), out, in);
+    std::vector<float> all(static_cast<size_t>(8 * out)), one(static_cast<size_t>(out));
+    mmca_cpu_linear(packed, x.data(), in, all.data(), out, 8);
+    bool same = true;
+    for (int64_t r = 0; r < 8; r++) {
+        mmca_cpu_linear(packed, x.data() + r * in, in, one.data(), out, 1);
+        for (int64_t o = 0; o < out; o++) same &= one[o] == all[r * out + o];
+    }
+    mmca_cpu_weights_free(packed);
+    check(same, "few rows out=" + std::to_string(out) + ": a row alone gives the bits it gets among 8");
+}
+
 }  // namespace
 
 int main() {
     std::mt19937 rng(42);
-    for (int64_t rows : {1, 3, 4, 5, 7, 8, 9, 37, 300}) {
-        for (int64_t pad : {0, 5}) {
-            check_linear(rng, rows, 7, 13, pad);
-            check_linear(rng, rows, 96, 64, pad);
-            check_linear(rng, rows, 300, 129, pad);
+    for (const std::string &isa : runnable_isas()) {
+        mmca_cpu_set_isa(isa.c_str());
+        for (int64_t rows : {1, 2, 3, 4, 5, 6, 7, 8, 9, 37, 300}) {
+            for (int64_t pad : {0, 5}) {
+                check_linear(rng, rows, 7, 13, pad);
+                check_linear(rng, rows, 96, 64, pad);
+                check_linear(rng, rows, 300, 129, pad);
+            }
         }
+        // the few-rows path over many column blocks, strips of every width and a partial last panel
+        for (int64_t rows : {1, 2, 5, 8}) check_linear(rng, rows, 2563, 1031, 3);
+        check_rows_independent(rng, 1029, 67);
+        std::printf("%-8s linear checks done\n", isa.c_str());
     }
-    // the few-rows path over many column blocks and a k that is not a multiple of its weight-row group
-    for (int64_t rows : {1, 2, 8}) check_linear(rng, rows, 2563, 1031, 3);
     // a+b, aliasing allowed, over more than one block
     std::vector<float> a = normal(rng, 300000), b = normal(rng, 300000), out(300000);
     mmca_cpu_add(out.data(), a.data(), b.data(), 300000);
