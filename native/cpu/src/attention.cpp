@@ -14,10 +14,15 @@ namespace mmca::cpu {
 namespace {
 
 // A call with fewer (batch, group, query tile) items than this splits its keys into chunks that run as
-// separate items and are merged (flash-decoding), so a one-token step over a long cache uses every core.
-// A constant rather than the thread count: the split, and so the order of every sum, depends on the
-// shapes alone, and results stay bit-identical for any number of threads.
-constexpr int64_t kMinItems = 16;
+// separate items and are merged (flash-decoding), so a one-token step over a long cache uses every core:
+// four items per hardware thread of the machine, at least 8. Not the pool's size: the split, and so the
+// order of every sum, depends on the shapes and the machine alone, and results stay bit-identical for any
+// number of threads. (A fixed 16 split D1's batch of 8 on two cores in two chunks each, whose extra
+// merge and the self and cross halves run apart cost 6% of its attention.)
+int64_t min_items() {
+    static const int64_t n = 4 * machine_threads() < 8 ? 8 : 4 * machine_threads();
+    return n;
+}
 // Keys per chunk are a multiple of this (a whole number of the kernel's key tiles).
 constexpr int kChunkQuantum = 64;
 
@@ -61,8 +66,9 @@ Plan plan_for(const mmca_attention_params &p) {
     plan.work = static_cast<double>(p.batch) * p.heads * p.queries * p.keys * p.dim_head;
     const int max_chunks = (p.keys + kChunkQuantum - 1) / kChunkQuantum;
     plan.chunks = 1;
-    if (plan.items < kMinItems && max_chunks > 1) {
-        const int64_t want = (kMinItems + plan.items - 1) / plan.items;
+    const int64_t least = min_items();
+    if (plan.items < least && max_chunks > 1) {
+        const int64_t want = (least + plan.items - 1) / plan.items;
         plan.chunks = static_cast<int>(want < max_chunks ? want : max_chunks);
     }
     int span = (p.keys + plan.chunks - 1) / plan.chunks;

@@ -5,7 +5,6 @@
 #include <atomic>
 #include <cmath>
 #include <mutex>
-#include <thread>
 
 #include "isa.h"
 #include "thread_pool.h"
@@ -31,16 +30,6 @@ int64_t first_non_finite(const float *c, int64_t ldc, int64_t r0, int64_t rn, in
         }
     }
     return -1;
-}
-
-// The hardware threads of this machine (not the pool's size, which a user may change): blocks sized
-// for it keep every thread busy, and stay the same for any configured thread count.
-int64_t machine_threads() {
-    static const int64_t n = [] {
-        const unsigned hw = std::thread::hardware_concurrency();
-        return static_cast<int64_t>(hw == 0 ? 1 : hw > 256 ? 256 : hw);
-    }();
-    return n;
 }
 
 }  // namespace

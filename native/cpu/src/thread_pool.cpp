@@ -139,6 +139,14 @@ Pool &pool() {
 
 int pool_threads() { return pool().threads(); }
 
+int64_t machine_threads() {
+    static const int64_t n = [] {
+        const unsigned hw = std::thread::hardware_concurrency();
+        return static_cast<int64_t>(hw == 0 ? 1 : hw > 256 ? 256 : hw);
+    }();
+    return n;
+}
+
 void set_pool_threads(int n) {
     if (n < 1 || n > 4096) fail("threads: expected an integer in [1, 4096], got " + std::to_string(n));
     pool().resize(n);

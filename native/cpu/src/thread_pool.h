@@ -14,6 +14,12 @@ namespace mmca::cpu {
 /** Threads in use, the calling thread included (>= 1). */
 int pool_threads();
 
+/**
+ * The hardware threads of this machine (1 to 256), not the pool's size, which a user may change: work split
+ * for it keeps every thread busy and stays the same for any configured thread count.
+ */
+int64_t machine_threads();
+
 /** Resizes the pool; must not run concurrently with parallel_for. */
 void set_pool_threads(int n);
 
