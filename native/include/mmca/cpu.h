@@ -57,7 +57,10 @@ typedef struct mmca_cpu_weights mmca_cpu_weights;
 
 mmca_cpu_weights *mmca_cpu_weights_create(const float *w, int64_t out, int64_t in);
 
-/* Bytes of packed weights held. */
+/*
+ * Bytes of packed weights held: the copy made at creation, plus, once a call of mmca_cpu_linear has had at most
+ * 8 rows (a decoding step), a second copy in the layout those calls stream (column panels of 8).
+ */
 int64_t mmca_cpu_weights_bytes(const mmca_cpu_weights *weights);
 
 /* Frees packed weights; NULL is ignored. */
