@@ -18,8 +18,8 @@ import java.util.Arrays;
  * {@link #packInterleaved} tiles of key positions with their text keys first. The group width is the kernels'
  * register block (see {@link VectorAttention}'s kernels); a power of two keeps every panel index a scaled loop index
  * for C2's range-check elimination. The shared copy costs the heap the size of the call's keys and values while the
- * call runs; above {@link #SHARED_HEAP_FRACTION} of the heap the call is not packed whole, and each work item packs
- * the tiles it reads as it reaches them ({@link Tile}).
+ * call runs; above {@link #SHARED_HEAP_FRACTION} of the heap, or when the heap cannot give it, the call is not packed
+ * whole, and each work item packs the tiles it reads as it reaches them ({@link Tile}).
  */
 final class KeyPanels {
     /** Keys (or head elements) per full group: the micro-kernels' register block. */
@@ -150,14 +150,21 @@ final class KeyPanels {
         float[][] k = new float[a.batch * a.kvHeads][];
         float[][] v = new float[a.batch * a.kvHeads][];
         int tiles = 0;
-        for (int bg = 0; bg < k.length; bg++) {
-            int[] starts = tileStart[bg / a.kvHeads];
-            int n = starts.length - 1;
-            // tile t at t T d; the last one only as wide as it is (a short call has one short tile)
-            int floats = n == 0 ? 0 : Math.toIntExact((long) (n - 1) * tile * d + (long) (starts[n] - starts[n - 1]) * d);
-            k[bg] = new float[floats];
-            v[bg] = new float[floats];
-            tiles += n;
+        try {
+            for (int bg = 0; bg < k.length; bg++) {
+                int[] starts = tileStart[bg / a.kvHeads];
+                int n = starts.length - 1;
+                // tile t at t T d; the last one only as wide as it is (a short call has one short tile)
+                int floats = n == 0 ? 0
+                        : Math.toIntExact((long) (n - 1) * tile * d + (long) (starts[n] - starts[n - 1]) * d);
+                k[bg] = new float[floats];
+                v[bg] = new float[floats];
+                tiles += n;
+            }
+        } catch (OutOfMemoryError e) {
+            // The heap is nearly full (the plan's arena, the caller's tensors): drop what was allocated and let the
+            // items pack their own tiles, a few KiB each, rather than fail a call that fits.
+            return new KeyPanels(tile, keys, tileStart, tileText, null, null);
         }
         int[] taskPair = new int[tiles];
         int[] taskTile = new int[tiles];
