@@ -190,6 +190,7 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g0, int groups, in
             std::memset(gs.O + static_cast<size_t>(r) * Dp, 0, sizeof(float) * Dp);
             gs.m[r] = NEG_INF;
             gs.l[r] = 0;
+            gs.alpha[r] = 1;  // the direct path never runs the softmax of the padding rows: their O stays zero
             float *qr = gs.Q + static_cast<size_t>(r) * Dp;
             if (r >= rows) {
                 std::memset(qr, 0, sizeof(float) * Dp);
