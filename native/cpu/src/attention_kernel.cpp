@@ -182,7 +182,7 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g0, int groups, in
     float *ones = bias + TK;  // alpha of a tile's later key blocks: their rows' O is already rescaled
     for (int r = 0; r < rows_p; r++) ones[r] = 1.0f;
     float *block = ones + rows_p;  // the direct path's key block: [kKeyBlock][groups][Dp]
-    float *value_tile = block + static_cast<size_t>(kKeyBlock) * groups * Dp;  // and its values: [TK][groups][Dp]
+    float *value_tile = block + static_cast<size_t>(kKeyBlock) * groups * Dp;  // values needing padding: [TK][groups][Dp]
     const int block_ld = groups * Dp;
     // With a single row block (a decoding step: the group's heads for one query) transposing K would cost more
     // than the scores: they are dot products over K's rows instead (direct_scores), every group of the item
@@ -281,10 +281,12 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g0, int groups, in
             const int64_t ldv = p.v_row_stride, vh = p.v_head_stride;
             const float *const K = kb0 + static_cast<int64_t>(kt) * ldk;  // key kt of the item's first group
             const float *const Vs = vb0 + static_cast<int64_t>(kt) * ldv;
-            // The tile's keys and values are read together, row by row: a decoding cache holds a key's k and v
-            // side by side in one row, read in order that way; separate k and v arrays come as two streams, which
-            // memory serves faster than one (pure reads here: 21 against 16 GB/s). The values wait in the value
-            // tile (L2) for their pass.
+            // The tile's keys and values come from memory together, row by row: a decoding cache holds a key's k
+            // and v side by side in one row, read in order that way; separate k and v arrays come as two streams,
+            // which memory serves faster than one (pure reads here: 21 against 16 GB/s). The keys are copied into
+            // L1 block by block; the values are summed where they are (the cursor brought them in with the keys)
+            // unless their rows need padding to whole vectors, when the value tile holds a padded copy. (Copying
+            // every value into the tile cost 10-13% of a batch-8 cross-attention call.)
             for (int c0 = 0; c0 < kn; c0 += kKeyBlock) {
                 const int cn = min_int(kKeyBlock, kn - c0);
                 for (int j = 0; j < cn; j++) {  // row by row: a row's k, then its v
@@ -292,8 +294,9 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g0, int groups, in
                     pf.limit = kt + c0 + j + kAheadRows;
                     pf.issue(kCopyLines);
                     copy_rows(K + static_cast<int64_t>(c0 + j) * ldk, ldk, 1, groups, kh, D, Dp, block + j * block_ld);
-                    copy_rows(Vs + static_cast<int64_t>(c0 + j) * ldv, ldv, 1, groups, vh, D, Dp,
-                              value_tile + static_cast<size_t>(c0 + j) * block_ld);
+                    if (!v_in_place)  // values padded to whole vectors; else read where they are, prefetched
+                        copy_rows(Vs + static_cast<int64_t>(c0 + j) * ldv, ldv, 1, groups, vh, D, Dp,
+                                  value_tile + static_cast<size_t>(c0 + j) * block_ld);
                 }
                 for (int gi = 0; gi < groups; gi++) {
                     float *const Sg = S + static_cast<size_t>(gi) * rows_p * TK + c0;
@@ -323,7 +326,10 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g0, int groups, in
             // O = alpha O + P V, key block by key block like the scores; a tile's first block applies alpha.
             for (int c0 = 0; c0 < kn; c0 += kKeyBlock) {
                 const int cn = min_int(kKeyBlock, kn - c0);
-                const float *const Vblock = value_tile + static_cast<size_t>(c0) * block_ld;
+                const float *const Vblock = v_in_place ? Vs + static_cast<int64_t>(c0) * ldv
+                                                       : value_tile + static_cast<size_t>(c0) * block_ld;
+                const int64_t vld = v_in_place ? ldv : block_ld;  // row stride and group stride of Vblock
+                const int64_t vgs = v_in_place ? vh : Dp;
                 pf.limit = kt + kn + kAheadRows;
                 for (int gi = 0; gi < groups; gi++) {
                     pf.issue(kValueLines);
@@ -331,9 +337,9 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g0, int groups, in
                     const float *P = S + static_cast<size_t>(gi) * rows_p * TK + c0;
                     const float *a = c0 == 0 ? gs.alpha : ones;
                     if (rows <= kDirectRows) {  // a decoding step's rows alone, not the block's padding
-                        pv_rows<kDirectRows, TK>(gs.O, Dp, P, Vblock + gi * Dp, block_ld, cn, a);
+                        pv_rows<kDirectRows, TK>(gs.O, Dp, P, Vblock + gi * vgs, vld, cn, a);
                     } else {
-                        pv_rows<MR, TK>(gs.O, Dp, P, Vblock + gi * Dp, block_ld, cn, a);
+                        pv_rows<MR, TK>(gs.O, Dp, P, Vblock + gi * vgs, vld, cn, a);
                     }
                 }
             }
