@@ -41,7 +41,7 @@ inline int min_int(int a, int b) { return a < b ? a : b; }
 constexpr int kDirectRows = 4;
 
 // A decoding step (the direct path) reads a tile's keys and values kKeyBlock rows at a time, copied into L1 in
-// memory order (copy_rows), row by row, a key's k right before its v. Each group's slice of the rows read in
+// memory order (copy_row), row by row, a key's k right before its v. Each group's slice of the rows read in
 // place, group after group, defeats the hardware prefetcher (rows 1 or 2 KiB apart for four groups of 64):
 // D1 at batch 8 read its cache at 6 GB/s that way.
 constexpr int kKeyBlock = 8;
@@ -54,18 +54,16 @@ constexpr int kKeyBlock = 8;
 constexpr int kAheadRows = 32;
 constexpr int kCopyLines = 16, kScoreLines = 4, kValueLines = 16;
 
-// block[j][g * Dp + d] = X[j * ld + g * head + d] for rows j < n, groups g < groups, d < D, zero for d in [D, Dp).
-// (A pure read loop over a decoding cache runs at 6 GB/s here in group-slice order, 11-16 GB/s in row order.)
-inline void copy_rows(const float *X, int64_t ld, int n, int groups, int64_t head, int D, int Dp, float *block) {
+// y[g * Dp + d] = x[g * head + d] for groups g < groups, d < D, zero for d in [D, Dp): one key or value row of every
+// group, copied in memory order. (A pure read loop over a decoding cache runs at 6 GB/s here in group-slice order,
+// 11-16 GB/s in row order.)
+inline void copy_row(const float *x, int groups, int64_t head, int D, int Dp, float *y) {
     const int Dv = D / W * W;
-    for (int j = 0; j < n; j++)
-        for (int g = 0; g < groups; g++) {
-            const float *x = X + j * ld + g * head;
-            float *y = block + (static_cast<size_t>(j) * groups + g) * Dp;
-            for (int d = 0; d < Dv; d += W) store(y + d, load(x + d));
-            for (int d = Dv; d < D; d++) y[d] = x[d];
-            for (int d = D; d < Dp; d++) y[d] = 0;
-        }
+    for (int g = 0; g < groups; g++, x += head, y += Dp) {
+        for (int d = 0; d < Dv; d += W) store(y + d, load(x + d));
+        for (int d = Dv; d < D; d++) y[d] = x[d];
+        for (int d = D; d < Dp; d++) y[d] = 0;
+    }
 }
 
 // A cursor over the cache lines of an item's key and value rows, in memory order (a row's k slices, then its v
@@ -293,10 +291,10 @@ int64_t MMCA_ENTRY(const mmca_attention_params &p, int b, int g0, int groups, in
                     pf.skip_to(kt + c0 + j + 1);
                     pf.limit = kt + c0 + j + kAheadRows;
                     pf.issue(kCopyLines);
-                    copy_rows(K + static_cast<int64_t>(c0 + j) * ldk, ldk, 1, groups, kh, D, Dp, block + j * block_ld);
+                    copy_row(K + static_cast<int64_t>(c0 + j) * ldk, groups, kh, D, Dp, block + j * block_ld);
                     if (!v_in_place)  // values padded to whole vectors; else read where they are, prefetched
-                        copy_rows(Vs + static_cast<int64_t>(c0 + j) * ldv, ldv, 1, groups, vh, D, Dp,
-                                  value_tile + static_cast<size_t>(c0 + j) * block_ld);
+                        copy_row(Vs + static_cast<int64_t>(c0 + j) * ldv, groups, vh, D, Dp,
+                                 value_tile + static_cast<size_t>(c0 + j) * block_ld);
                 }
                 for (int gi = 0; gi < groups; gi++) {
                     float *const Sg = S + static_cast<size_t>(gi) * rows_p * TK + c0;

@@ -32,6 +32,13 @@ int64_t first_non_finite(const float *c, int64_t ldc, int64_t r0, int64_t rn, in
     return -1;
 }
 
+// first = the smallest non-negative index any block reported (-1 while none did), whichever thread finds it.
+void keep_first(std::atomic<int64_t> &first, int64_t bad) {
+    int64_t seen = first.load(std::memory_order_relaxed);
+    while (bad >= 0 && (seen < 0 || bad < seen) && !first.compare_exchange_weak(seen, bad)) {
+    }
+}
+
 }  // namespace
 
 void transpose_into(const float *w, int64_t rows, int64_t cols, float *out) {
@@ -62,10 +69,7 @@ int64_t linear(const float *a, int64_t lda, const float *w, int64_t ldw, float *
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<blasint>(rn), static_cast<blasint>(cn),
                         static_cast<blasint>(k), 1.0f, a + r0 * lda, static_cast<blasint>(lda), w + c0,
                         static_cast<blasint>(ldw), 0.0f, c + r0 * ldc + c0, static_cast<blasint>(ldc));
-            const int64_t bad = first_non_finite(c, ldc, r0, rn, c0, cn, cols);
-            int64_t seen = first.load(std::memory_order_relaxed);
-            while (bad >= 0 && (seen < 0 || bad < seen) && !first.compare_exchange_weak(seen, bad)) {
-            }
+            keep_first(first, first_non_finite(c, ldc, r0, rn, c0, cn, cols));
         },
         work < 65536.0);
     return first.load();
@@ -108,10 +112,7 @@ int64_t few_rows_linear(const float *a, int64_t lda, const float *panels, float 
             kernel(a, lda, panels, k, cols, c, ldc, rows, p0, p1);
             const int64_t c0 = p0 * kPanelWidth;
             const int64_t cn = (p1 * kPanelWidth < cols ? p1 * kPanelWidth : cols) - c0;
-            const int64_t bad = first_non_finite(c, ldc, 0, rows, c0, cn, cols);
-            int64_t seen = first.load(std::memory_order_relaxed);
-            while (bad >= 0 && (seen < 0 || bad < seen) && !first.compare_exchange_weak(seen, bad)) {
-            }
+            keep_first(first, first_non_finite(c, ldc, 0, rows, c0, cn, cols));
         },
         static_cast<double>(rows) * cols * k < 65536.0);
     return first.load();
