@@ -24,7 +24,10 @@ import org.apache.spark.sql.SparkSession;
  * synthetic records (fixed shapes, as {@code EmbedBench}: {@code w1} = 10 + 10 tokens, dim 512;
  * {@code w2} = 576 + 512 tokens, dim 1024). Not a test: run it by hand,
  * {@code SparkBench w1|w2 RECORDS SHARDS [MASTER [BACKEND [ROUNDS [LAYOUTS]]]]}, LAYOUTS being
- * {@code nested,flat} (the default) or one of them. Besides the median wall time it reports the
+ * {@code nested,flat} (the default) or any of {@code nested}, {@code flat}, {@code nested-nullable} and
+ * {@code flat-nullable}: the last two declare the floats nullable ({@code containsNull = true}, as data from
+ * Python or from Parquet files with optional elements usually is), which costs Spark a per-element null check
+ * on the way in. Besides the median wall time it reports the
  * process's CPU time per run (all threads, native ones included) and the ratio of the fastest
  * rounds, which other work on a busy machine disturbs less.
  */
@@ -47,9 +50,9 @@ public final class SparkBench {
         String master = args.length > 3 ? args[3] : "local[2]";
         String backend = args.length > 4 ? args[4] : "auto";
         int rounds = args.length > 5 ? Integer.parseInt(args[5]) : 3;
-        List<TokenLayout> layouts = new ArrayList<>();
+        List<Variant> layouts = new ArrayList<>();
         for (String l : (args.length > 6 ? args[6] : "nested,flat").split(",")) {
-            layouts.add(TokenLayout.of(l));
+            layouts.add(Variant.of(l.trim()));
         }
         Path dir = Files.createTempDirectory("mmca-spark-bench");
         new SampleGenerator(records, shards, config, visual, text, 7, true).write(dir);
@@ -66,24 +69,26 @@ public final class SparkBench {
             // local relation, whose data would stay in the plan, and Spark hashes a cached plan on every query
             // that looks it up, which made each timed run hash every float of the input on the driver.
             Dataset<Row> nested = ShardRows.read(spark, EmbedPipeline.listShards(input), partitions).localCheckpoint();
-            Map<TokenLayout, Dataset<Row>> rows = new LinkedHashMap<>();
-            Map<TokenLayout, MmcaEmbeddings> stages = new LinkedHashMap<>();
-            for (TokenLayout layout : layouts) {
-                Dataset<Row> r = layout == TokenLayout.NESTED ? nested
-                        : nested.selectExpr("shard", "record", "flatten(visual) as visual", "flatten(text) as text")
-                                .localCheckpoint();
+            Map<Variant, Dataset<Row>> rows = new LinkedHashMap<>();
+            Map<Variant, MmcaEmbeddings> stages = new LinkedHashMap<>();
+            for (Variant layout : layouts) {
+                String type = layout.layout() == TokenLayout.NESTED ? "array<array<float>>" : "array<float>";
+                String form = layout.layout() == TokenLayout.NESTED ? "%s" : "flatten(%s)";
+                Dataset<Row> r = layout.layout() == TokenLayout.NESTED && !layout.nullable() ? nested
+                        : nested.selectExpr("shard", "record", cast(form, "visual", type, layout.nullable()),
+                                cast(form, "text", type, layout.nullable())).localCheckpoint();
                 rows.put(layout, r);
-                MmcaEmbeddings stage = MmcaEmbeddings.builder(weights.toString()).backend(backend).tokenLayout(layout)
-                        .keepInputs(false).build();
+                MmcaEmbeddings stage = MmcaEmbeddings.builder(weights.toString()).backend(backend)
+                        .tokenLayout(layout.layout()).keepInputs(false).build();
                 stages.put(layout, stage);
                 run(stage, r); // load + warm-up over every row, as embed gets one whole warm-up run below
             }
             EmbedOptions options = EmbedOptions.builder(weights, input, dir.resolve("out-0")).backend(backend).build();
             EmbedPipeline.run(options, null); // warm-up
             // Rounds alternate Spark and embed so that load from elsewhere hits both alike.
-            Map<TokenLayout, double[]> sparkSeconds = new LinkedHashMap<>();
-            Map<TokenLayout, double[]> sparkCpu = new LinkedHashMap<>();
-            for (TokenLayout layout : layouts) {
+            Map<Variant, double[]> sparkSeconds = new LinkedHashMap<>();
+            Map<Variant, double[]> sparkCpu = new LinkedHashMap<>();
+            for (Variant layout : layouts) {
                 sparkSeconds.put(layout, new double[rounds]);
                 sparkCpu.put(layout, new double[rounds]);
             }
@@ -91,7 +96,7 @@ public final class SparkBench {
             double[] embedCpu = new double[rounds];
             String used = "";
             for (int r = 0; r < rounds; r++) {
-                for (TokenLayout layout : layouts) {
+                for (Variant layout : layouts) {
                     double cpu0 = cpuSeconds();
                     sparkSeconds.get(layout)[r] = run(stages.get(layout), rows.get(layout));
                     sparkCpu.get(layout)[r] = cpuSeconds() - cpu0;
@@ -109,15 +114,15 @@ public final class SparkBench {
             System.out.printf(Locale.ROOT, "embed: %.2f s -> %.1f records/s, %.0f tokens/s (backend %s) %s; cpu %.2f s"
                     + " %s%n", em, records / em, tokens / em, used, Arrays.toString(round2(embedSeconds)), emCpu,
                     Arrays.toString(round2(embedCpu)));
-            for (TokenLayout layout : layouts) {
+            for (Variant layout : layouts) {
                 double sp = median(sparkSeconds.get(layout));
                 double spCpu = median(sparkCpu.get(layout));
                 System.out.printf(Locale.ROOT, "spark %s: %.2f s -> %.1f records/s, %.0f tokens/s %s; cpu %.2f s %s%n",
-                        layout.paramValue(), sp, records / sp, tokens / sp,
+                        layout.name(), sp, records / sp, tokens / sp,
                         Arrays.toString(round2(sparkSeconds.get(layout))), spCpu,
                         Arrays.toString(round2(sparkCpu.get(layout))));
                 System.out.printf(Locale.ROOT, "spark %s time / embed time: %.2f (cpu time: %.2f; best rounds: %.2f)%n",
-                        layout.paramValue(), sp / em, spCpu / emCpu, min(sparkSeconds.get(layout)) / min(embedSeconds));
+                        layout.name(), sp / em, spCpu / emCpu, min(sparkSeconds.get(layout)) / min(embedSeconds));
             }
         } finally {
             spark.stop();
@@ -127,6 +132,20 @@ public final class SparkBench {
                 }
             }
         }
+    }
+
+    /** A token layout, with its floats declared non-null (as the generated records are) or nullable. */
+    private record Variant(String name, TokenLayout layout, boolean nullable) {
+        static Variant of(String name) {
+            boolean nullable = name.endsWith("-nullable");
+            return new Variant(name, TokenLayout.of(nullable ? name.substring(0, name.length() - 9) : name), nullable);
+        }
+    }
+
+    /** The select expression of one token column: the layout's form, cast to nullable floats when asked. */
+    private static String cast(String form, String column, String type, boolean nullable) {
+        String value = String.format(Locale.ROOT, form, column);
+        return (nullable ? "cast(" + value + " as " + type + ")" : value) + " as " + column;
     }
 
     /** Seconds to embed {@code rows} and discard the result (the noop sink still computes every row). */
