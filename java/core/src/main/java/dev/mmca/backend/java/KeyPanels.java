@@ -67,8 +67,21 @@ final class KeyPanels {
 
     /** {@link #pack(AttentionArgs, int)}, packed whole only when that takes at most {@code sharedLimit} bytes. */
     static KeyPanels pack(AttentionArgs a, int tile, long sharedLimit) {
-        int[][] keys = new int[a.batch][];
+        int[][] keys = visibleKeys(a);
         int[][] tileStart = new int[a.batch][];
+        for (int b = 0; b < a.batch; b++) {
+            int n = keys[b].length;
+            tileStart[b] = new int[(n + tile - 1) / tile + 1];
+            for (int t = 0; t < tileStart[b].length; t++) {
+                tileStart[b][t] = Math.min(n, t * tile);
+            }
+        }
+        return packTiles(a, tile, keys, tileStart, null, sharedLimit);
+    }
+
+    /** Per batch element: its visible keys (unmasked, within its key length), in key order. */
+    static int[][] visibleKeys(AttentionArgs a) {
+        int[][] keys = new int[a.batch][];
         for (int b = 0; b < a.batch; b++) {
             int length = a.keyLength(b);
             int[] visible = new int[length];
@@ -79,12 +92,8 @@ final class KeyPanels {
                 }
             }
             keys[b] = n == length ? visible : Arrays.copyOf(visible, n);
-            tileStart[b] = new int[(n + tile - 1) / tile + 1];
-            for (int t = 0; t < tileStart[b].length; t++) {
-                tileStart[b][t] = Math.min(n, t * tile);
-            }
         }
-        return packTiles(a, tile, keys, tileStart, null, sharedLimit);
+        return keys;
     }
 
     /**

@@ -6,7 +6,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The Java backend's kernels on the Vector API ({@code jdk.incubator.vector}): a register-blocked GEMM
- * ({@link VectorLinear}), fused attention with query rows in vector lanes ({@link VectorAttention}) and fused
+ * ({@link VectorLinear}), fused attention with query rows in vector lanes ({@link VectorAttention}) or, for items of
+ * a few rows, along the head dimension over keys and values read in place ({@link VectorDirectAttention}), and fused
  * interleaved attention on the same blocks ({@link VectorInterleavedAttention}), all over
  * {@link FloatVector#SPECIES_PREFERRED}. Loaded by name from {@link KernelSelection}, and only when the module is
  * present: no other class refers to these, so a JVM without the module never links them.
@@ -39,7 +40,8 @@ final class VectorKernels implements JavaKernels {
 
     @Override
     public long attention(AttentionArgs a) {
-        return VectorAttention.run(a);
+        // items of a few rows (a decoding step) read the keys where they are; the rest go through packed panels
+        return VectorDirectAttention.supports(a) ? VectorDirectAttention.run(a) : VectorAttention.run(a);
     }
 
     @Override
