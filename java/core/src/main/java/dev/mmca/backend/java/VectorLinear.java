@@ -104,6 +104,9 @@ final class VectorLinear implements JavaKernels.Projection {
 
     @Override
     public long apply(float[] x, int xOffset, int rows, float[] y, int yOffset) {
+        if (rows <= FEW_ROWS) {
+            return fewRows(x, xOffset, rows, y, yOffset);
+        }
         int rowBlocks = (rows + MC - 1) / MC;
         // the fewest column blocks that make MIN_TASKS tasks
         int colBlocks = Math.min(panels, Math.max(1, (MIN_TASKS + rowBlocks - 1) / rowBlocks));
@@ -130,6 +133,182 @@ final class VectorLinear implements JavaKernels.Projection {
             bad.report(firstNonFinite(y, yOffset, r0, r1, p0 * NR, Math.min(out, p1 * NR)));
         });
         return bad.get();
+    }
+
+    /**
+     * A call of at most this many rows (a decoding step's projections) takes {@link #fewRows}: its time is the read
+     * of the weights, which the row-group kernel streams one panel at a time, {@link #MR} rows wide.
+     */
+    static final int FEW_ROWS = 4;
+    /** Panels per task of {@link #fewRows}: whole groups of four. */
+    private static final int FEW_ROWS_PANELS = 4;
+
+    /**
+     * {@code y = x W^T} for at most {@link #FEW_ROWS} rows: each task streams a run of panels, four (one row) or two
+     * (a pair of rows) at a time, so that several weight streams are in flight, reading the rows' inputs in place.
+     * Each output is the same chain of fused multiply-adds over {@code k = 0 .. in - 1} as in {@link #kernel}, so
+     * the bits are those of the row-group path.
+     */
+    private long fewRows(float[] x, int xOffset, int rows, float[] y, int yOffset) {
+        int per = Math.max(FEW_ROWS_PANELS, (panels + MIN_TASKS - 1) / MIN_TASKS);
+        per = (per + FEW_ROWS_PANELS - 1) / FEW_ROWS_PANELS * FEW_ROWS_PANELS;
+        int tasks = (panels + per - 1) / per;
+        int step = per;
+        FirstIndex bad = new FirstIndex();
+        Parallel.forEach(tasks, task -> {
+            int p0 = task * step;
+            int p1 = Math.min(panels, p0 + step);
+            float[] edge = new float[NR * FEW_ROWS_PANELS];
+            int r = 0;
+            for (; r + 2 <= rows; r += 2) {
+                int xa = xOffset + r * in;
+                int p = p0;
+                for (; p + 2 <= p1; p += 2) {
+                    rows2Panels2(x, xa, xa + in, packed, p * in * NR, (p + 1) * in * NR, in, edge);
+                    for (int c = 0; c < 4; c++) {
+                        store(edge, c * NR, y, yOffset + (r + c / 2) * out, p + c % 2);
+                    }
+                }
+                for (; p < p1; p++) {
+                    rows2Panels1(x, xa, xa + in, packed, p * in * NR, in, edge);
+                    store(edge, 0, y, yOffset + r * out, p);
+                    store(edge, NR, y, yOffset + (r + 1) * out, p);
+                }
+            }
+            for (; r < rows; r++) {
+                int xa = xOffset + r * in;
+                int p = p0;
+                for (; p + 4 <= p1; p += 4) {
+                    rows1Panels4(x, xa, packed, p * in * NR, in, edge);
+                    for (int c = 0; c < 4; c++) {
+                        store(edge, c * NR, y, yOffset + r * out, p + c);
+                    }
+                }
+                for (; p < p1; p++) {
+                    rows1Panels1(x, xa, packed, p * in * NR, in, edge);
+                    store(edge, 0, y, yOffset + r * out, p);
+                }
+            }
+            bad.report(firstNonFinite(y, yOffset, 0, rows, p0 * NR, Math.min(out, p1 * NR)));
+        });
+        return bad.get();
+    }
+
+    /** The {@link #NR} sums of panel p in {@code sums[at ..]} into a row of y at {@code row}, the real columns only. */
+    private void store(float[] sums, int at, float[] y, int row, int p) {
+        System.arraycopy(sums, at, y, row + p * NR, Math.min(NR, out - p * NR));
+    }
+
+    /** One row times four panels (at {@code w0 + i * in * NR}), all of k in one pass: sums into {@code sums[0, 4 NR)}. */
+    private static void rows1Panels4(float[] x, int xa, float[] w, int w0, int in, float[] sums) {
+        FloatVector a00 = FloatVector.zero(S);
+        FloatVector a01 = a00;
+        FloatVector a10 = a00;
+        FloatVector a11 = a00;
+        FloatVector a20 = a00;
+        FloatVector a21 = a00;
+        FloatVector a30 = a00;
+        FloatVector a31 = a00;
+        int w1 = w0 + in * NR;
+        int w2 = w1 + in * NR;
+        int w3 = w2 + in * NR;
+        for (int k = 0; k < in; k++) {
+            FloatVector v = FloatVector.broadcast(S, x[xa + k]);
+            int o = k * NR;
+            a00 = v.fma(FloatVector.fromArray(S, w, w0 + o), a00);
+            a01 = v.fma(FloatVector.fromArray(S, w, w0 + o + L), a01);
+            a10 = v.fma(FloatVector.fromArray(S, w, w1 + o), a10);
+            a11 = v.fma(FloatVector.fromArray(S, w, w1 + o + L), a11);
+            a20 = v.fma(FloatVector.fromArray(S, w, w2 + o), a20);
+            a21 = v.fma(FloatVector.fromArray(S, w, w2 + o + L), a21);
+            a30 = v.fma(FloatVector.fromArray(S, w, w3 + o), a30);
+            a31 = v.fma(FloatVector.fromArray(S, w, w3 + o + L), a31);
+        }
+        a00.intoArray(sums, 0);
+        a01.intoArray(sums, L);
+        a10.intoArray(sums, NR);
+        a11.intoArray(sums, NR + L);
+        a20.intoArray(sums, 2 * NR);
+        a21.intoArray(sums, 2 * NR + L);
+        a30.intoArray(sums, 3 * NR);
+        a31.intoArray(sums, 3 * NR + L);
+    }
+
+    /** One row times one panel: sums into {@code sums[0, NR)}. */
+    private static void rows1Panels1(float[] x, int xa, float[] w, int w0, int in, float[] sums) {
+        FloatVector a00 = FloatVector.zero(S);
+        FloatVector a01 = a00;
+        for (int k = 0; k < in; k++) {
+            FloatVector v = FloatVector.broadcast(S, x[xa + k]);
+            int o = w0 + k * NR;
+            a00 = v.fma(FloatVector.fromArray(S, w, o), a00);
+            a01 = v.fma(FloatVector.fromArray(S, w, o + L), a01);
+        }
+        a00.intoArray(sums, 0);
+        a01.intoArray(sums, L);
+    }
+
+    /**
+     * Two rows (inputs at {@code xa}, {@code xb}) times two panels (at {@code wa}, {@code wb}): sums into
+     * {@code sums}, row-major by row then panel ({@code [row][panel][NR]}).
+     */
+    private static void rows2Panels2(float[] x, int xa, int xb, float[] w, int wa, int wb, int in, float[] sums) {
+        FloatVector a00 = FloatVector.zero(S);
+        FloatVector a01 = a00;
+        FloatVector a10 = a00;
+        FloatVector a11 = a00;
+        FloatVector b00 = a00;
+        FloatVector b01 = a00;
+        FloatVector b10 = a00;
+        FloatVector b11 = a00;
+        for (int k = 0; k < in; k++) {
+            int o = k * NR;
+            FloatVector p0 = FloatVector.fromArray(S, w, wa + o);
+            FloatVector p1 = FloatVector.fromArray(S, w, wa + o + L);
+            FloatVector q0 = FloatVector.fromArray(S, w, wb + o);
+            FloatVector q1 = FloatVector.fromArray(S, w, wb + o + L);
+            FloatVector u = FloatVector.broadcast(S, x[xa + k]);
+            a00 = u.fma(p0, a00);
+            a01 = u.fma(p1, a01);
+            a10 = u.fma(q0, a10);
+            a11 = u.fma(q1, a11);
+            FloatVector v = FloatVector.broadcast(S, x[xb + k]);
+            b00 = v.fma(p0, b00);
+            b01 = v.fma(p1, b01);
+            b10 = v.fma(q0, b10);
+            b11 = v.fma(q1, b11);
+        }
+        a00.intoArray(sums, 0);
+        a01.intoArray(sums, L);
+        a10.intoArray(sums, NR);
+        a11.intoArray(sums, NR + L);
+        b00.intoArray(sums, 2 * NR);
+        b01.intoArray(sums, 2 * NR + L);
+        b10.intoArray(sums, 3 * NR);
+        b11.intoArray(sums, 3 * NR + L);
+    }
+
+    /** Two rows times one panel: the first row's sums into {@code sums[0, NR)}, the second's into {@code [NR, 2 NR)}. */
+    private static void rows2Panels1(float[] x, int xa, int xb, float[] w, int w0, int in, float[] sums) {
+        FloatVector a00 = FloatVector.zero(S);
+        FloatVector a01 = a00;
+        FloatVector b00 = a00;
+        FloatVector b01 = a00;
+        for (int k = 0; k < in; k++) {
+            int o = w0 + k * NR;
+            FloatVector p0 = FloatVector.fromArray(S, w, o);
+            FloatVector p1 = FloatVector.fromArray(S, w, o + L);
+            FloatVector u = FloatVector.broadcast(S, x[xa + k]);
+            a00 = u.fma(p0, a00);
+            a01 = u.fma(p1, a01);
+            FloatVector v = FloatVector.broadcast(S, x[xb + k]);
+            b00 = v.fma(p0, b00);
+            b01 = v.fma(p1, b01);
+        }
+        a00.intoArray(sums, 0);
+        a01.intoArray(sums, L);
+        b00.intoArray(sums, NR);
+        b01.intoArray(sums, NR + L);
     }
 
     /** A buffer of at least {@code size} floats for a call's shared packed inputs, its contents arbitrary. */

@@ -245,7 +245,19 @@ class JavaKernelsParityTest {
     /** A row's bits do not depend on which rows share its call (its block, the edge path, its task). */
     @Test
     void aProjectionRowHasTheSameBitsWhereverItSits() {
-        assertPartsMatchTheWholeCall(61, 5, new int[][] {{0, 1}, {5, 7}, {7, 40}, {59, 2}, {20, 41}});
+        assertPartsMatchTheWholeCall(61, 5, 45, new int[][] {{0, 1}, {5, 7}, {7, 40}, {59, 2}, {20, 41}});
+    }
+
+    /**
+     * Calls of up to {@link VectorLinear#FEW_ROWS} rows (decoding steps) stream the weights four panels (one row) or
+     * two (a pair of rows) at a time, a full or partial last panel included: each row keeps the bits of the same row
+     * in a call of many rows.
+     */
+    @Test
+    void aFewRowsCallGivesTheBitsOfTheSameRowsInALargerCall() {
+        for (int out : new int[] {7, 45, 100, 16 * 9}) {
+            assertPartsMatchTheWholeCall(40, 13 + out, out, new int[][] {{0, 1}, {3, 2}, {10, 3}, {20, 4}, {39, 1}});
+        }
     }
 
     /**
@@ -256,17 +268,16 @@ class JavaKernelsParityTest {
     @Test
     void aProjectionRowHasTheSameBitsWhateverTheBlockingOfItsCall() {
         int rows = VectorLinear.MIN_TASKS * VectorLinear.MC + 7;
-        assertPartsMatchTheWholeCall(rows, 11, new int[][] {{0, 1}, {3, 90}, {1234, 80}, {rows - 67, 67}});
+        assertPartsMatchTheWholeCall(rows, 11, 45, new int[][] {{0, 1}, {3, 90}, {1234, 80}, {rows - 67, 67}});
     }
 
     /**
-     * On every kernel set, a projection [300 -> 45] of {@code rows} rows, weights from {@code seed} and inputs from
+     * On every kernel set, a projection [300 -> out] of {@code rows} rows, weights from {@code seed} and inputs from
      * {@code seed + 1}, gives each part {@code {first row, rows}} called alone the bits of the same rows of the whole
      * call.
      */
-    private static void assertPartsMatchTheWholeCall(int rows, long seed, int[][] parts) {
+    private static void assertPartsMatchTheWholeCall(int rows, long seed, int out, int[][] parts) {
         int in = 300;
-        int out = 45;
         PackedWeight w = PackedWeight.stack("w", RandomInputs.normal(seed, out, in));
         float[] x = RandomInputs.normal(seed + 1, rows, in).array();
         for (JavaKernels k : KernelSets.all()) {
