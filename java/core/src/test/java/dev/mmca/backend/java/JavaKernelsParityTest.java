@@ -256,7 +256,8 @@ class JavaKernelsParityTest {
     @Test
     void aFewRowsCallGivesTheBitsOfTheSameRowsInALargerCall() {
         for (int out : new int[] {7, 45, 100, 16 * 9}) {
-            assertPartsMatchTheWholeCall(40, 13 + out, out, new int[][] {{0, 1}, {3, 2}, {10, 3}, {20, 4}, {39, 1}});
+            assertPartsMatchTheWholeCall(40, 13 + out, out,
+                    new int[][] {{0, 1}, {3, 2}, {10, 3}, {20, 4}, {39, 1}, {25, 5}, {30, 8}, {31, 7}});
         }
     }
 
