@@ -62,6 +62,25 @@ final class AttentionArgs {
     }
 
     /**
+     * The last key index query i of batch element b may see (-1: none): below the element's key length and, when
+     * causal, at most the query's position (given, or right-aligned {@code i + keys - queries}).
+     */
+    int lastVisibleKey(int b, int i) {
+        long last = keyLength(b) - 1;
+        if (causal) {
+            long pos = queryPositions != null ? queryPositions[b * queryPositionsBatchStride + i]
+                    : (long) i + keys - queries;
+            last = Math.min(last, pos);
+        }
+        return (int) Math.max(-1, last);
+    }
+
+    /** Whether query i of batch element b is computed: the query mask lets it through and it may see some key. */
+    boolean queryActive(int b, int i, int lastVisibleKey) {
+        return (queryMask == null || queryMask[b * queries + i] != 0) && lastVisibleKey >= 0;
+    }
+
+    /**
      * The first key of batch element {@code b} that the key mask lets through ({@link #keys} when it hides every
      * key; 0 without a mask). A query row sees at least one key exactly when it is active and its last visible key
      * is at or past this one; that decides, without looking at a score, whether a row whose max stayed -inf

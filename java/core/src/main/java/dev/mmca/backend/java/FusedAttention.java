@@ -1,7 +1,6 @@
 package dev.mmca.backend.java;
 
 import java.util.Arrays;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Fused masked grouped-query attention in pure Java (SPEC steps 2-5) with the online-softmax
@@ -46,23 +45,17 @@ final class FusedAttention {
      * overflowed float32 (an infinite or NaN score from finite inputs).
      */
     static long run(AttentionArgs a) {
-        AtomicLong firstBad = new AtomicLong(-1);
-        java.util.function.LongConsumer report = row -> {
-            if (row >= 0) {
-                firstBad.accumulateAndGet(row, (x, y) -> x < 0 ? y : Math.min(x, y));
-            }
-        };
+        FirstIndex bad = new FirstIndex();
         int queryTiles = (a.queries + QUERY_TILE - 1) / QUERY_TILE;
         int items = a.batch * a.kvHeads * queryTiles;
-        int maxChunks = (a.keys + KEY_TILE - 1) / KEY_TILE;
-        int chunks = items >= MIN_ITEMS ? 1 : Math.min(maxChunks, (MIN_ITEMS + items - 1) / items);
-        if (chunks <= 1) {
+        int chunks = keyChunks(items, a.keys);
+        if (chunks == 1) {
             Parallel.forEach(items, t -> {
                 Tile tile = new Tile(a, t, queryTiles);
                 tile.accumulate(0, tile.keyEnd);
-                report.accept(tile.write(tile.state));
+                bad.report(tile.write(tile.state));
             });
-            return firstBad.get();
+            return bad.get();
         }
         // Chunk c of an item covers keys [c * span, (c + 1) * span) of the item's visible range, span a whole
         // number of key tiles; the chunks' partial states are merged in chunk order.
@@ -72,15 +65,33 @@ final class FusedAttention {
         Parallel.forEach(items * chunks, w -> {
             Tile tile = tiles[w / chunks];
             int c = w % chunks;
-            int span = (tile.keyEnd + chunks - 1) / chunks;
-            span = (span + KEY_TILE - 1) / KEY_TILE * KEY_TILE;
-            int from = Math.min(tile.keyEnd, c * span);
-            int to = Math.min(tile.keyEnd, from + span);
-            partial[w / chunks][c] = tile.accumulate(from, to);
+            partial[w / chunks][c] = tile.accumulate(chunkStart(tile.keyEnd, chunks, c, KEY_TILE),
+                    chunkStart(tile.keyEnd, chunks, c + 1, KEY_TILE));
         });
-        Parallel.forEach(items, t -> report.accept(tiles[t].write(State.merge(partial[t], tiles[t].lanes,
+        Parallel.forEach(items, t -> bad.report(tiles[t].write(State.merge(partial[t], tiles[t].lanes,
                 a.dimHead))));
-        return firstBad.get();
+        return bad.get();
+    }
+
+    /**
+     * How many chunks the keys of a call of {@code items} work items over {@code keys} keys split into: 1 from
+     * {@link #MIN_ITEMS} items up, else enough for MIN_ITEMS tasks, at most one per {@link #KEY_TILE} keys.
+     */
+    static int keyChunks(int items, int keys) {
+        if (items >= MIN_ITEMS) {
+            return 1;
+        }
+        return Math.max(1, Math.min((keys + KEY_TILE - 1) / KEY_TILE, (MIN_ITEMS + items - 1) / items));
+    }
+
+    /**
+     * Where chunk c of {@code chunks} starts among an item's first {@code keyEnd} visible keys (c = chunks: their
+     * end): equal spans, each a whole number of tiles of {@code tile} keys.
+     */
+    static int chunkStart(int keyEnd, int chunks, int c, int tile) {
+        int span = (keyEnd + chunks - 1) / chunks;
+        span = (span + tile - 1) / tile * tile;
+        return Math.min(keyEnd, c * span);
     }
 
     /**
@@ -176,7 +187,6 @@ final class FusedAttention {
             this.rows = i1 - i0;
             this.lanes = groupSize * rows;
             qHeads = a.queryHeads(g);
-            int keyLength = a.keyLength(b);
             q = new float[lanes][d];
             active = new boolean[lanes];
             last = new int[lanes];
@@ -185,14 +195,8 @@ final class FusedAttention {
                 for (int r = 0; r < rows; r++) {
                     int lane = hi * rows + r;
                     int i = i0 + r;
-                    long lk = keyLength - 1;
-                    if (a.causal) {
-                        long pos = a.queryPositions != null ? a.queryPositions[b * a.queryPositionsBatchStride + i]
-                                : (long) i + a.keys - a.queries;
-                        lk = Math.min(lk, pos);
-                    }
-                    last[lane] = (int) Math.max(-1, lk);
-                    active[lane] = (a.queryMask == null || a.queryMask[b * a.queries + i] != 0) && last[lane] >= 0;
+                    last[lane] = a.lastVisibleKey(b, i);
+                    active[lane] = a.queryActive(b, i, last[lane]);
                     if (active[lane]) {
                         end = Math.max(end, last[lane] + 1);
                     }

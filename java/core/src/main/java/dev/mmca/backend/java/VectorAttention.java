@@ -45,12 +45,10 @@ final class VectorAttention {
     static long run(AttentionArgs a) {
         int queryTiles = (a.queries + FusedAttention.QUERY_TILE - 1) / FusedAttention.QUERY_TILE;
         int items = a.batch * a.kvHeads * queryTiles;
-        int maxChunks = (a.keys + FusedAttention.KEY_TILE - 1) / FusedAttention.KEY_TILE;
-        int chunks = items >= FusedAttention.MIN_ITEMS ? 1
-                : Math.min(maxChunks, (FusedAttention.MIN_ITEMS + items - 1) / items);
+        int chunks = FusedAttention.keyChunks(items, a.keys);
         KeyPanels panels = KeyPanels.pack(a, KEY_TILE);
         FirstIndex bad = new FirstIndex();
-        if (chunks <= 1) {
+        if (chunks == 1) {
             Parallel.forEach(items, t -> {
                 Item item = new Item(a, panels, t, queryTiles);
                 Partial st = item.accumulate(0, item.keyEnd);
@@ -67,11 +65,8 @@ final class VectorAttention {
         Parallel.forEach(items * chunks, w -> {
             Item item = all[w / chunks];
             int c = w % chunks;
-            int span = (item.keyEnd + chunks - 1) / chunks;
-            span = (span + KEY_TILE - 1) / KEY_TILE * KEY_TILE;
-            int from = Math.min(item.keyEnd, c * span);
-            int to = Math.min(item.keyEnd, from + span);
-            partial[w / chunks][c] = item.accumulate(from, to).toState(item);
+            partial[w / chunks][c] = item.accumulate(FusedAttention.chunkStart(item.keyEnd, chunks, c, KEY_TILE),
+                    FusedAttention.chunkStart(item.keyEnd, chunks, c + 1, KEY_TILE)).toState(item);
         });
         Parallel.forEach(items, t -> {
             FusedAttention.State merged = FusedAttention.State.merge(partial[t], all[t].lanes, a.dimHead);
@@ -153,7 +148,6 @@ final class VectorAttention {
             this.lanes = groupSize * rows;
             this.padded = (lanes + BLOCK - 1) / BLOCK * BLOCK;
             qHeads = a.queryHeads(g);
-            int keyLength = a.keyLength(b);
             qT = new float[d * padded];
             active = new boolean[padded];
             last = new int[padded];
@@ -164,14 +158,8 @@ final class VectorAttention {
                 for (int r = 0; r < rows; r++) {
                     int lane = hi * rows + r;
                     int i = i0 + r;
-                    long lk = keyLength - 1;
-                    if (a.causal) {
-                        long pos = a.queryPositions != null ? a.queryPositions[b * a.queryPositionsBatchStride + i]
-                                : (long) i + a.keys - a.queries;
-                        lk = Math.min(lk, pos);
-                    }
-                    last[lane] = (int) Math.max(-1, lk);
-                    active[lane] = (a.queryMask == null || a.queryMask[b * a.queries + i] != 0) && last[lane] >= 0;
+                    last[lane] = a.lastVisibleKey(b, i);
+                    active[lane] = a.queryActive(b, i, last[lane]);
                     if (active[lane]) {
                         end = Math.max(end, last[lane] + 1);
                     }

@@ -57,20 +57,15 @@ final class VectorDirectAttention {
         int[][] keys = KeyPanels.visibleKeys(a);
         int tile = tileKeys(a);
         int items = a.batch;
-        int maxChunks = (a.keys + FusedAttention.KEY_TILE - 1) / FusedAttention.KEY_TILE;
-        int chunks = items >= FusedAttention.MIN_ITEMS ? 1
-                : Math.max(1, Math.min(maxChunks, (FusedAttention.MIN_ITEMS + items - 1) / items));
+        int chunks = FusedAttention.keyChunks(items, a.keys);
         Item[] all = new Item[items];
         FusedAttention.State[][] partial = new FusedAttention.State[items][chunks];
         Parallel.forEach(items, t -> all[t] = new Item(a, keys, t));
-        // chunk c of an element covers its visible keys [c * span, (c + 1) * span), span a whole number of tiles
         Parallel.forEach(items * chunks, w -> {
             Item item = all[w / chunks];
             int c = w % chunks;
-            int span = (item.keyEnd + chunks - 1) / chunks;
-            span = (span + tile - 1) / tile * tile;
-            int from = Math.min(item.keyEnd, c * span);
-            partial[w / chunks][c] = item.accumulate(from, Math.min(item.keyEnd, from + span), tile);
+            partial[w / chunks][c] = item.accumulate(FusedAttention.chunkStart(item.keyEnd, chunks, c, tile),
+                    FusedAttention.chunkStart(item.keyEnd, chunks, c + 1, tile), tile);
         });
         FirstIndex bad = new FirstIndex();
         Parallel.forEach(items, t -> {
@@ -116,22 +111,14 @@ final class VectorDirectAttention {
             q = new float[rows * d];
             active = new boolean[rows];
             last = new int[rows];
-            int keyLength = a.keyLength(b);
             int end = 0;
             for (int g = 0; g < a.kvHeads; g++) {
                 qHeads[g] = a.queryHeads(g);
                 for (int hi = 0; hi < groupSize; hi++) {
                     for (int i = 0; i < a.queries; i++) {
                         int row = (g * groupSize + hi) * a.queries + i;
-                        long lk = keyLength - 1;
-                        if (a.causal) {
-                            long pos = a.queryPositions != null
-                                    ? a.queryPositions[b * a.queryPositionsBatchStride + i]
-                                    : (long) i + a.keys - a.queries;
-                            lk = Math.min(lk, pos);
-                        }
-                        last[row] = (int) Math.max(-1, lk);
-                        active[row] = (a.queryMask == null || a.queryMask[b * a.queries + i] != 0) && last[row] >= 0;
+                        last[row] = a.lastVisibleKey(b, i);
+                        active[row] = a.queryActive(b, i, last[row]);
                         if (active[row]) {
                             end = Math.max(end, last[row] + 1);
                         }
