@@ -36,7 +36,7 @@ final class VectorAttention {
     static final int KEY_TILE = 64;
 
     /** 1.5 * 2^23: {@code x + SHIFTER} rounds x (|x| < 2^22) to an integer n and leaves n in the low mantissa bits. */
-    private static final float SHIFTER = 12582912f;
+    static final float SHIFTER = 12582912f;
 
     private VectorAttention() {
     }

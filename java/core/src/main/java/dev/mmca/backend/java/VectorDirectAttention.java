@@ -35,8 +35,6 @@ final class VectorDirectAttention {
     static final int MAX_ROWS = 8;
     /** Bytes of one tile's copied rows (keys and values of every kv head): about L1. */
     static final int TILE_BYTES = 32 * 1024;
-    /** 1.5 * 2^23, as in {@link VectorAttention#weights}. */
-    private static final float SHIFTER = 12582912f;
 
     private VectorDirectAttention() {
     }
@@ -359,7 +357,7 @@ final class VectorDirectAttention {
     static float weights(float[] s, int n, float shift) {
         FloatVector sh = FloatVector.broadcast(S, shift);
         FloatVector log2e = FloatVector.broadcast(S, FastExp.LOG2E);
-        FloatVector shifter = FloatVector.broadcast(S, SHIFTER);
+        FloatVector shifter = FloatVector.broadcast(S, VectorAttention.SHIFTER);
         FloatVector ln2Hi = FloatVector.broadcast(S, -FastExp.LN2_HI);
         FloatVector ln2Lo = FloatVector.broadcast(S, -FastExp.LN2_LO);
         FloatVector c0 = FloatVector.broadcast(S, FastExp.C0);

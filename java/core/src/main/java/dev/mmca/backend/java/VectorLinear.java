@@ -150,14 +150,13 @@ final class VectorLinear implements JavaKernels.Projection {
      * the bits are those of the row-group path.
      */
     private long fewRows(float[] x, int xOffset, int rows, float[] y, int yOffset) {
-        int per = Math.max(FEW_ROWS_PANELS, (panels + MIN_TASKS - 1) / MIN_TASKS);
-        per = (per + FEW_ROWS_PANELS - 1) / FEW_ROWS_PANELS * FEW_ROWS_PANELS;
-        int tasks = (panels + per - 1) / per;
-        int step = per;
+        // panels per task: enough for MIN_TASKS tasks, in whole groups of FEW_ROWS_PANELS
+        int groups = (panels + MIN_TASKS * FEW_ROWS_PANELS - 1) / (MIN_TASKS * FEW_ROWS_PANELS);
+        int per = Math.max(1, groups) * FEW_ROWS_PANELS;
         FirstIndex bad = new FirstIndex();
-        Parallel.forEach(tasks, task -> {
-            int p0 = task * step;
-            int p1 = Math.min(panels, p0 + step);
+        Parallel.forEach((panels + per - 1) / per, task -> {
+            int p0 = task * per;
+            int p1 = Math.min(panels, p0 + per);
             float[] edge = new float[NR * FEW_ROWS_PANELS];
             int r = 0;
             for (; r + 2 <= rows; r += 2) {
