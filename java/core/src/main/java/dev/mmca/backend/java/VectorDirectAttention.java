@@ -25,8 +25,8 @@ import jdk.incubator.vector.VectorSpecies;
  * same keys share every load. Calls with fewer than {@link FusedAttention#MIN_ITEMS} batch elements split their
  * keys into chunks merged by {@link FusedAttention.State#merge}, as {@link VectorAttention} does, so the split and
  * every summation order follow from the shapes alone: a score is {@code L} lane-wise chains of fused
- * multiply-adds over the head dimension in vector steps, then the lanes' sum; {@code l} and {@code acc} add the
- * visible keys in key order.
+ * multiply-adds over the head dimension in vector steps, then the lanes added in lane order ({@link #laneSum});
+ * {@code l} and {@code acc} add the visible keys in key order.
  */
 final class VectorDirectAttention {
     private static final VectorSpecies<Float> S = VectorKernels.SPECIES;
@@ -147,6 +147,7 @@ final class VectorDirectAttention {
             float[] s = new float[tile];
             float[] s2 = new float[tile];
             int[] seen = new int[rows];
+            float[] lanes = new float[L];
             for (int t0 = from; t0 < to; t0 += tile) {
                 int width = Math.min(tile, to - t0);
                 for (int j = 0; j < width; j++) {
@@ -182,14 +183,14 @@ final class VectorDirectAttention {
                         }
                         int ko = g * d;
                         if (partner == r1) {
-                            scores(q, row * d, kt, ko, gd, d, n, s);
-                            float c = step(st, row, s, n);
+                            scores(q, row * d, kt, ko, gd, d, n, s, lanes);
+                            float c = step(st, row, s, n, lanes);
                             values(st.acc[row], c, s, n, vt, ko, gd, d);
                             continue;
                         }
-                        scores2(q, row * d, partner * d, kt, ko, gd, d, n, s, s2);
-                        float c = step(st, row, s, n);
-                        float c2 = step(st, partner, s2, n);
+                        scores2(q, row * d, partner * d, kt, ko, gd, d, n, s, s2, lanes);
+                        float c = step(st, row, s, n, lanes);
+                        float c2 = step(st, partner, s2, n, lanes);
                         values2(st.acc[row], st.acc[partner], c, c2, s, s2, n, vt, ko, gd, d);
                         seen[partner] = 0;
                     }
@@ -202,14 +203,14 @@ final class VectorDirectAttention {
          * The online-softmax step of one row over the {@code n} scores in {@code s}: updates its m and l, turns the
          * scores into weights {@code exp(s - m')} and returns the factor {@code exp(m - m')} for its accumulator.
          */
-        private static float step(FusedAttention.State st, int row, float[] s, int n) {
+        private static float step(FusedAttention.State st, int row, float[] s, int n, float[] lanes) {
             float mOld = st.m[row];
             float mNew = Math.max(mOld, max(s, n));
             st.m[row] = mNew;
             // a row whose scores so far are all -inf keeps m = -inf; subtracting 0 keeps its weights 0
             float shift = mNew == Float.NEGATIVE_INFINITY ? 0f : mNew;
             float c = FastExp.exp(mOld - shift);
-            st.l[row] = c * st.l[row] + weights(s, n, shift);
+            st.l[row] = c * st.l[row] + weights(s, n, shift, lanes);
             return c;
         }
 
@@ -257,7 +258,7 @@ final class VectorDirectAttention {
      * {@code s[j] = q[qo, qo + d) . k_j} for the first {@code n} keys of the tile {@code kt}, key j at
      * {@code kt[j * stride + ko ..]}.
      */
-    static void scores(float[] q, int qo, float[] kt, int ko, int stride, int d, int n, float[] s) {
+    static void scores(float[] q, int qo, float[] kt, int ko, int stride, int d, int n, float[] s, float[] lanes) {
         int j = 0;
         for (; j + 4 <= n; j += 4) {
             FloatVector s0 = FloatVector.zero(S);
@@ -272,10 +273,14 @@ final class VectorDirectAttention {
                 s2 = FloatVector.fromArray(S, kt, k0 + 2 * stride + e).fma(qv, s2);
                 s3 = FloatVector.fromArray(S, kt, k0 + 3 * stride + e).fma(qv, s3);
             }
-            s[j] = s0.reduceLanes(VectorOperators.ADD);
-            s[j + 1] = s1.reduceLanes(VectorOperators.ADD);
-            s[j + 2] = s2.reduceLanes(VectorOperators.ADD);
-            s[j + 3] = s3.reduceLanes(VectorOperators.ADD);
+            s0.intoArray(lanes, 0);
+            s[j] = laneSum(lanes);
+            s1.intoArray(lanes, 0);
+            s[j + 1] = laneSum(lanes);
+            s2.intoArray(lanes, 0);
+            s[j + 2] = laneSum(lanes);
+            s3.intoArray(lanes, 0);
+            s[j + 3] = laneSum(lanes);
         }
         for (; j < n; j++) {
             FloatVector s0 = FloatVector.zero(S);
@@ -283,13 +288,14 @@ final class VectorDirectAttention {
             for (int e = 0; e < d; e += L) {
                 s0 = FloatVector.fromArray(S, kt, k0 + e).fma(FloatVector.fromArray(S, q, qo + e), s0);
             }
-            s[j] = s0.reduceLanes(VectorOperators.ADD);
+            s0.intoArray(lanes, 0);
+            s[j] = laneSum(lanes);
         }
     }
 
     /** {@link #scores} for two rows at once, their queries at {@code qa} and {@code qb}, into {@code sa} and {@code sb}. */
     static void scores2(float[] q, int qa, int qb, float[] kt, int ko, int stride, int d, int n, float[] sa,
-            float[] sb) {
+            float[] sb, float[] lanes) {
         int j = 0;
         for (; j + 4 <= n; j += 4) {
             FloatVector a0 = FloatVector.zero(S);
@@ -317,14 +323,22 @@ final class VectorDirectAttention {
                 a3 = k.fma(qav, a3);
                 b3 = k.fma(qbv, b3);
             }
-            sa[j] = a0.reduceLanes(VectorOperators.ADD);
-            sa[j + 1] = a1.reduceLanes(VectorOperators.ADD);
-            sa[j + 2] = a2.reduceLanes(VectorOperators.ADD);
-            sa[j + 3] = a3.reduceLanes(VectorOperators.ADD);
-            sb[j] = b0.reduceLanes(VectorOperators.ADD);
-            sb[j + 1] = b1.reduceLanes(VectorOperators.ADD);
-            sb[j + 2] = b2.reduceLanes(VectorOperators.ADD);
-            sb[j + 3] = b3.reduceLanes(VectorOperators.ADD);
+            a0.intoArray(lanes, 0);
+            sa[j] = laneSum(lanes);
+            a1.intoArray(lanes, 0);
+            sa[j + 1] = laneSum(lanes);
+            a2.intoArray(lanes, 0);
+            sa[j + 2] = laneSum(lanes);
+            a3.intoArray(lanes, 0);
+            sa[j + 3] = laneSum(lanes);
+            b0.intoArray(lanes, 0);
+            sb[j] = laneSum(lanes);
+            b1.intoArray(lanes, 0);
+            sb[j + 1] = laneSum(lanes);
+            b2.intoArray(lanes, 0);
+            sb[j + 2] = laneSum(lanes);
+            b3.intoArray(lanes, 0);
+            sb[j + 3] = laneSum(lanes);
         }
         for (; j < n; j++) {
             FloatVector a0 = FloatVector.zero(S);
@@ -335,9 +349,23 @@ final class VectorDirectAttention {
                 a0 = k.fma(FloatVector.fromArray(S, q, qa + e), a0);
                 b0 = k.fma(FloatVector.fromArray(S, q, qb + e), b0);
             }
-            sa[j] = a0.reduceLanes(VectorOperators.ADD);
-            sb[j] = b0.reduceLanes(VectorOperators.ADD);
+            a0.intoArray(lanes, 0);
+            sa[j] = laneSum(lanes);
+            b0.intoArray(lanes, 0);
+            sb[j] = laneSum(lanes);
         }
+    }
+
+    /**
+     * The sum of a vector stored in {@code lanes}, lane 0 first. Not {@code reduceLanes(ADD)}: the Vector API
+     * leaves its order open and says it may vary over time, so the same call could give other bits once compiled.
+     */
+    static float laneSum(float[] lanes) {
+        float total = 0f;
+        for (int i = 0; i < L; i++) {
+            total += lanes[i];
+        }
+        return total;
     }
 
     /** {@code max_j s[j]} over {@code [0, n)} (NaN if a score is NaN, as {@link Math#max}). */
@@ -354,7 +382,7 @@ final class VectorDirectAttention {
      * the lanes, then the tail in order): {@link VectorAttention#weights}'s method on one row, the tail by
      * {@link FastExp#exp}.
      */
-    static float weights(float[] s, int n, float shift) {
+    static float weights(float[] s, int n, float shift, float[] lanes) {
         FloatVector sh = FloatVector.broadcast(S, shift);
         FloatVector log2e = FloatVector.broadcast(S, FastExp.LOG2E);
         FloatVector shifter = FloatVector.broadcast(S, VectorAttention.SHIFTER);
@@ -385,7 +413,8 @@ final class VectorDirectAttention {
             p.intoArray(s, j);
             sum = sum.add(p);
         }
-        float total = sum.reduceLanes(VectorOperators.ADD);
+        sum.intoArray(lanes, 0);
+        float total = laneSum(lanes);
         for (; j < n; j++) {
             s[j] = FastExp.exp(s[j] - shift);
             total += s[j];

@@ -76,6 +76,43 @@ class VectorDirectAttentionTest {
         }
     }
 
+    /**
+     * A call's bits do not change over the JVM's life, while the kernel runs interpreted first and compiled later:
+     * 3000 calls give the first call's bits. (The kernel adds a vector's lanes itself, in lane order: the Vector
+     * API leaves the order of {@code reduceLanes(ADD)} open, and says it may vary over time.)
+     */
+    @Test
+    void resultsDoNotChangeOnceTheKernelIsCompiled() {
+        // a decoding step as a cache holds it: 8 heads per kv head, 600 keys in 10 tiles, head size of 8 vectors
+        AttentionArgs a = randomCall(24);
+        a.batch = 1;
+        a.heads = 16;
+        a.kvHeads = 2;
+        a.queries = 1;
+        a.dimHead = 8 * lanes();
+        a.keys = 600;
+        a.causal = false;
+        a.keyMask = null;
+        a.keyLengths = null;
+        a.queryPositions = null;
+        a.queryMask = null;
+        int d = a.dimHead;
+        SplittableRandom r = new SplittableRandom(5);
+        a.q = normal(r, a.heads * d);
+        a.k = normal(r, a.keys * 2 * a.kvHeads * d);
+        a.v = a.k;
+        a.qOffset = a.kOffset = a.oOffset = 0;
+        a.vOffset = a.kvHeads * d;
+        a.qRowStride = a.qBatchStride = a.oRowStride = a.oBatchStride = a.heads * d;
+        a.kRowStride = a.vRowStride = 2 * a.kvHeads * d;
+        a.kBatchStride = a.vBatchStride = a.keys * a.kRowStride;
+        a.o = new float[a.heads * d];
+        float[] first = run(a, VectorDirectAttention::run);
+        for (int i = 0; i < 3000; i++) {
+            assertArrayEquals(first, run(a, VectorDirectAttention::run), describe(a) + ", call " + (i + 2));
+        }
+    }
+
     @Test
     void reportsTheFirstOverflowedQueryAsTheScalarKernelDoes() {
         AttentionArgs a = randomCall(7);
